@@ -1,0 +1,130 @@
+"""The Textual application: composes the main screen and owns the global keys.
+
+Importing this module must not import torch: the first frame is painted first, and
+torch is loaded in a thread worker right after (see ``load_torch``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.signal import Signal
+
+from tui.commands import AreaCommands
+from tui.core import state
+from tui.core.devices import TorchInfo, load_torch
+from tui.screens.help import HelpScreen, bindings_of
+from tui.screens.main import MainScreen
+from tui.widgets.status_line import StatusLine
+
+
+@dataclass
+class TorchReady(Message):
+    """Posted by the loader worker once torch is imported."""
+
+    info: TorchInfo
+
+
+@dataclass
+class TorchFailed(Message):
+    error: str
+
+
+class TorchTUI(App[int]):
+    """torch-tui: lessons, a REPL with a tensor inspector, and a training dashboard."""
+
+    TITLE = "torch-tui"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {AreaCommands}
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("f2", "focus_pane('lessons')", "Lessons"),
+        Binding("f3", "focus_pane('repl')", "REPL"),
+        Binding("f4", "focus_pane('dashboard')", "Dashboard"),
+        Binding("f5", "toggle_training", "Train", priority=True),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        device: str | None = None,
+        lesson: str | None = None,
+        lessons_dirs: list[Path] | None = None,
+        low_bandwidth: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.requested_device = device
+        self.start_lesson = lesson
+        self.lessons_dirs = list(lessons_dirs or [])
+        if low_bandwidth is None:
+            low_bandwidth = bool(os.environ.get("SSH_CONNECTION"))
+        self.low_bandwidth = low_bandwidth
+        self.torch_info: TorchInfo | None = None
+        #: Published with the TorchInfo once torch is loaded; panes subscribe to it.
+        self.torch_ready_signal: Signal[TorchInfo] = Signal(self, "torch-ready")
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._load_torch)
+
+    # -- torch loading -------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
+    def _load_torch(self) -> None:
+        try:
+            info = load_torch(self.requested_device)
+        except Exception as exc:  # a broken torch install must not crash the app
+            self.post_message(TorchFailed(f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(TorchReady(info))
+
+    def on_torch_ready(self, message: TorchReady) -> None:
+        info = message.info
+        self.torch_info = info
+        self.set_status(info.summary())
+        if info.warning:
+            self.notify(info.warning, severity="warning", timeout=8)
+        for warning in state.warnings.drain():
+            self.notify(warning, severity="warning", timeout=8)
+        self.torch_ready_signal.publish(info)
+
+    def on_torch_failed(self, message: TorchFailed) -> None:
+        self.set_status(f"torch failed to load: {message.error}")
+        self.notify(f"torch failed to load: {message.error}", severity="error", timeout=15)
+
+    def set_status(self, text: str) -> None:
+        for line in self.screen.query(StatusLine):
+            line.update(text)
+
+    # -- global actions ------------------------------------------------------------
+    def _main(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def action_focus_pane(self, name: str) -> None:
+        main = self._main()
+        if main is not None and self.screen is main:
+            main.show_pane(name)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        main = self._main()
+        pane = main.focused_pane() if main is not None and self.screen is main else None
+        self.push_screen(HelpScreen(bindings_of(self), pane))
+
+    def action_toggle_training(self) -> None:
+        main = self._main()
+        if main is not None:
+            main.pane("dashboard").run_action("toggle_training")

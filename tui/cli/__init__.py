@@ -1,0 +1,113 @@
+"""The ``torch-tui`` command: start the app, or run a subcommand without the UI.
+
+Bad input (an unknown flag, a misspelt device, a missing folder) prints one line on
+stderr and exits 2: learners should never see a traceback of ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from tui import __version__
+from tui.core.devices import DeviceError, parse_device
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A bad command line; the message is the one line the user sees."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def device_arg(text: str) -> str:
+    try:
+        return parse_device(text)
+    except DeviceError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def dir_arg(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"lessons dir {text!r} does not exist or is not a folder")
+    return path.resolve()
+
+
+def _versions() -> str:
+    parts = [f"torch-tui {__version__}"]
+    for dist in ("textual", "torch"):
+        try:
+            parts.append(f"{dist} {metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist} not installed")
+    return ", ".join(parts)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="torch-tui",
+        description="Learn PyTorch by doing: lessons, a REPL with a tensor inspector, "
+        "and a live training dashboard, in your terminal.",
+    )
+    parser.add_argument("--version", action="version", version=_versions())
+    parser.add_argument(
+        "--device", type=device_arg, default=None, help="cpu, cuda, cuda:N or mps (default: best)"
+    )
+    parser.add_argument("--lesson", metavar="ID", help="open this lesson first")
+    parser.add_argument(
+        "--lessons-dir", type=dir_arg, action="append", metavar="DIR", help="extra lessons folder"
+    )
+    bw = parser.add_mutually_exclusive_group()
+    bw.add_argument(
+        "--low-bandwidth",
+        dest="low_bandwidth",
+        action="store_true",
+        default=None,
+        help="fewer redraws (default when SSH_CONNECTION is set)",
+    )
+    bw.add_argument("--no-low-bandwidth", dest="low_bandwidth", action="store_false")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    from tui.cli import lessons as lessons_cli
+    from tui.cli import train as train_cli
+
+    lessons_cli.add_parser(sub)
+    train_cli.add_parser(sub)
+    return parser
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from tui.app import TorchTUI
+
+    app = TorchTUI(
+        device=args.device,
+        lesson=args.lesson,
+        lessons_dirs=args.lessons_dir or [],
+        low_bandwidth=args.low_bandwidth,
+    )
+    app.run()
+    return app.return_code or 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        handler = getattr(args, "handler", None)
+        return handler(args) if handler else run_app(args)
+    except UsageError as exc:
+        print(f"torch-tui: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Device names, parsed without torch, and discovered with it (in a worker, never at import).
+
+``parse_device`` only checks the spelling (``cpu``, ``cuda``, ``cuda:N``, ``mps``) so the CLI
+can refuse ``banana`` before torch is loaded; ``discover`` asks torch what is really there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_DEVICE_RE = re.compile(r"^(cpu|mps|cuda)(?::(\d+))?$")
+
+
+class DeviceError(ValueError):
+    """A device string that is misspelt or names a device that is not there."""
+
+
+def parse_device(text: str) -> str:
+    """Normalise a device string or raise DeviceError with a one-line reason."""
+    value = text.strip().lower()
+    m = _DEVICE_RE.match(value)
+    if not m:
+        raise DeviceError(f"unknown device {text!r}: use cpu, cuda, cuda:N or mps")
+    kind, index = m.groups()
+    if index is not None and kind != "cuda":
+        raise DeviceError(f"unknown device {text!r}: only cuda takes an index (cuda:N)")
+    if kind == "cuda" and index is None:
+        return "cuda:0"
+    return value
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """One device torch can use, as the UI lists it."""
+
+    name: str  # "cpu", "cuda:0", "mps"
+    label: str  # "cuda:0 NVIDIA H100 80GB HBM3 (79.1 GiB)"
+    total_memory: int | None = None
+
+
+def discover() -> list[DeviceInfo]:
+    """Devices torch sees. Imports torch: call from a worker thread."""
+    import torch
+
+    found = [DeviceInfo("cpu", "cpu")]
+    try:
+        if torch.cuda.is_available():
+            for i in range(torch.cuda.device_count()):
+                props = torch.cuda.get_device_properties(i)
+                gib = props.total_memory / 2**30
+                found.append(
+                    DeviceInfo(
+                        f"cuda:{i}", f"cuda:{i} {props.name} ({gib:.1f} GiB)", props.total_memory
+                    )
+                )
+    except Exception:  # a broken driver must not stop the app
+        pass
+    try:
+        mps = getattr(torch.backends, "mps", None)
+        if mps is not None and mps.is_available():
+            found.append(DeviceInfo("mps", "mps (Apple GPU)"))
+    except Exception:
+        pass
+    return found
+
+
+def resolve(requested: str, available: list[DeviceInfo]) -> tuple[str, str | None]:
+    """The device to use and, when it had to fall back to cpu, a message saying why."""
+    names = [d.name for d in available]
+    if requested in names:
+        return requested, None
+    have = ", ".join(names)
+    return "cpu", f"device {requested} is not available (have: {have}); using cpu"
+
+
+@dataclass(frozen=True)
+class TorchInfo:
+    """What the app learns once torch is imported."""
+
+    version: str
+    devices: tuple[DeviceInfo, ...]
+    device: str  # the device in use
+    warning: str | None = None  # e.g. a fallback to cpu
+
+    def summary(self) -> str:
+        names = ", ".join(d.label for d in self.devices)
+        return f"torch {self.version} · devices: {names} · using {self.device}"
+
+
+def default_device(available: list[DeviceInfo]) -> str:
+    """The best device present: the first GPU, else mps, else cpu."""
+    names = [d.name for d in available]
+    for name in names:
+        if name.startswith("cuda"):
+            return name
+    return "mps" if "mps" in names else "cpu"
+
+
+def load_torch(requested: str | None) -> TorchInfo:
+    """Import torch and settle the device. Slow (about a second): call from a worker."""
+    import torch
+
+    available = discover()
+    if requested is None:
+        device, warning = default_device(available), None
+    else:
+        device, warning = resolve(requested, available)
+    return TorchInfo(torch.__version__, tuple(available), device, warning)

@@ -1,0 +1,83 @@
+"""The main screen: lessons on the left, the REPL and the dashboard on the right.
+
+Wide terminals (>= 120 columns) show all three panes; narrow ones show one pane at a
+time under a tab bar, so nothing is clipped at 80x24. The same widget instances serve
+both layouts (only CSS classes change), so no state is lost on resize.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Tab, Tabs
+
+from tui.widgets.dashboard_pane import DashboardPane
+from tui.widgets.lesson_pane import LessonPane
+from tui.widgets.pane import Pane
+from tui.widgets.repl_pane import ReplPane
+from tui.widgets.status_line import StatusLine
+
+PANES = ("lessons", "repl", "dashboard")
+
+
+class MainScreen(Screen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+
+    def compose(self) -> ComposeResult:
+        yield Tabs(
+            Tab("Lessons F2", id="tab-lessons"),
+            Tab("REPL F3", id="tab-repl"),
+            Tab("Dashboard F4", id="tab-dashboard"),
+            id="pane-tabs",
+        )
+        with Horizontal(id="panes"):
+            yield LessonPane(id="lessons")
+            with Vertical(id="right"):
+                yield ReplPane(id="repl")
+                yield DashboardPane(id="dashboard")
+        yield StatusLine("loading torch…", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_pane("lessons", focus=True)
+
+    @property
+    def shown_pane(self) -> str:
+        for name in PANES:
+            if self.has_class(f"-show-{name}"):
+                return name
+        return "lessons"
+
+    def pane(self, name: str) -> Pane:
+        return self.query_one(f"#{name}", Pane)
+
+    def show_pane(self, name: str, focus: bool = True) -> None:
+        """Bring a pane forward (narrow layout) and focus its main widget."""
+        for other in PANES:
+            self.set_class(other == name, f"-show-{other}")
+        tabs = self.query_one("#pane-tabs", Tabs)
+        if tabs.active != f"tab-{name}":
+            tabs.active = f"tab-{name}"
+        if focus:
+            self.call_after_refresh(self.pane(name).focus_default)
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab is not None and event.tab.id:
+            name = event.tab.id.removeprefix("tab-")
+            if name != self.shown_pane:
+                self.show_pane(name)
+
+    def on_descendant_focus(self, event) -> None:
+        """Keep the tab bar in step when focus moves into another pane (Tab key, click)."""
+        node = event.widget
+        while node is not None and not isinstance(node, Pane):
+            node = node.parent
+        if isinstance(node, Pane) and node.id and node.id != self.shown_pane:
+            self.show_pane(node.id, focus=False)
+
+    def focused_pane(self) -> Pane | None:
+        node = self.focused
+        while node is not None and not isinstance(node, Pane):
+            node = node.parent
+        return node if isinstance(node, Pane) else None

@@ -1,0 +1,40 @@
+"""The base of the three panes: a title with its F-key, per-pane help and palette commands."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.containers import Vertical
+from textual.widget import Widget
+
+
+class Pane(Vertical):
+    """A bordered area of the main screen that knows its help text and commands.
+
+    ``COMMANDS`` lists ``(title, action, help)``; the palette shows each as
+    ``"<AREA>: <title>"`` and runs ``action`` on the pane (see ``tui.commands``).
+    """
+
+    AREA: ClassVar[str] = ""
+    PANE_TITLE: ClassVar[str] = ""
+    FKEY: ClassVar[str] = ""
+    HELP: ClassVar[str] = ""
+    COMMANDS: ClassVar[list[tuple[str, str, str]]] = []
+
+    def on_mount(self) -> None:
+        self.border_title = f"{self.PANE_TITLE} [{self.FKEY}]"
+
+    def focus_default(self) -> None:
+        """Focus the pane's main widget (the first focusable one unless overridden)."""
+        target = self.default_focus_target()
+        if target is not None:
+            target.focus()
+
+    def default_focus_target(self) -> Widget | None:
+        for widget in self.query("*"):
+            if widget.focusable:
+                return widget
+        return None
+
+    def on_torch_ready(self, info: object) -> None:
+        """Called once torch is imported (in a worker) and the devices are known."""
