@@ -21,7 +21,9 @@ from tui.core import state
 from tui.core.devices import TorchInfo, load_torch
 from tui.screens.help import HelpScreen, bindings_of
 from tui.screens.main import MainScreen
+from tui.widgets.clipboard import copy_focused
 from tui.widgets.status_line import StatusLine
+from tui.widgets.too_small import blocks_action, guard_size
 
 
 @dataclass
@@ -50,6 +52,7 @@ class TorchTUI(App[int]):
         Binding("f3", "focus_pane('repl')", "REPL"),
         Binding("f4", "focus_pane('dashboard')", "Dashboard"),
         Binding("f5", "toggle_training", "Train", priority=True),
+        Binding("f8", "copy_text", "Copy"),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -67,6 +70,9 @@ class TorchTUI(App[int]):
         if low_bandwidth is None:
             low_bandwidth = bool(os.environ.get("SSH_CONNECTION"))
         self.low_bandwidth = low_bandwidth
+        if low_bandwidth:
+            # Over a slow link every animation frame is bytes on the wire.
+            self.animation_level = "none"
         self.torch_info: TorchInfo | None = None
         #: Published with the TorchInfo once torch is loaded; panes subscribe to it.
         self.torch_ready_signal: Signal[TorchInfo] = Signal(self, "torch-ready")
@@ -76,6 +82,14 @@ class TorchTUI(App[int]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._load_torch)
+        self.call_after_refresh(lambda: guard_size(self, self.size))
+
+    def on_resize(self, event) -> None:
+        guard_size(self, event.size)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While the terminal is too small only quit / train / copy keys do anything.
+        return not blocks_action(self, action)
 
     # -- torch loading -------------------------------------------------------------
     @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
@@ -102,7 +116,8 @@ class TorchTUI(App[int]):
         self.notify(f"torch failed to load: {message.error}", severity="error", timeout=15)
 
     def set_status(self, text: str) -> None:
-        for line in self.screen.query(StatusLine):
+        main = self._main()  # not self.screen: a help or too-small screen may be on top
+        for line in (main or self.screen).query(StatusLine):
             line.update(text)
 
     # -- global actions ------------------------------------------------------------
@@ -123,6 +138,10 @@ class TorchTUI(App[int]):
         main = self._main()
         pane = main.focused_pane() if main is not None and self.screen is main else None
         self.push_screen(HelpScreen(bindings_of(self), pane))
+
+    def action_copy_text(self) -> None:
+        """F8: copy the focused pane's text (last output, selected cell) through OSC 52."""
+        copy_focused(self)
 
     def action_toggle_training(self) -> None:
         main = self._main()

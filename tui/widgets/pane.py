@@ -22,7 +22,7 @@ class Pane(Vertical):
     COMMANDS: ClassVar[list[tuple[str, str, str]]] = []
 
     def on_mount(self) -> None:
-        self.border_title = f"{self.PANE_TITLE} [{self.FKEY}]"
+        self.border_title = f"{self.PANE_TITLE} · {self.FKEY}"
 
     def focus_default(self) -> None:
         """Focus the pane's main widget (the first focusable one unless overridden)."""
@@ -34,6 +34,12 @@ class Pane(Vertical):
         for widget in self.query("*"):
             if widget.focusable:
                 return widget
+        return None
+
+    def copy_text(self) -> str | None:
+        """What the copy key (OSC 52) copies from this pane: the last output, the selected
+        cell... ``None`` means nothing to copy; the app then tries the focused widget's
+        selection."""
         return None
 
     def on_torch_ready(self, info: object) -> None:

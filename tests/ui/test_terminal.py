@@ -1,0 +1,87 @@
+"""Any terminal: too small says so and recovers; the copy key writes OSC 52; NO_COLOR is honoured."""
+
+from __future__ import annotations
+
+import base64
+
+from textual.widgets import Static, TextArea
+
+from tui.app import TorchTUI
+from tui.widgets.too_small import TooSmallScreen
+
+
+def _message(app: TorchTUI) -> str:
+    return str(app.screen.query_one("#too-small-message", Static).render())
+
+
+async def _wait(pilot, cond, tries: int = 200) -> None:
+    for _ in range(tries):
+        if cond():
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("condition not reached")
+
+
+async def test_too_small_terminal_says_so_and_recovers_on_resize():
+    app = TorchTUI(device="cpu")
+    async with app.run_test(size=(70, 20)) as pilot:
+        await _wait(pilot, lambda: isinstance(app.screen, TooSmallScreen))
+        assert "terminal too small: need 80x24, have 70x20" in _message(app)
+        # F1 must not open help under (or over) the message.
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+
+        await pilot.resize_terminal(79, 30)
+        await _wait(pilot, lambda: "have 79x30" in _message(app))
+
+        await pilot.resize_terminal(120, 40)
+        await _wait(pilot, lambda: not isinstance(app.screen, TooSmallScreen))
+        assert app.screen.query_one("#lessons") is not None
+        await pilot.press("f1")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+
+
+async def test_big_enough_terminal_has_no_message():
+    app = TorchTUI(device="cpu")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert not any(isinstance(s, TooSmallScreen) for s in app.screen_stack)
+
+
+async def test_copy_key_writes_osc52_with_the_selected_text(monkeypatch):
+    app = TorchTUI(device="cpu")
+    written: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()  # let the start-up focus settle first
+        monkeypatch.setattr(app._driver, "write", written.append)
+        area = TextArea("x = torch.ones(3)\nprint(x)")
+        await app.screen.query_one("#repl").mount(area)
+        area.focus()
+        await pilot.pause()
+        area.select_all()
+        await pilot.press("f8")
+        await pilot.pause()
+    payload = base64.b64encode(b"x = torch.ones(3)\nprint(x)").decode()
+    assert f"\x1b]52;c;{payload}\a" in written
+
+
+async def test_copy_key_with_nothing_to_copy_says_so(monkeypatch):
+    app = TorchTUI(device="cpu")
+    async with app.run_test(size=(120, 40)) as pilot:
+        notes: list[str] = []
+        monkeypatch.setattr(app, "notify", lambda msg, **kw: notes.append(msg))
+        app.screen.set_focus(None)
+        await pilot.press("f8")
+        await pilot.pause()
+    assert any("Nothing to copy" in n for n in notes)
+
+
+async def test_no_color_turns_colour_off(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = TorchTUI(device="cpu")
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.no_color

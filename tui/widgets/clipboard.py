@@ -1,0 +1,43 @@
+"""The copy key: text from the focused pane to the user's clipboard through OSC 52.
+
+OSC 52 is an escape sequence the *terminal* turns into a clipboard write, so it works
+over SSH and inside tmux (with ``set -g set-clipboard on``) where no local clipboard
+tool can reach. Textual's ``App.copy_to_clipboard`` writes it.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.widgets import Input, TextArea
+
+from tui.widgets.pane import Pane
+
+
+def text_to_copy(app: App) -> str | None:
+    """The focused pane's ``copy_text()``, else the focused text widget's selection."""
+    screen = app.screen
+    node = screen.focused
+    while node is not None and not isinstance(node, Pane):
+        node = node.parent
+    if isinstance(node, Pane):
+        text = node.copy_text()
+        if text:
+            return text
+    focused = screen.focused
+    if isinstance(focused, TextArea):
+        return focused.selected_text or None
+    if isinstance(focused, Input):
+        return focused.selected_text or None
+    return None
+
+
+def copy_focused(app: App) -> str | None:
+    """Copy through OSC 52 and say so; returns the text copied (None when nothing was)."""
+    text = text_to_copy(app)
+    if not text:
+        app.notify("Nothing to copy here: focus the REPL output or select some text.")
+        return None
+    app.copy_to_clipboard(text)
+    lines = text.count("\n") + 1
+    app.notify(f"Copied {len(text)} characters ({lines} lines) to the clipboard (OSC 52).")
+    return text
