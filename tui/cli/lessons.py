@@ -1,10 +1,122 @@
-"""``torch-tui lessons list|check``: filled in by the lessons issue."""
+"""``torch-tui lessons list|check``: see the curriculum, and prove its code runs.
+
+``list`` prints id, title, concepts and status (ok, or broken with the reason).
+``check`` runs each lesson's blocks and exercises in one fresh session and prints one
+line per block or exercise, then ``N passed, N failed[, N skipped]`` alone on a line.
+Exit codes: 0 all passed, 1 anything failed (a broken file counts), 2 usage errors.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+def _dirs_arg(args: argparse.Namespace) -> list[Path]:
+    """``--lessons-dir`` may come before or after ``lessons``; both count."""
+    return [*(getattr(args, "lessons_dir", None) or []), *(args.sub_lessons_dir or [])]
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("lessons", help="list or check lessons")
-    p.set_defaults(handler=lambda args: 0)
+    from tui.cli import device_arg, dir_arg
+
+    p = sub.add_parser(
+        "lessons", help="list or check lessons", description="List or check lessons."
+    )
+    lsub = p.add_subparsers(dest="lessons_command", metavar="ACTION", parser_class=type(p))
+    p.set_defaults(handler=_no_action(p))
+
+    lp = lsub.add_parser("list", help="id, title, concepts and status of every lesson")
+    lp.add_argument(
+        "--lessons-dir",
+        dest="sub_lessons_dir",
+        type=dir_arg,
+        action="append",
+        metavar="DIR",
+        help="also list the lessons in DIR",
+    )
+    lp.set_defaults(handler=cmd_list)
+
+    cp = lsub.add_parser(
+        "check", help="run every block and exercise of the lessons; exit 1 on any failure"
+    )
+    cp.add_argument(
+        "--lessons-dir",
+        dest="sub_lessons_dir",
+        type=dir_arg,
+        action="append",
+        metavar="DIR",
+        help="also check the lessons in DIR (when no FILE is given)",
+    )
+    cp.add_argument(
+        "--device",
+        dest="check_device",
+        type=device_arg,
+        default=None,
+        help="device for the session: cpu (default), cuda, cuda:N or mps",
+    )
+    cp.add_argument(
+        "files", nargs="*", metavar="FILE", help="lesson files or folders (default: all lessons)"
+    )
+    cp.set_defaults(handler=cmd_check)
+
+
+def _no_action(parser: argparse.ArgumentParser):
+    def handler(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        print("\ntorch-tui lessons: choose an action: list or check", file=sys.stderr)
+        return EXIT_USAGE
+
+    return handler
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from tui.core.lessons import discover
+
+    lessons = discover(_dirs_arg(args))
+    if not lessons:
+        print("no lessons found")
+        return EXIT_OK
+    width = max(len(ls.id) for ls in lessons)
+    for ls in lessons:
+        if ls.broken:
+            print(f"{ls.id:<{width}}  BROKEN  {ls.error}")
+        else:
+            concepts = ", ".join(ls.concepts) or "-"
+            print(f"{ls.id:<{width}}  ok      {ls.title}  [{concepts}]")
+    broken = sum(ls.broken for ls in lessons)
+    print(f"{len(lessons)} lessons, {broken} broken")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from tui.core.lesson_check import check_lesson
+    from tui.core.lessons import discover, load_lessons
+
+    if args.files:
+        paths = [Path(f).expanduser() for f in args.files]
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            print(f"torch-tui: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+            return EXIT_USAGE
+        lessons = load_lessons(paths)
+    else:
+        lessons = discover(_dirs_arg(args))
+    if not lessons:
+        print("no lessons found", file=sys.stderr)
+        return EXIT_FAIL
+    device = args.check_device or "cpu"
+    counts = {"ok": 0, "FAIL": 0, "skipped": 0}
+    for lesson in lessons:
+        print(f"{lesson.id}  {lesson.title or ''}".rstrip(), flush=True)
+        for line in check_lesson(lesson, device=device):
+            counts[line.status] = counts.get(line.status, 0) + 1
+            print("  " + line.render(), flush=True)
+    summary = f"{counts['ok']} passed, {counts['FAIL']} failed"
+    if counts["skipped"]:
+        summary += f", {counts['skipped']} skipped"
+    print(summary)
+    return EXIT_FAIL if counts["FAIL"] else EXIT_OK

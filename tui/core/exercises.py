@@ -1,0 +1,125 @@
+"""Exercise checks: assertions run against the learner's namespace, safely and briefly.
+
+A check runs on the session's exec thread (as a post-run hook after every cell), in a
+*copy* of the namespace mapping so names it assigns never leak into the learner's REPL,
+and under a time limit enforced by a trace function, so a check that loops forever
+fails instead of freezing the REPL. (A single long native op cannot be interrupted;
+checks should stay small.)
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tui.core.lessons import Exercise, Lesson
+
+#: Seconds one exercise's check may run.
+CHECK_TIME_LIMIT = 2.0
+
+
+class CheckTimeout(BaseException):
+    """Raised inside a check that ran past its limit (a BaseException so ``except Exception`` misses it)."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    exercise_id: str
+    passed: bool
+    message: str
+
+
+def _first_line(text: str) -> str:
+    lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
+    return lines[0].strip() if lines else ""
+
+
+def run_check(
+    exercise: Exercise,
+    namespace: dict[str, Any],
+    time_limit: float = CHECK_TIME_LIMIT,
+) -> CheckResult:
+    """Run one exercise's check against ``namespace`` without changing it."""
+    if not exercise.check.strip():
+        return CheckResult(exercise.id, False, "this exercise has no check")
+    filename = f"<check {exercise.id}>"
+    try:
+        code = compile(exercise.check, filename, "exec")
+    except SyntaxError as exc:
+        return CheckResult(exercise.id, False, f"the check itself has a syntax error: {exc.msg}")
+    scope = dict(namespace)  # assignments in the check stay in this copy
+    deadline = time.monotonic() + time_limit
+
+    def tracer(frame, event, arg):  # noqa: ANN001 - sys.settrace signature
+        if time.monotonic() > deadline:
+            raise CheckTimeout
+        return tracer
+
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        exec(code, scope)  # noqa: S102 - lesson checks are the lesson author's code
+    except CheckTimeout:
+        return CheckResult(exercise.id, False, f"the check took longer than {time_limit:g} s")
+    except AssertionError as exc:
+        message = _first_line(str(exc)) or _failing_line(exc, exercise.check, filename)
+        return CheckResult(exercise.id, False, message)
+    except NameError as exc:
+        return CheckResult(exercise.id, False, f"not yet: {exc}")
+    except Exception as exc:  # the learner's objects may raise anything
+        return CheckResult(exercise.id, False, f"{type(exc).__name__}: {_first_line(str(exc))}")
+    finally:
+        sys.settrace(previous)
+    return CheckResult(exercise.id, True, "passed")
+
+
+def _failing_line(exc: BaseException, source: str, filename: str) -> str:
+    """For a bare ``assert``: show the assertion that failed."""
+    lines = source.splitlines()
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == filename and frame.lineno and 0 < frame.lineno <= len(lines):
+            return f"failed: {lines[frame.lineno - 1].strip()}"
+    return "an assertion failed"
+
+
+def check_all(lesson: Lesson, namespace: dict[str, Any]) -> dict[str, CheckResult]:
+    return {ex.id: run_check(ex, namespace) for ex in lesson.exercises}
+
+
+class ExerciseChecker:
+    """The post-run hook: checks the current lesson's exercises after every cell.
+
+    The UI sets ``lesson`` (a plain attribute swap, safe across threads); the hook runs on
+    the session's exec thread and returns ``{"lesson": id, "results": {ex_id: CheckResult}}``,
+    which the session stores in ``record.extras["exercises"]``.
+    """
+
+    def __init__(self) -> None:
+        self.lesson: Lesson | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, record: object, namespace: dict[str, Any]) -> dict[str, Any] | None:
+        return self.check(namespace)
+
+    def check(self, namespace: dict[str, Any]) -> dict[str, Any] | None:
+        lesson = self.lesson
+        if lesson is None or not lesson.exercises:
+            return None
+        with self._lock:
+            return {"lesson": lesson.id, "results": check_all(lesson, namespace)}
+
+
+def install(
+    session: Any, checker: Callable[[object, dict], object], name: str = "exercises"
+) -> bool:
+    """Register ``checker`` as a post-run hook of ``session``; False when it cannot be."""
+    hooks = getattr(session, "post_run_hooks", None)
+    if not isinstance(hooks, dict):
+        return False
+    hooks[name] = checker
+    return True

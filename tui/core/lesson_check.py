@@ -1,0 +1,144 @@
+"""``torch-tui lessons check``: run every lesson's code the way a learner would.
+
+Each lesson gets one fresh session (the same ``Session`` the app's REPL uses). Its
+python blocks and exercises run in document order: a block runs as a cell; an
+exercise runs its solution as a cell, then its check against the namespace. That is
+the order a learner meets them, so an exercise may use what earlier blocks built.
+A failure is reported at the lesson file's line: each cell is padded with blank lines
+so the traceback's line numbers are the file's.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tui.core.exercises import run_check
+from tui.core.lessons import Block, Exercise, Lesson, display_path
+
+#: Seconds a single block may run before it is interrupted and reported.
+BLOCK_TIME_LIMIT = 120.0
+_LINE = re.compile(r'File "([^"]*)", line (\d+)')
+_LINE_ONLY = re.compile(r"\bline (\d+)\b")
+
+
+@dataclass
+class CheckLine:
+    """One line of the report: ``status`` is ok, FAIL or skipped."""
+
+    status: str
+    where: str
+    what: str
+    detail: str = ""
+
+    def render(self) -> str:
+        text = f"{self.status:<8}{self.where}  {self.what}"
+        return f"{text}: {self.detail}" if self.detail else text
+
+
+def _last_line(text: str) -> str:
+    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "failed"
+
+
+def error_line(error: str, fallback: int) -> int:
+    """The file line of the failure: the last traceback frame that is not a real file."""
+    best = None
+    for match in _LINE.finditer(error or ""):
+        filename, line = match.group(1), int(match.group(2))
+        if filename.startswith("<") or not filename.endswith(".py"):
+            best = line
+    if best is None:
+        found = _LINE_ONLY.findall(error or "")
+        if found:
+            best = int(found[-1])
+    return best if best is not None and best >= fallback else fallback
+
+
+def _block_label(lesson: Lesson, block: Block) -> str:
+    title = lesson.sections[block.section].title if block.section < len(lesson.sections) else ""
+    return f"block {block.index + 1} ({title})" if title else f"block {block.index + 1}"
+
+
+def _default_session_factory(device: str) -> Any:
+    from tui.core.session import Session
+
+    return Session(device=device)
+
+
+def check_lesson(
+    lesson: Lesson,
+    device: str = "cpu",
+    session_factory: Callable[[str], Any] | None = None,
+    time_limit: float = BLOCK_TIME_LIMIT,
+) -> Iterator[CheckLine]:
+    """Yield one ``CheckLine`` per block and exercise (one FAIL line for a broken file)."""
+    name = display_path(lesson.path)
+    if lesson.broken:
+        yield CheckLine("FAIL", name, "broken lesson", lesson.error or "")
+        return
+    items = list(lesson.items_in_order())
+    if not items:
+        yield CheckLine("skipped", name, "no python blocks or exercises")
+        return
+    try:
+        session = (session_factory or _default_session_factory)(device)
+    except Exception as exc:  # e.g. the device is not available
+        yield CheckLine("FAIL", name, "session", f"{type(exc).__name__}: {exc}")
+        return
+    try:
+        for kind, item in items:
+            if kind == "block":
+                yield _run_block(session, lesson, item, name, time_limit)
+            else:
+                yield _run_exercise(session, item, name, time_limit)
+    finally:
+        close = getattr(session, "close", None) or getattr(session, "shutdown", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                pass
+
+
+def _execute(session: Any, code: str, first_line: int, time_limit: float) -> Any:
+    padded = "\n" * (first_line - 1) + code
+    timer = threading.Timer(time_limit, session.interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        return session.execute(padded)
+    finally:
+        timer.cancel()
+
+
+def _run_block(session: Any, lesson: Lesson, block: Block, name: str, limit: float) -> CheckLine:
+    label = _block_label(lesson, block)
+    result = _execute(session, block.code, block.line, limit)
+    if result.error:
+        line = error_line(result.error, block.line)
+        return CheckLine("FAIL", f"{name}:{line}", label, _last_line(result.error))
+    return CheckLine("ok", f"{name}:{block.line}", label)
+
+
+def _run_exercise(session: Any, exercise: Exercise, name: str, limit: float) -> CheckLine:
+    label = f'exercise "{exercise.title}"'
+    if not exercise.check.strip():
+        return CheckLine(
+            "FAIL", f"{name}:{exercise.line}", label, "the exercise has no ```python check``` fence"
+        )
+    if exercise.solution is None:
+        return CheckLine(
+            "skipped", f"{name}:{exercise.line}", label, "no solution to check against"
+        )
+    result = _execute(session, exercise.solution, exercise.solution_line, limit)
+    if result.error:
+        line = error_line(result.error, exercise.solution_line)
+        return CheckLine("FAIL", f"{name}:{line}", label + " solution", _last_line(result.error))
+    outcome = session.submit(run_check, exercise, session.namespace).result()
+    if not outcome.passed:
+        return CheckLine("FAIL", f"{name}:{exercise.check_line}", label + " check", outcome.message)
+    return CheckLine("ok", f"{name}:{exercise.line}", label)
