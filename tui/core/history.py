@@ -1,0 +1,58 @@
+"""REPL history: persisted across runs (atomic JSON via the state helpers), capped.
+
+The widget walks it with up/down and searches it backwards with ctrl+r. Saving is an
+atomic replace, so a crash mid-save never loses the file; a corrupt file is set aside by
+``state.read_json`` and history starts empty.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui.core import state
+
+MAX_ENTRIES = 1000
+
+
+def default_path() -> Path:
+    return state.state_dir() / "repl_history.json"
+
+
+class History:
+    """Cells the user ran, oldest first, without consecutive duplicates."""
+
+    def __init__(self, path: Path | None = None, cap: int = MAX_ENTRIES) -> None:
+        self.path = Path(path) if path is not None else default_path()
+        self.cap = cap
+        data = state.read_json(self.path, default={}, expect=dict) or {}
+        raw = data.get("entries", [])
+        self.entries: list[str] = [e for e in raw if isinstance(e, str) and e.strip()][-cap:]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def add(self, source: str, save: bool = True) -> None:
+        """Remember a cell (blank ones and an immediate repeat are skipped)."""
+        source = source.rstrip()
+        if not source.strip() or (self.entries and self.entries[-1] == source):
+            return
+        self.entries.append(source)
+        del self.entries[: -self.cap]
+        if save:
+            self.save()
+
+    def save(self) -> str | None:
+        """Write the file; returns an error message instead of raising."""
+        try:
+            state.atomic_write_json(self.path, {"version": 1, "entries": self.entries})
+        except state.StateError as exc:
+            return str(exc)
+        return None
+
+    def search(self, query: str, before: int | None = None) -> int | None:
+        """Index of the newest entry before ``before`` that contains ``query``."""
+        start = len(self.entries) if before is None else min(before, len(self.entries))
+        for i in range(start - 1, -1, -1):
+            if query in self.entries[i]:
+                return i
+        return None
