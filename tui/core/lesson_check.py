@@ -35,22 +35,29 @@ class CheckLine:
     detail: str = ""
 
     def render(self) -> str:
-        text = f"{self.status:<8}{self.where}  {self.what}"
+        text = f"{self.status:<8}{self.where}  {self.what}".rstrip()
         return f"{text}: {self.detail}" if self.detail else text
 
 
-def _last_line(text: str) -> str:
+def _last_line(text: str, error_type: str | None = None) -> str:
+    """The error's own line (``Type: message``), skipping any hint printed after it."""
     lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
+    if error_type:
+        for ln in reversed(lines):
+            if ln.startswith(error_type) or ln.split(":", 1)[0].endswith("." + error_type):
+                return ln
     return lines[-1] if lines else "failed"
 
 
-def error_line(error: str, fallback: int) -> int:
-    """The file line of the failure: the last traceback frame that is not a real file."""
+def error_line(error: str, fallback: int, cell: str | None = None) -> int:
+    """The file line of the failure: the last traceback frame in this cell (or any cell)."""
     best = None
     for match in _LINE.finditer(error or ""):
         filename, line = match.group(1), int(match.group(2))
-        if filename.startswith("<") or not filename.endswith(".py"):
+        if (cell is not None and filename == cell) or (cell is None and filename.startswith("<")):
             best = line
+    if best is None and cell is not None:
+        return error_line(error, fallback)
     if best is None:
         found = _LINE_ONLY.findall(error or "")
         if found:
@@ -78,7 +85,7 @@ def check_lesson(
     """Yield one ``CheckLine`` per block and exercise (one FAIL line for a broken file)."""
     name = display_path(lesson.path)
     if lesson.broken:
-        yield CheckLine("FAIL", name, "broken lesson", lesson.error or "")
+        yield CheckLine("FAIL", lesson.error or name, "")
         return
     items = list(lesson.items_in_order())
     if not items:
@@ -115,12 +122,19 @@ def _execute(session: Any, code: str, first_line: int, time_limit: float) -> Any
         timer.cancel()
 
 
+def _cell_name(result: Any) -> str | None:
+    number = getattr(result, "number", 0)
+    return f"<cell {number}>" if number else None
+
+
 def _run_block(session: Any, lesson: Lesson, block: Block, name: str, limit: float) -> CheckLine:
     label = _block_label(lesson, block)
     result = _execute(session, block.code, block.line, limit)
     if result.error:
-        line = error_line(result.error, block.line)
-        return CheckLine("FAIL", f"{name}:{line}", label, _last_line(result.error))
+        line = error_line(result.error, block.line, _cell_name(result))
+        return CheckLine(
+            "FAIL", f"{name}:{line}", label, _last_line(result.error, result.error_type)
+        )
     return CheckLine("ok", f"{name}:{block.line}", label)
 
 
@@ -136,8 +150,9 @@ def _run_exercise(session: Any, exercise: Exercise, name: str, limit: float) -> 
         )
     result = _execute(session, exercise.solution, exercise.solution_line, limit)
     if result.error:
-        line = error_line(result.error, exercise.solution_line)
-        return CheckLine("FAIL", f"{name}:{line}", label + " solution", _last_line(result.error))
+        line = error_line(result.error, exercise.solution_line, _cell_name(result))
+        detail = _last_line(result.error, result.error_type)
+        return CheckLine("FAIL", f"{name}:{line}", label + " solution", detail)
     outcome = session.submit(run_check, exercise, session.namespace).result()
     if not outcome.passed:
         return CheckLine("FAIL", f"{name}:{exercise.check_line}", label + " check", outcome.message)
