@@ -24,6 +24,7 @@ from tui.screens.main import MainScreen
 from tui.widgets.clipboard import copy_focused
 from tui.widgets.status_line import StatusLine
 from tui.widgets.too_small import blocks_action, guard_size
+from tui.widgets.wire import apply_low_bandwidth, quiet_cursor
 
 
 @dataclass
@@ -70,12 +71,13 @@ class TorchTUI(App[int]):
         if low_bandwidth is None:
             low_bandwidth = bool(os.environ.get("SSH_CONNECTION"))
         self.low_bandwidth = low_bandwidth
-        if low_bandwidth:
-            # Over a slow link every animation frame is bytes on the wire.
-            self.animation_level = "none"
+        apply_low_bandwidth(self, low_bandwidth)
         self.torch_info: TorchInfo | None = None
         #: Published with the TorchInfo once torch is loaded; panes subscribe to it.
         self.torch_ready_signal: Signal[TorchInfo] = Signal(self, "torch-ready")
+        #: The REPL's session (tui.core.session.Session), created once torch is loaded.
+        self.session = None
+        self.session_error: str | None = None
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
@@ -86,6 +88,9 @@ class TorchTUI(App[int]):
 
     def on_resize(self, event) -> None:
         guard_size(self, event.size)
+
+    def on_descendant_focus(self, event) -> None:
+        quiet_cursor(event.widget)  # a blinking cursor costs ~2 KB/s on the wire when idle
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While the terminal is too small only quit / train / copy keys do anything.
@@ -99,6 +104,12 @@ class TorchTUI(App[int]):
         except Exception as exc:  # a broken torch install must not crash the app
             self.post_message(TorchFailed(f"{type(exc).__name__}: {exc}"))
             return
+        try:
+            from tui.core.session import Session
+
+            self.session = Session(info.device)
+        except Exception as exc:  # the REPL says why; the rest of the app still works
+            self.session_error = f"{type(exc).__name__}: {exc}"
         self.post_message(TorchReady(info))
 
     def on_torch_ready(self, message: TorchReady) -> None:

@@ -1,0 +1,225 @@
+"""Bytes on the wire: what torch-tui writes to its terminal, measured under a pty at 120x40.
+
+    python benchmarks/bench_wire.py [--seconds 10] [--cols 120] [--rows 40]
+
+Runs ``torch-tui`` in a pseudo-terminal (TORCH_TUI_HOME in a temp dir), waits until torch
+has loaded and the screen has settled, then counts the bytes the app writes:
+
+* idle: nothing happening (target <= 1 KB/s);
+* training: F5 pressed, the live loss curve drawing (target <= 20 KB/s);
+* the same two with ``--low-bandwidth`` (target < 5 KB/s while training).
+
+The baseline, measured in the same run under the same pty, is a naive loop that redraws
+a plotext loss curve ten times a second; the table gives each figure as a ratio of it.
+``tests/test_wire.py`` uses ``PtyApp`` from here for a short idle check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import select
+import signal
+import struct
+import sys
+import tempfile
+import termios
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+F5 = b"\x1b[15~"  # what Textual parses as F5 (xterm); the linux console sends \x1b[[E
+CTRL_Q = b"\x11"
+
+NAIVE_PLOT = """
+import math, sys, time
+import plotext as plt
+ys = []
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    ys.append(math.exp(-len(ys) / 300) + 0.05 * math.sin(len(ys)))
+    plt.clf(); plt.plot(ys); plt.plotsize(118, 38); plt.title("loss")
+    sys.stdout.write("\\x1b[H" + plt.build()); sys.stdout.flush()
+    time.sleep(0.1)
+"""
+
+
+class PtyApp:
+    """A child process on a pty of a given size, with every byte it writes timestamped."""
+
+    def __init__(
+        self,
+        argv: list[str],
+        cols: int = 120,
+        rows: int = 40,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        self.chunks: list[tuple[float, int]] = []
+        self.text = bytearray()
+        self._lock = threading.Lock()
+        full_env = {**os.environ, "TERM": "xterm-256color", **(env or {})}
+        pid, fd = pty.fork()
+        if pid == 0:  # child: size the terminal, then become the program
+            try:
+                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+                os.chdir(ROOT)
+                os.execve(argv[0], argv, full_env)
+            finally:
+                os._exit(127)
+        self.pid, self.fd = pid, fd
+        self.returncode: int | None = None
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                ready, _, _ = select.select([self.fd], [], [], 0.5)
+                if not ready:
+                    if self.poll() is not None:
+                        return
+                    continue
+                data = os.read(self.fd, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self._lock:
+                self.chunks.append((time.monotonic(), len(data)))
+                self.text += data
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def wait_for(self, needle: bytes, timeout: float) -> bool:
+        """Wait until ``needle`` has appeared in the output (False on timeout or exit)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if needle in self.text:
+                    return True
+            if self.poll() is not None:
+                return False
+            time.sleep(0.05)
+        return False
+
+    def wait_quiet(self, gap: float = 0.5, timeout: float = 10.0) -> None:
+        """Wait until nothing has been written for ``gap`` seconds (or ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                last = self.chunks[-1][0] if self.chunks else 0.0
+            if time.monotonic() - last >= gap:
+                return
+            time.sleep(0.05)
+
+    def rate(self, seconds: float) -> float:
+        """Bytes per second written over the next ``seconds``."""
+        t0 = time.monotonic()
+        time.sleep(seconds)
+        t1 = time.monotonic()
+        with self._lock:
+            total = sum(n for t, n in self.chunks if t0 <= t < t1)
+        return total / (t1 - t0)
+
+    def close(self, timeout: float = 10.0) -> int | None:
+        """Quit with ctrl+q; kill the process if it does not go."""
+        if self.poll() is None:
+            try:
+                self.send(CTRL_Q)
+            except OSError:
+                pass
+            deadline = time.monotonic() + timeout
+            while self.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.05)
+        if self.poll() is None:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+            self.returncode = -9
+        self._reader.join(timeout=2)
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+        return self.returncode
+
+
+def start_app(extra_args: list[str], home: str, cols: int, rows: int, env=None) -> PtyApp:
+    argv = [sys.executable, "-m", "tui", "--device", "cpu", *extra_args]
+    app = PtyApp(argv, cols, rows, env={"TORCH_TUI_HOME": home, **(env or {})})
+    if not app.wait_for(b"torch 2.", timeout=60) and not app.wait_for(b"torch ", timeout=5):
+        app.close()
+        raise RuntimeError("torch-tui did not finish loading torch within 60 s")
+    app.wait_quiet(gap=1.0, timeout=15)
+    return app
+
+
+def measure_app(extra_args: list[str], seconds: float, cols: int, rows: int) -> tuple[float, float]:
+    """(idle bytes/s, training bytes/s) for one way of starting the app."""
+    with tempfile.TemporaryDirectory() as home:
+        app = start_app(extra_args, home, cols, rows)
+        try:
+            idle = app.rate(seconds)
+            app.send(F5)
+            time.sleep(1.0)  # the first frame of the dashboard is not the steady state
+            training = app.rate(seconds)
+            app.send(F5)
+        finally:
+            app.close()
+    return idle, training
+
+
+def measure_naive(seconds: float, cols: int, rows: int) -> float:
+    app = PtyApp([sys.executable, "-c", NAIVE_PLOT, str(seconds + 2)], cols, rows)
+    try:
+        time.sleep(1.0)
+        return app.rate(seconds)
+    finally:
+        app.close(timeout=3)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10.0, help="length of each measurement")
+    ap.add_argument("--cols", type=int, default=120)
+    ap.add_argument("--rows", type=int, default=40)
+    args = ap.parse_args()
+
+    naive = measure_naive(args.seconds, args.cols, args.rows)
+    idle, train = measure_app(["--no-low-bandwidth"], args.seconds, args.cols, args.rows)
+    lb_idle, lb_train = measure_app(["--low-bandwidth"], args.seconds, args.cols, args.rows)
+
+    rows = [
+        ("naive 10 Hz plotext redraw (baseline)", naive, None),
+        ("torch-tui idle", idle, 1024),
+        ("torch-tui training, live curve", train, 20 * 1024),
+        ("torch-tui --low-bandwidth idle", lb_idle, 1024),
+        ("torch-tui --low-bandwidth training", lb_train, 5 * 1024),
+    ]
+    print(f"bytes written to a {args.cols}x{args.rows} pty, {args.seconds:.0f} s each")
+    print(f"{'what':40} {'KB/s':>8} {'x baseline':>11} {'target':>10} {'ok':>4}")
+    ok_all = True
+    for name, rate, target in rows:
+        ratio = rate / naive if naive else float("nan")
+        if target is None:
+            verdict, tgt = "", ""
+        else:
+            ok = rate <= target
+            ok_all &= ok
+            verdict, tgt = ("yes" if ok else "NO"), f"<= {target / 1024:.0f}"
+        print(f"{name:40} {rate / 1024:8.2f} {ratio:11.3f} {tgt:>10} {verdict:>4}")
+    return 0 if ok_all else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Light on the wire and any terminal, checked over a real pty (the app as a user runs it).
+
+Each test starts ``torch-tui`` under a pseudo-terminal at 120x40 (see
+``benchmarks/bench_wire.py`` for the harness and the full benchmark) and reads what it writes.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from bench_wire import PtyApp, start_app  # noqa: E402
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+
+F3 = b"\x1bOR"
+# Greys of the 256-colour palette: black, the cube's diagonal, the grey ramp, white.
+GREYS = {0, 7, 8, 15, 16, 59, 102, 145, 188, 231, *range(232, 256)}
+
+
+def _colours(text: bytes) -> tuple[set[int], int]:
+    """256-colour indices used, and how many truecolor (24-bit) SGRs there are."""
+    idx = {int(x) for x in re.findall(rb"[34]8;5;(\d+)", text)}
+    return idx, len(re.findall(rb"[34]8;2;\d+;\d+;\d+", text))
+
+
+def test_idle_with_the_repl_focused_writes_under_1kb_per_second(tmp_home):
+    app = start_app(["--no-low-bandwidth"], str(tmp_home), 120, 40, env={"NO_COLOR": "1"})
+    try:
+        app.send(F3)  # focus the REPL input: a blinking cursor there used to cost ~2 KB/s
+        app.wait_quiet(gap=0.5, timeout=5)
+        rate = app.rate(2.0)
+        text = bytes(app.text)
+    finally:
+        assert app.close() == 0
+    assert rate <= 1024, f"idle wrote {rate:.0f} B/s"
+    # NO_COLOR: only greys on screen.
+    idx, truecolor = _colours(text)
+    assert idx and idx <= GREYS and truecolor == 0, sorted(idx - GREYS)
+
+
+@pytest.mark.parametrize("term", ["xterm", "linux"])
+def test_16_colour_terminals_get_only_16_colour_codes(tmp_home, term):
+    app = start_app([], str(tmp_home), 120, 40, env={"TERM": term, "COLORTERM": ""})
+    try:
+        text = bytes(app.text)
+    finally:
+        assert app.close() == 0
+    idx, truecolor = _colours(text)
+    assert not idx and truecolor == 0
+    assert b"Lessons" in text and b"REPL" in text
+
+
+def test_pty_harness_counts_bytes():
+    """The harness itself: a program that writes 3000 bytes is counted as 3000."""
+    code = "import sys,time; sys.stdout.write('x'*3000); sys.stdout.flush(); time.sleep(1)"
+    app = PtyApp([sys.executable, "-c", code], 80, 24)
+    assert app.wait_for(b"x" * 3000, timeout=10)
+    app.close()
+    assert sum(n for _, n in app.chunks) == 3000
