@@ -76,10 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     from tui.cli import lessons as lessons_cli
+    from tui.cli import serve as serve_cli
     from tui.cli import train as train_cli
 
     lessons_cli.add_parser(sub)
     train_cli.add_parser(sub)
+    serve_cli.add_parser(sub)
     return parser
 
 
