@@ -2,14 +2,14 @@
 
 A check runs on the session's exec thread (as a post-run hook after every cell), in a
 *copy* of the namespace mapping so names it assigns never leak into the learner's REPL,
-and under a time limit enforced by a trace function, so a check that loops forever
-fails instead of freezing the REPL. (A single long native op cannot be interrupted;
+and under a time limit (an asynchronous exception raised in the exec thread), so a
+check that loops forever fails instead of freezing the REPL. (A single long native op cannot be interrupted;
 checks should stay small.)
 """
 
 from __future__ import annotations
 
-import sys
+import ctypes
 import threading
 import time
 import traceback
@@ -53,17 +53,16 @@ def run_check(
     except SyntaxError as exc:
         return CheckResult(exercise.id, False, f"the check itself has a syntax error: {exc.msg}")
     scope = dict(namespace)  # assignments in the check stay in this copy
-    deadline = time.monotonic() + time_limit
-
-    def tracer(frame, event, arg):  # noqa: ANN001 - sys.settrace signature
-        if time.monotonic() > deadline:
-            raise CheckTimeout
-        return tracer
-
-    previous = sys.gettrace()
-    sys.settrace(tracer)
+    alarm = _Alarm(time_limit)
     try:
-        exec(code, scope)  # noqa: S102 - lesson checks are the lesson author's code
+        try:
+            alarm.start()
+            exec(code, scope)  # noqa: S102 - lesson checks are the lesson author's code
+        except CheckTimeout:
+            alarm.delivered = True
+            raise
+        finally:
+            alarm.stop()
     except CheckTimeout:
         return CheckResult(exercise.id, False, f"the check took longer than {time_limit:g} s")
     except AssertionError as exc:
@@ -73,9 +72,57 @@ def run_check(
         return CheckResult(exercise.id, False, f"not yet: {exc}")
     except Exception as exc:  # the learner's objects may raise anything
         return CheckResult(exercise.id, False, f"{type(exc).__name__}: {_first_line(str(exc))}")
-    finally:
-        sys.settrace(previous)
     return CheckResult(exercise.id, True, "passed")
+
+
+def _set_async_exc(ident: int, exc: type[BaseException]) -> None:
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(exc))
+
+
+class _Alarm:
+    """Raise ``CheckTimeout`` in the calling thread once ``limit`` seconds have passed.
+
+    An asynchronous exception (delivered between bytecodes), not ``sys.settrace``: a
+    trace function would also slow every check down. ``stop`` makes sure no timeout
+    lands after the check has finished.
+    """
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.ident = threading.get_ident()
+        self._lock = threading.Lock()
+        self._done = False
+        self._fired = False
+        self.delivered = False
+        self._timer = threading.Timer(limit, self._fire)
+        self._timer.daemon = True
+
+    def start(self) -> None:
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if not self._done:
+                self._fired = True
+                _set_async_exc(self.ident, CheckTimeout)
+
+    def stop(self) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._done = True
+            fired = self._fired
+        if fired and not self.delivered:  # it lands at the next bytecode boundary: take it here
+            deadline = time.monotonic() + 1.0
+            try:
+                while time.monotonic() < deadline:
+                    _noop()
+            except CheckTimeout:
+                self.delivered = True
+            raise CheckTimeout
+
+
+def _noop() -> None:
+    """A Python-level call: a point where a pending asynchronous exception is delivered."""
 
 
 def _failing_line(exc: BaseException, source: str, filename: str) -> str:

@@ -109,9 +109,12 @@ class Lesson:
     def broken(self) -> bool:
         return self.error is not None
 
+    def intro_links(self) -> list[tuple[str, str]]:
+        return _LINK.findall(self.intro)
+
     def links(self) -> list[tuple[str, str]]:
         """``(text, target)`` of every markdown link in the lesson, in order."""
-        out = _LINK.findall(self.intro)
+        out = self.intro_links()
         for section in self.sections:
             out += section_links(section)
         return out
