@@ -76,6 +76,10 @@ class MainScreen(Screen):
         if isinstance(node, Pane) and node.id and node.id != self.shown_pane:
             self.show_pane(node.id, focus=False)
 
+    def on_repl_pane_cell_done(self, message: ReplPane.CellDone) -> None:
+        """Every finished cell: the lesson pane marks blocks run and shows exercise checks."""
+        self.query_one("#lessons", LessonPane).cell_done(message.record)
+
     def focused_pane(self) -> Pane | None:
         node = self.focused
         while node is not None and not isinstance(node, Pane):
