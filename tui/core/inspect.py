@@ -19,6 +19,7 @@ from typing import Any
 PREVIEW_EDGE = 4
 HIST_BINS = 32
 MAX_RESULT_CARDS = 8
+MAX_ASSIGNED_CARDS = 3
 MAX_VARIABLES = 500
 AUTOGRAD_NODE_CAP = 200
 MAX_LAYER_ROWS = 200
@@ -744,6 +745,10 @@ def watch_text(value: Any) -> str:
         head = (
             f"{format_shape(value.shape)} {format_dtype(value.dtype)} {format_device(value.device)}"
         )
+        if value.dim() == 0 and _has_data(value):
+            scalar = tensor_preview(value)
+            text = scalar.cells[0][0] if scalar and scalar.cells else "?"
+            return f"{text}  ({format_dtype(value.dtype)} scalar tensor, {format_device(value.device)})"
         if value.numel() <= 8 and value.layout == torch.strided and _has_data(value):
             prev = tensor_preview(value.reshape(-1))
             vals = " ".join(prev.cells[0]) if prev and prev.cells else ""
@@ -810,6 +815,15 @@ class Inspector:
                 if card is not None:
                     payload.cards.append(card)
             payload.more_cards = more
+        elif getattr(record, "error", None) is None:
+            # ``x = ...``: no result, so show what the cell assigned (the newest few).
+            changed = [n for n in getattr(record, "changed", []) if n in namespace]
+            for name in changed[-MAX_ASSIGNED_CARDS:]:
+                obj = namespace[name]
+                if _kind_of(obj) is not None:
+                    card = card_for(obj, name, namespace, key=self._keep(obj))
+                    if card is not None:
+                        payload.cards.append(card)
         payload.variables = list_variables(namespace)
         payload.watches = self.evaluate_watches(namespace)
         return payload

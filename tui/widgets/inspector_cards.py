@@ -1,0 +1,292 @@
+"""Card widgets: they render the plain data from ``tui.core.inspect``, nothing more.
+
+No torch here and no tensor work: a slice change asks the panel, which runs the preview
+on the session's exec thread and hands back a new ``Preview`` to draw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Static
+from textual_plotext import PlotextPlot
+
+from tui.core import inspect as core
+
+PreviewFetcher = Callable[[int, list[int]], Awaitable["core.Preview | None"]]
+
+
+def _kv(text: Text, key: str, value: str, style: str = "") -> None:
+    text.append(f"{key} ", style="dim")
+    text.append(value, style=style or "bold")
+    text.append("  ")
+
+
+def preview_text(preview: core.Preview | None, width: int = 44) -> Text:
+    """The values as aligned columns, dropping inner columns until they fit ``width``."""
+    if preview is None:
+        return Text("no values to show (no data on this device)", style="dim")
+    if not preview.cells:
+        return Text(preview.note or "no values", style="dim")
+    cols = list(range(len(preview.col_labels)))
+    rows = preview.cells
+    row_w = max((len(r) for r in preview.row_labels), default=0)
+
+    def widths(keep: list[int]) -> list[int]:
+        return [
+            max(len(preview.col_labels[c]), *(len(r[c]) for r in rows)) if c >= 0 else 1
+            for c in keep
+        ]
+
+    real = [c for c in cols if preview.col_labels[c] != "…"]
+    had_gap = len(real) < len(cols)
+
+    def layout(k: int) -> list[int]:
+        if 2 * k >= len(real):
+            return cols  # everything the preview has (its own gap included)
+        return real[:k] + [-1] + real[len(real) - k :]
+
+    # Drop columns from the middle (a "…" marks the gap) until the table fits.
+    k = (len(real) + 1) // 2 if not had_gap else len(real) // 2
+    keep = layout(k)
+    while k > 1 and row_w + 1 + sum(w + 1 for w in widths(keep)) > width:
+        k -= 1
+        keep = layout(k)
+    ws = widths(keep)
+    out = Text(no_wrap=True, overflow="ellipsis")
+    if (
+        any(lab for lab in preview.col_labels)
+        and len(rows) >= 1
+        and rows[0]
+        and preview.col_labels != [""]
+    ):
+        out.append(" " * (row_w + 1))
+        for c, w in zip(keep, ws, strict=True):
+            label = preview.col_labels[c] if c >= 0 else "…"
+            out.append(label.rjust(w) + " ", style="dim")
+        out.append("\n")
+    for r, row in enumerate(rows):
+        out.append(preview.row_labels[r].rjust(row_w) + " ", style="dim")
+        for c, w in zip(keep, ws, strict=True):
+            cell = row[c] if c >= 0 else ("⋮" if row and row[0] == "⋮" else "…")
+            style = "red" if cell in ("nan", "inf", "-inf") else ""
+            out.append(cell.rjust(w) + " ", style=style)
+        if r < len(rows) - 1:
+            out.append("\n")
+    return out
+
+
+def tensor_header(card: core.TensorCard) -> Text:
+    t = Text()
+    t.append(card.title or "tensor", style="bold")
+    t.append(f"  {card.kind}\n", style="dim")
+    _kv(t, "shape", card.shape_text, "bold cyan")
+    _kv(t, "dtype", card.dtype, "bold green")
+    _kv(t, "device", card.device, "bold magenta")
+    t.append("\n")
+    _kv(t, "numel", f"{card.numel:,}")
+    _kv(t, "bytes", core.format_bytes(card.nbytes))
+    _kv(t, "layout", card.layout)
+    t.append("\n")
+    if card.stride is not None:
+        _kv(t, "stride", core.format_shape(card.stride))
+        _kv(t, "contiguous", "yes" if card.contiguous else "no")
+        t.append("\n")
+    _kv(t, "requires_grad", str(card.requires_grad))
+    _kv(t, "is_leaf", str(card.is_leaf))
+    t.append("\n")
+    _kv(t, "grad_fn", card.grad_fn or "-")
+    _kv(t, "grad", "set" if card.has_grad else "-")
+    t.append("\n")
+    s = card.stats
+    if s.note and s.min is None:
+        t.append(s.note, style="dim")
+    else:
+        _kv(t, "min", core.format_number(s.min))
+        _kv(t, "max", core.format_number(s.max))
+        t.append("\n")
+        _kv(t, "mean", core.format_number(s.mean))
+        _kv(t, "std", core.format_number(s.std))
+        t.append("\n")
+        _kv(t, "NaN", str(s.nan), "bold red" if s.nan else "")
+        _kv(t, "Inf", str(s.inf), "bold red" if s.inf else "")
+        if s.of:
+            t.append(f"stats of {s.of}", style="dim")
+    return t
+
+
+class TensorCard(Vertical, can_focus=True):
+    """Shape, dtype, device, grad facts, stats, a values preview and a histogram."""
+
+    BINDINGS = [
+        Binding("right_square_bracket,right", "slice(1)", "Next slice", key_display="]"),
+        Binding("left_square_bracket,left", "slice(-1)", "Previous slice", key_display="["),
+    ]
+    DEFAULT_CSS = """
+    TensorCard { height: auto; border: round $panel-lighten-1; padding: 0 1; margin-bottom: 1; }
+    TensorCard:focus { border: round $accent; }
+    TensorCard .values { height: auto; margin-top: 1; }
+    TensorCard .slice { height: auto; color: $text-muted; }
+    TensorCard PlotextPlot { height: 8; margin-top: 1; }
+    """
+
+    def __init__(self, card: core.TensorCard, fetch: PreviewFetcher | None = None, **kw) -> None:
+        super().__init__(**kw)
+        self.card = card
+        self.fetch = fetch
+        self.preview = card.preview
+
+    def compose(self) -> ComposeResult:
+        yield Static(tensor_header(self.card), classes="header")
+        yield Static("", classes="slice")
+        yield Static(preview_text(self.preview), classes="values")
+        if self.card.histogram is not None:
+            yield PlotextPlot(classes="hist")
+
+    def on_mount(self) -> None:
+        self._show_slice_label()
+        hist = self.card.histogram
+        if hist is not None:
+            self._draw_histogram(self.query_one(PlotextPlot), hist)
+
+    def on_resize(self) -> None:
+        self.query_one(".values", Static).update(preview_text(self.preview, self._values_width()))
+
+    def _values_width(self) -> int:
+        return max(self.content_region.width, 20) if self.size.width else 44
+
+    @staticmethod
+    def _draw_histogram(plot: PlotextPlot, hist: core.Histogram) -> None:
+        """Main thread only: plotext keeps global state and is not thread-safe."""
+        plt = plot.plt
+        plt.clear_data()
+        plt.clear_figure()
+        n = len(hist.counts)
+        width = (hist.hi - hist.lo) / n if n else 1.0
+        centers = [hist.lo + width * (i + 0.5) for i in range(n)]
+        plt.bar(centers, hist.counts, width=1.0, marker="hd")
+        title = "histogram" if hist.step == 1 else f"histogram of every {hist.step}th value"
+        plt.title(title)
+        plt.xticks([hist.lo, hist.hi], [core.format_number(hist.lo), core.format_number(hist.hi)])
+        plot.refresh()
+
+    def _show_slice_label(self) -> None:
+        p = self.preview
+        label = self.query_one(".slice", Static)
+        if p is not None and p.lead_shape:
+            n = p.slice_count
+            flat = 0
+            for i, d in zip(p.index, p.lead_shape, strict=True):
+                flat = flat * d + i
+            label.update(
+                Text(f"slice {p.slice_label}  {flat + 1}/{n}  ([ and ] move)", style="dim")
+            )
+            label.display = True
+        else:
+            label.display = False
+
+    async def action_slice(self, step: int) -> None:
+        """Move to the next/previous 2-D slice of an N-D tensor (odometer over leading dims)."""
+        p = self.preview
+        if p is None or not p.lead_shape or self.fetch is None or self.card.key < 0:
+            return
+        flat = 0
+        for i, d in zip(p.index, p.lead_shape, strict=True):
+            flat = flat * d + i
+        flat = (flat + step) % p.slice_count
+        index = []
+        for d in reversed(p.lead_shape):
+            index.append(flat % d)
+            flat //= d
+        index.reverse()
+        new = await self.fetch(self.card.key, index)
+        if new is None:
+            self.notify("That value is gone (too many results since); evaluate it again.")
+            return
+        self.preview = new
+        self._show_slice_label()
+        self.query_one(".values", Static).update(preview_text(new, self._values_width()))
+
+
+class ModuleCard(Static, can_focus=True):
+    """Layer tree and parameter counts of an nn.Module."""
+
+    DEFAULT_CSS = """
+    ModuleCard { height: auto; border: round $panel-lighten-1; padding: 0 1; margin-bottom: 1; }
+    ModuleCard:focus { border: round $accent; }
+    """
+
+    def __init__(self, card: core.ModuleCard, **kw) -> None:
+        super().__init__(self._text(card), **kw)
+        self.card = card
+
+    @staticmethod
+    def _text(card: core.ModuleCard) -> Text:
+        t = Text()
+        t.append(card.title or card.type_name, style="bold")
+        t.append(f"  {card.type_name}\n", style="dim")
+        _kv(t, "params", f"{card.total:,}")
+        _kv(t, "trainable", f"{card.trainable:,}", "bold green")
+        _kv(t, "frozen", f"{card.frozen:,}")
+        t.append("\n")
+        _kv(t, "bytes", core.format_bytes(card.nbytes))
+        if card.buffer_bytes:
+            _kv(t, "buffers", core.format_bytes(card.buffer_bytes))
+        _kv(t, "mode", "train" if card.training else "eval")
+        t.append("\n")
+        _kv(t, "device", ", ".join(card.devices) or "-", "bold magenta")
+        _kv(t, "dtype", ", ".join(card.dtypes) or "-", "bold green")
+        t.append("\n")
+        for row in card.layers:
+            t.append("  " * row.depth)
+            t.append(f"{row.name} ", style="bold" if row.depth == 0 else "")
+            t.append(row.type_name, style="cyan")
+            if row.params:
+                t.append(f" {row.params:,}p", style="green")
+            if row.detail:
+                t.append(f" ({row.detail})", style="dim")
+            t.append("\n")
+        if card.truncated:
+            t.append(f"… first {len(card.layers)} layers shown\n", style="dim")
+        t.append("shared parameters are counted once", style="dim")
+        return t
+
+
+class OptimizerCard(Static, can_focus=True):
+    """Param groups and their hyperparameters."""
+
+    DEFAULT_CSS = """
+    OptimizerCard { height: auto; border: round $panel-lighten-1; padding: 0 1; margin-bottom: 1; }
+    OptimizerCard:focus { border: round $accent; }
+    """
+
+    def __init__(self, card: core.OptimizerCard, **kw) -> None:
+        super().__init__(self._text(card), **kw)
+        self.card = card
+
+    @staticmethod
+    def _text(card: core.OptimizerCard) -> Text:
+        t = Text()
+        t.append(card.title or card.type_name, style="bold")
+        t.append(f"  {card.type_name}\n", style="dim")
+        _kv(t, "param groups", str(len(card.groups)))
+        _kv(t, "state entries", str(card.state_entries))
+        for g in card.groups:
+            t.append(f"\ngroup {g.index}: ", style="bold")
+            t.append(f"{g.tensors} tensors, {g.numel:,} values\n")
+            for k, v in g.hyper:
+                t.append(f"  {k} ", style="dim")
+                t.append(f"{v}\n")
+        return t
+
+
+def card_widget(card: core.Card, fetch: PreviewFetcher | None = None):
+    if isinstance(card, core.TensorCard):
+        return TensorCard(card, fetch)
+    if isinstance(card, core.ModuleCard):
+        return ModuleCard(card)
+    return OptimizerCard(card)
