@@ -150,6 +150,20 @@ class TorchTUI(App[int]):
         pane = main.focused_pane() if main is not None and self.screen is main else None
         self.push_screen(HelpScreen(bindings_of(self), pane))
 
+    def action_devices(self) -> None:
+        """Palette "app: devices": each device's name and memory, and NVML's live figures."""
+        if self.torch_info is None:
+            self.notify("torch is still loading; the devices are listed once it is ready.")
+            return
+        self._report_devices(self.torch_info.devices)
+
+    @work(thread=True, exclusive=True, group="devices", exit_on_error=False)
+    def _report_devices(self, devices) -> None:
+        from tui.core.devices import device_report  # NVML calls block: keep them off the UI
+
+        text = "\n".join(device_report(devices))
+        self.call_from_thread(self.notify, text, title="Devices", timeout=12)
+
     def action_copy_text(self) -> None:
         """F8: copy the focused pane's text (last output, selected cell) through OSC 52."""
         copy_focused(self)

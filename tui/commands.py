@@ -13,6 +13,8 @@ from tui.widgets.pane import Pane
 APP_COMMANDS: list[tuple[str, str, str]] = [
     ("app: help", "help", "Show the keys of the app and of the focused pane"),
     ("app: quit", "quit", "Quit torch-tui"),
+    ("app: devices", "devices", "List the devices: name, memory and, with NVML, load and power"),
+    ("app: copy", "copy_text", "Copy the focused pane's output or selection (F8, OSC 52)"),
     ("view: lessons", "focus_pane('lessons')", "Focus the lesson pane (F2)"),
     ("view: repl", "focus_pane('repl')", "Focus the REPL (F3)"),
     ("view: dashboard", "focus_pane('dashboard')", "Focus the training dashboard (F4)"),

@@ -85,3 +85,14 @@ async def test_no_color_turns_colour_off(monkeypatch):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert app.no_color
+
+
+async def test_devices_command_notifies_the_device_list(monkeypatch):
+    app = TorchTUI(device="cpu")
+    async with app.run_test(size=(120, 40)) as pilot:
+        notes: list[str] = []
+        await _wait(pilot, lambda: app.torch_info is not None, tries=3000)
+        monkeypatch.setattr(app, "notify", lambda msg, **kw: notes.append(msg))
+        await app.run_action("devices")
+        await _wait(pilot, lambda: bool(notes))
+    assert notes[0].splitlines()[0] == "cpu"

@@ -12,7 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 from tui import __version__
-from tui.core.devices import DeviceError, parse_device
+from tui.core.devices import DeviceError, check_requested, parse_device
 
 EXIT_USAGE = 2
 
@@ -75,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     bw.add_argument("--no-low-bandwidth", dest="low_bandwidth", action="store_false")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
+    from tui.cli import devices as devices_cli
     from tui.cli import lessons as lessons_cli
     from tui.cli import serve as serve_cli
     from tui.cli import train as train_cli
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     lessons_cli.add_parser(sub)
     train_cli.add_parser(sub)
     serve_cli.add_parser(sub)
+    devices_cli.add_parser(sub)
     return parser
 
 
@@ -102,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        # A GPU that is not there: say so now rather than fall back quietly (the app would).
+        problem = check_requested(getattr(args, "device", None))
+        if problem:
+            raise UsageError(f"{problem}; try --device cpu")
         handler = getattr(args, "handler", None)
         return handler(args) if handler else run_app(args)
     except UsageError as exc:

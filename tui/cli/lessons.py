@@ -108,7 +108,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if not lessons:
         print("no lessons found", file=sys.stderr)
         return EXIT_FAIL
-    device = args.check_device or "cpu"
+    device = args.check_device or getattr(args, "device", None) or "cpu"
     counts = {"ok": 0, "FAIL": 0, "skipped": 0}
     for lesson in lessons:
         print(f"{lesson.id}  {lesson.title or ''}".rstrip(), flush=True)

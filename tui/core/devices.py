@@ -6,6 +6,7 @@ can refuse ``banana`` before torch is loaded; ``discover`` asks torch what is re
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 
@@ -37,6 +38,20 @@ class DeviceInfo:
     name: str  # "cpu", "cuda:0", "mps"
     label: str  # "cuda:0 NVIDIA H100 80GB HBM3 (79.1 GiB)"
     total_memory: int | None = None
+    pci_bus_id: str | None = None  # "0000:3b:00.0": how NVML's figures are matched to it
+    uuid: str | None = None
+
+
+def _pci_bus_id(props: object) -> str | None:
+    """The PCI bus id torch reports (newer builds), as ``domain:bus:device.0``."""
+    bus = getattr(props, "pci_bus_id", None)
+    if isinstance(bus, str):
+        return bus or None
+    if isinstance(bus, int):
+        domain = getattr(props, "pci_domain_id", 0) or 0
+        dev = getattr(props, "pci_device_id", 0) or 0
+        return f"{domain:04x}:{bus:02x}:{dev:02x}.0"
+    return None
 
 
 def discover() -> list[DeviceInfo]:
@@ -49,9 +64,14 @@ def discover() -> list[DeviceInfo]:
             for i in range(torch.cuda.device_count()):
                 props = torch.cuda.get_device_properties(i)
                 gib = props.total_memory / 2**30
+                uuid = getattr(props, "uuid", None)
                 found.append(
                     DeviceInfo(
-                        f"cuda:{i}", f"cuda:{i} {props.name} ({gib:.1f} GiB)", props.total_memory
+                        f"cuda:{i}",
+                        f"cuda:{i} {props.name} ({gib:.1f} GiB)",
+                        props.total_memory,
+                        _pci_bus_id(props),
+                        str(uuid) if uuid else None,
                     )
                 )
     except Exception:  # a broken driver must not stop the app
@@ -67,11 +87,44 @@ def discover() -> list[DeviceInfo]:
 
 def resolve(requested: str, available: list[DeviceInfo]) -> tuple[str, str | None]:
     """The device to use and, when it had to fall back to cpu, a message saying why."""
+    reason = missing_reason(requested, available)
+    if reason is None:
+        return requested, None
+    return "cpu", f"{reason}; using cpu"
+
+
+def missing_reason(requested: str, available: list[DeviceInfo]) -> str | None:
+    """None when ``requested`` is there, else one line saying what there is instead."""
     names = [d.name for d in available]
     if requested in names:
-        return requested, None
+        return None
     have = ", ".join(names)
-    return "cpu", f"device {requested} is not available (have: {have}); using cpu"
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    hint = f"; CUDA_VISIBLE_DEVICES={visible}" if requested.startswith("cuda") and visible else ""
+    return f"device {requested} is not available (have: {have}{hint})"
+
+
+def check_requested(requested: str | None) -> str | None:
+    """For the CLI: None when the device is there (or is cpu), else the one-line reason.
+
+    Imports torch, but only when a GPU was asked for: the user is waiting for one anyway.
+    """
+    if requested is None or requested == "cpu":
+        return None
+    return missing_reason(requested, discover())
+
+
+def device_report(devices: list[DeviceInfo] | tuple[DeviceInfo, ...]) -> list[str]:
+    """One line per device: name and memory, plus NVML's live figures for GPUs when present."""
+    from tui.core import nvml
+
+    ids = {d.name: (d.pci_bus_id, d.uuid) for d in devices if d.name.startswith("cuda")}
+    stats = nvml.stats_for(ids) if ids else {}
+    lines = []
+    for d in devices:
+        extra = stats[d.name].describe() if d.name in stats else ""
+        lines.append(f"{d.label} · {extra}" if extra else d.label)
+    return lines
 
 
 @dataclass(frozen=True)
