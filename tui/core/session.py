@@ -70,6 +70,27 @@ class ExecResult:
         return self.error_type == "KeyboardInterrupt"
 
 
+def source_is_complete(source: str) -> bool:
+    """False when Enter should add a line: an open bracket or block, or an indented last line.
+
+    Like the console, a block ends with an empty line: ``for ...:`` then an indented body
+    stays open until the last line is blank. A syntax error counts as complete, so
+    running it shows the error.
+    """
+    if not source.strip():
+        return True
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            code = codeop.compile_command(source, "<input>", "exec")
+    except (SyntaxError, OverflowError, ValueError):
+        return True
+    if code is None:
+        return False
+    last = source.split("\n")[-1]
+    return not ("\n" in source and last.strip() and last[:1] in " \t")
+
+
 class _Quitter:
     """``exit``/``quit`` in the namespace: a hint, never the end of the app."""
 
@@ -164,19 +185,8 @@ class Session:
         return self.submit(self.run_cell, source).result()
 
     def is_complete(self, source: str) -> bool:
-        """False when Enter should add a line: an open bracket or block, or an indented last line."""
-        if not source.strip():
-            return True
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                code = codeop.compile_command(source, "<input>", "exec")
-        except (SyntaxError, OverflowError, ValueError):
-            return True  # let execute() report the error
-        if code is None:
-            return False
-        last = source.split("\n")[-1]
-        return not ("\n" in source and last.strip() and last[:1] in " \t")
+        """False when Enter should add a line (see ``source_is_complete``)."""
+        return source_is_complete(source)
 
     def interrupt(self) -> bool:
         """Raise KeyboardInterrupt in the running cell; False when nothing runs."""

@@ -1,0 +1,235 @@
+"""The REPL's input: a Python code editor that runs complete cells on Enter.
+
+Keys (also in the pane's HELP): Enter runs the cell when it is complete and adds an
+indented line otherwise; ctrl+j or alt+enter always adds a line (most terminals cannot
+tell shift+enter from enter); up on the first line and down on the last walk history;
+ctrl+r searches history backwards; tab completes (indents at the start of a line).
+The widget keeps no session logic: it posts messages and the pane acts on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import events
+from textual.message import Message
+from textual.widgets import TextArea
+
+from tui.core.history import History
+from tui.core.session import source_is_complete
+
+NEWLINE_KEYS = {"ctrl+j", "alt+enter", "shift+enter", "ctrl+enter"}
+
+
+class ReplInput(TextArea):
+    """Multi-line Python input with history, reverse search and tab completion."""
+
+    DEFAULT_CSS = """
+    ReplInput { height: auto; min-height: 3; max-height: 14; }
+    """
+
+    @dataclass
+    class Submitted(Message):
+        source: str
+
+    @dataclass
+    class CompleteRequested(Message):
+        text: str  # the line up to the cursor
+
+    @dataclass
+    class Hint(Message):
+        """Text for the hint line (search prompt, candidates); empty hides it."""
+
+        text: str
+
+    @dataclass
+    class InterruptRequested(Message):
+        pass
+
+    def __init__(self, history: History | None = None, **kwargs) -> None:
+        super().__init__(
+            language="python",
+            theme="monokai",
+            soft_wrap=True,
+            tab_behavior="indent",
+            show_line_numbers=False,
+            **kwargs,
+        )
+        self.cell_history = history if history is not None else History()
+        self._hist_index: int | None = None
+        self._draft = ""
+        self._search: str | None = None
+        self._search_hit: int | None = None
+        self._before_search = ""
+        #: Set by the pane: True while a cell runs (ctrl+c then interrupts, not copies).
+        self.running = False
+
+    # -- keys ------------------------------------------------------------------------
+    async def _on_key(self, event: events.Key) -> None:
+        if self._search is not None and self._search_key(event):
+            event.stop()
+            event.prevent_default()
+            return
+        if self._handle(event):
+            event.stop()
+            event.prevent_default()
+            return
+        if event.key != "tab":
+            self.post_message(self.Hint(""))
+        await super()._on_key(event)
+
+    def _handle(self, event: events.Key) -> bool:
+        key = event.key
+        row, col = self.cursor_location
+        last_row = self.document.line_count - 1
+        if key == "enter":
+            if row == last_row and source_is_complete(self.text):
+                if self.text.strip():
+                    self.post_message(self.Submitted(self.text))
+                return True
+            self._newline()
+            return True
+        if key in NEWLINE_KEYS:
+            self._newline()
+            return True
+        if key == "ctrl+c":
+            if self.running or not self.selected_text:
+                self.post_message(self.InterruptRequested())
+                return True
+            return False  # let the copy binding copy the selection
+        if key == "up" and row == 0:
+            return self.history_older()
+        if key == "down" and row == last_row:
+            return self.history_newer()
+        if key == "ctrl+r":
+            self._start_search()
+            return True
+        if key == "tab":
+            line = self.document[row][:col]
+            if line.strip():
+                self.post_message(self.CompleteRequested(line))
+                return True
+        return False
+
+    def _newline(self) -> None:
+        row, col = self.cursor_location
+        line = self.document[row][:col]
+        indent = line[: len(line) - len(line.lstrip())]
+        if line.rstrip().endswith(":"):
+            indent += "    "
+        self.insert("\n" + indent)
+
+    # -- history -----------------------------------------------------------------------
+    def _show(self, text: str) -> None:
+        self.load_text(text)
+        last = self.document.line_count - 1
+        self.move_cursor((last, len(self.document[last])))
+
+    def history_older(self) -> bool:
+        entries = self.cell_history.entries
+        if not entries:
+            return False
+        if self._hist_index is None:
+            self._draft = self.text
+            self._hist_index = len(entries)
+        if self._hist_index == 0:
+            return True
+        self._hist_index -= 1
+        self._show(entries[self._hist_index])
+        self.move_cursor((0, len(self.document[0])))
+        return True
+
+    def history_newer(self) -> bool:
+        if self._hist_index is None:
+            return False
+        self._hist_index += 1
+        if self._hist_index >= len(self.cell_history.entries):
+            self._hist_index = None
+            self._show(self._draft)
+        else:
+            self._show(self.cell_history.entries[self._hist_index])
+        return True
+
+    def reset_browsing(self) -> None:
+        self._hist_index = None
+        self._draft = ""
+
+    # -- reverse search ----------------------------------------------------------------
+    def _start_search(self) -> None:
+        if self._search is None:
+            self._search = ""
+            self._search_hit = None
+            self._before_search = self.text
+        self._search_step(older=True)
+
+    def _search_step(self, older: bool) -> None:
+        assert self._search is not None
+        before = self._search_hit if older and self._search_hit is not None else None
+        if not older:
+            before = None if self._search_hit is None else self._search_hit + 1
+        hit = self.cell_history.search(self._search, before)
+        if hit is not None:
+            self._search_hit = hit
+            self._show(self.cell_history.entries[hit])
+        found = "" if hit is not None or not self._search else " (no match)"
+        self.post_message(
+            self.Hint(
+                f"reverse search: {self._search!r}{found}  (ctrl+r older, enter accept, esc cancel)"
+            )
+        )
+
+    def _search_key(self, event: events.Key) -> bool:
+        key = event.key
+        if key == "ctrl+r":
+            self._search_step(older=True)
+            return True
+        if key in ("escape", "ctrl+g", "ctrl+c"):
+            self._end_search()
+            self._show(self._before_search)
+            return True
+        if key == "backspace":
+            self._search = (self._search or "")[:-1]
+            self._search_hit = None
+            self._search_step(older=True)
+            return True
+        if event.is_printable and event.character:
+            self._search = (self._search or "") + event.character
+            self._search_hit = None
+            self._search_step(older=True)
+            return True
+        self._end_search()  # enter, arrows, ...: keep the found text and edit it
+        return key == "enter"
+
+    def _end_search(self) -> None:
+        self._search = None
+        self._search_hit = None
+        self.post_message(self.Hint(""))
+
+    @property
+    def searching(self) -> bool:
+        return self._search is not None
+
+    # -- completion --------------------------------------------------------------------
+    def apply_completion(self, text: str, start: int, word: str, matches: list[str]) -> None:
+        """Insert the completed word (or the candidates' common prefix) at the cursor."""
+        row, col = self.cursor_location
+        if self.document[row][:col] != text:
+            return  # the user typed on meanwhile
+        if not matches:
+            self.post_message(self.Hint(f"no completions for {word!r}" if word else ""))
+            return
+        if len(matches) == 1:
+            insert = matches[0][len(word) :]
+            if insert:
+                self.insert(insert)
+            self.post_message(self.Hint(""))
+            return
+        first, last = min(matches), max(matches)
+        n = 0
+        while n < min(len(first), len(last)) and first[n] == last[n]:
+            n += 1
+        if n > len(word):
+            self.insert(first[len(word) : n])
+        shown = "  ".join(matches[:60])
+        more = f"  … {len(matches) - 60} more" if len(matches) > 60 else ""
+        self.post_message(self.Hint(shown + more))

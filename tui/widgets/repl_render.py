@@ -1,0 +1,98 @@
+"""Turning cell records into safe Rich renderables for the REPL log.
+
+Nothing a user prints reaches the terminal raw: ANSI/OSC escape sequences are removed,
+a carriage return keeps only what the terminal would show last, bells go, and every
+other control character is drawn as its visible Unicode symbol (U+2400 block). The
+text is then handed to Rich as plain ``Text`` (no markup parsing).
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+# CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other ESC-x pairs, and 8-bit CSI.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
+    r"|\x1b[@-Z\\-_]"
+    r"|\x9b[0-?]*[ -/]*[@-~]"
+)
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _visible(m: re.Match) -> str:
+    code = ord(m.group(0))
+    if code == 0x7F:
+        return "\u2421"
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "\ufffd"
+
+
+def clean(text: str) -> str:
+    """Text safe to draw: no escape sequences, no control characters, tabs expanded."""
+    text = _ESCAPES.sub("", text)
+    text = text.replace("\x07", "").replace("\r\n", "\n")
+    if "\r" in text:
+        lines = []
+        for line in text.split("\n"):
+            parts = [p for p in line.split("\r") if p]
+            lines.append(parts[-1] if parts else "")
+        text = "\n".join(lines)
+    text = text.expandtabs(4)
+    return _CONTROLS.sub(_visible, text)
+
+
+def _prompt(label: str, style: str, body: RenderableType) -> Table:
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(Text(label, style=style), body)
+    return grid
+
+
+def render_input(number: int | str, source: str) -> RenderableType:
+    code = Syntax(
+        clean("\n".join(line.rstrip() for line in source.rstrip().split("\n"))),
+        "python",
+        theme="ansi_dark",
+        background_color="default",
+        word_wrap=True,
+    )
+    return _prompt(f"In [{number}]:", "bold green", code)
+
+
+def render_record(record) -> list[RenderableType]:
+    """The log lines for a finished cell (``record`` is an ExecResult)."""
+    out: list[RenderableType] = []
+    if record.stdout:
+        out.append(Text(clean(record.stdout.rstrip("\n"))))
+    if record.stderr:
+        out.append(Text(clean(record.stderr.rstrip("\n")), style="red"))
+    if record.error:
+        style = "yellow" if record.error_type == "SystemExit" else "bold red"
+        out.append(Text(clean(record.error.rstrip("\n")), style=style))
+    if record.has_result:
+        body = Text(clean(record.result_repr))
+        out.append(_prompt(f"Out[{record.number}]:", "bold red", body))
+    if record.background:
+        out.append(
+            Text("[output of other threads]\n" + clean(record.background.rstrip("\n")), style="dim")
+        )
+    if record.duration >= 1.0:
+        out.append(Text(f"({record.duration:.1f} s)", style="dim"))
+    return out
+
+
+def render_note(text: str, style: str = "dim") -> RenderableType:
+    return Text(clean(text), style=style)
+
+
+def group(items: list[RenderableType]) -> Group:
+    return Group(*items)
