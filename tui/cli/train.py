@@ -1,10 +1,156 @@
-"""``torch-tui train``: filled in by the dashboard issue."""
+"""``torch-tui train``: the dashboard's Trainer without the UI, for a box with no terminal.
+
+Prints a progress line (rewritten in place on a terminal, an occasional plain line
+otherwise: never one line per step) and then one line of JSON with the summary.
+Bad options exit 2 with one line (``UsageError``), never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import signal
+import sys
+import threading
+import time
+from typing import TextIO
+
+from tui.core.training import ACTIVATIONS, LOSSES, OPTIMIZERS, TrainConfig
+
+_DEFAULTS = TrainConfig()
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="train without the UI")
-    p.set_defaults(handler=lambda args: 0)
+    from tui.core.datasets import DATASETS
+
+    p = sub.add_parser(
+        "train",
+        help="train without the UI",
+        description="Train a playground model headless and print a JSON summary line.",
+    )
+    p.add_argument("--dataset", choices=list(DATASETS), default=_DEFAULTS.dataset)
+    p.add_argument("--samples", default=_DEFAULTS.samples, metavar="N")
+    p.add_argument("--noise", default=_DEFAULTS.noise, metavar="X")
+    p.add_argument(
+        "--hidden",
+        default=",".join(map(str, _DEFAULTS.hidden)),
+        metavar="W,W",
+        help="hidden layer widths, e.g. 16,16 (none for a linear model)",
+    )
+    p.add_argument("--activation", choices=ACTIVATIONS, default=_DEFAULTS.activation)
+    p.add_argument("--loss", choices=LOSSES, default=_DEFAULTS.loss)
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=_DEFAULTS.optimizer)
+    p.add_argument("--lr", default=_DEFAULTS.lr, metavar="X")
+    p.add_argument("--momentum", default=_DEFAULTS.momentum, metavar="X")
+    p.add_argument("--weight-decay", dest="weight_decay", default=_DEFAULTS.weight_decay)
+    p.add_argument("--batch-size", dest="batch_size", default=_DEFAULTS.batch_size, metavar="N")
+    p.add_argument("--seed", default=_DEFAULTS.seed, metavar="N")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        metavar="N",
+        help="torch cpu threads (default: cores-1)",
+    )
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", default=None, metavar="N", help="optimizer steps to run")
+    length.add_argument("--epochs", default=_DEFAULTS.epochs, metavar="N")
+    p.set_defaults(handler=run)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """A validated TrainConfig, or UsageError with every bad value in one line."""
+    from tui.cli import UsageError
+    from tui.core.training import ConfigError
+
+    raw = {
+        name: getattr(args, name)
+        for name in (
+            "dataset",
+            "samples",
+            "noise",
+            "hidden",
+            "activation",
+            "loss",
+            "optimizer",
+            "lr",
+            "momentum",
+            "weight_decay",
+            "batch_size",
+            "epochs",
+            "steps",
+            "seed",
+            "device",
+        )
+    }
+    try:
+        return TrainConfig.from_mapping(raw)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+class Progress:
+    """The progress line: ``\\r``-rewritten on a tty, else a line every few seconds."""
+
+    def __init__(self, out: TextIO, every: float = 5.0) -> None:
+        self.out = out
+        self.tty = out.isatty()
+        self.every = every if not self.tty else 0.2
+        self.last = -1e9
+        self.width = 0
+
+    def __call__(self, report) -> None:
+        now = time.monotonic()
+        if not report.final and now - self.last < self.every:
+            return
+        self.last = now
+        loss = f"{float(report.losses[-1]):.4g}" if len(report.losses) else "-"
+        acc = f"  acc {report.accuracy:.1%}" if report.accuracy is not None else ""
+        pct = report.step / report.total_steps if report.total_steps else 1.0
+        eta = f"  eta {report.eta:.0f}s" if report.eta else ""
+        line = (
+            f"step {report.step}/{report.total_steps} ({pct:.0%})  epoch {report.epoch}  "
+            f"loss {loss}{acc}  {report.steps_per_s:,.0f} steps/s{eta}"
+        )
+        if self.tty:
+            pad = max(0, self.width - len(line))
+            self.out.write("\r" + line + " " * pad)
+            self.width = len(line)
+            if report.final:
+                self.out.write("\n")
+        else:
+            self.out.write(line + "\n")
+        self.out.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    from tui.cli import UsageError
+    from tui.core.training import ConfigError, Trainer, build_job
+
+    config = config_from_args(args)
+    if args.threads is not None and args.threads < 1:
+        raise UsageError("--threads must be 1 or more")
+    try:
+        job = build_job(config)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    stop = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum, frame) -> None:  # first ctrl+c stops cleanly, with a summary
+        stop.set()
+        signal.signal(signal.SIGINT, previous)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_sigint)
+    try:
+        summary = Trainer(job, Progress(sys.stderr), stop=stop, threads=args.threads).run()
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, previous)
+    print(json.dumps(summary.to_dict()), flush=True)
+    if summary.error:
+        print(f"torch-tui: {summary.error}", file=sys.stderr)
+        return 1
+    return 0
