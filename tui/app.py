@@ -168,7 +168,7 @@ class TorchTUI(App[int]):
         """F8: copy the focused pane's text (last output, selected cell) through OSC 52."""
         copy_focused(self)
 
-    def action_toggle_training(self) -> None:
+    async def action_toggle_training(self) -> None:
         main = self._main()
         if main is not None:
-            main.pane("dashboard").run_action("toggle_training")
+            await main.pane("dashboard").run_action("toggle_training")
