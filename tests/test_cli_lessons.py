@@ -1,0 +1,145 @@
+"""``torch-tui lessons list|check`` as a lesson author uses them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.cli import main
+
+SEED = Path(__file__).parent / "fixtures" / "08-pytorch-intro.md"
+
+FAILING = """---
+id: "01-fails"
+title: "Fails"
+---
+## Works
+```python
+x = 1
+```
+## Breaks
+
+Some prose.
+
+```python
+y = x + 1
+
+z = y / 0
+```
+"""
+
+EXERCISES = """---
+id: "02-ex"
+title: "Exercises"
+---
+## S
+```python
+base = 10
+```
+### Exercise: Right
+```python check
+assert answer == base + 1, "answer should be base + 1"
+```
+```python solution
+answer = base + 1
+```
+### Exercise: Wrong solution
+```python check
+assert wrong == 3, f"wrong is {wrong}, want 3"
+```
+```python solution
+wrong = 2
+```
+### Exercise: No solution
+```python check
+assert later == 1
+```
+"""
+
+
+def run(capsys, *argv: str) -> tuple[int, list[str], str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out.splitlines(), err
+
+
+def test_the_seed_passes_unchanged(capsys):
+    code, lines, err = run(capsys, "lessons", "check", str(SEED))
+    assert code == 0, "\n".join(lines)
+    assert lines[-1] == "9 passed, 0 failed"
+    assert sum(line.strip().startswith("ok") for line in lines) == 9
+    assert "Traceback" not in "\n".join(lines) + err
+
+
+def test_a_failing_block_is_reported_at_its_file_line(capsys, tmp_path):
+    path = tmp_path / "01-fails.md"
+    path.write_text(FAILING)
+    code, lines, _ = run(capsys, "lessons", "check", str(path))
+    assert code == 1
+    fail = next(line for line in lines if "FAIL" in line)
+    line_no = FAILING.splitlines().index("z = y / 0") + 1
+    assert f"01-fails.md:{line_no}" in fail
+    assert fail.rstrip().endswith("ZeroDivisionError: division by zero")
+    assert lines[-1] == "1 passed, 1 failed"
+
+
+def test_exercises_run_solution_then_check(capsys, tmp_path):
+    path = tmp_path / "02-ex.md"
+    path.write_text(EXERCISES)
+    code, lines, _ = run(capsys, "lessons", "check", str(path))
+    assert code == 1
+    text = "\n".join(lines)
+    assert "ok      " in text and 'exercise "Right"' in text
+    wrong = next(line for line in lines if "Wrong solution" in line)
+    assert wrong.strip().startswith("FAIL") and "wrong is 2, want 3" in wrong
+    check_line = EXERCISES.splitlines().index('assert wrong == 3, f"wrong is {wrong}, want 3"') + 1
+    assert f"02-ex.md:{check_line}" in wrong
+    skipped = next(line for line in lines if "No solution" in line)
+    assert skipped.strip().startswith("skipped")
+    assert lines[-1] == "2 passed, 1 failed, 1 skipped"
+
+
+def test_a_broken_file_fails_with_its_reason_and_neighbours_still_run(capsys, tmp_path):
+    (tmp_path / "01-ok.md").write_text(
+        '---\nid: "01-ok"\ntitle: OK\n---\n## S\n```python\nx = 1\n```\n'
+    )
+    (tmp_path / "broken.md").write_text("---\nid: [oops\n---\n")
+    code, lines, err = run(capsys, "lessons", "check", str(tmp_path))
+    assert code == 1
+    text = "\n".join(lines) + err
+    assert "Traceback" not in text
+    broken = next(line for line in lines if "broken.md" in line)
+    assert broken.strip().startswith("FAIL") and "YAML error" in broken
+    assert lines[-1] == "1 passed, 1 failed"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["lessons", "check", "/no/such/file.md"],
+        ["lessons", "check", "--device", "tpu"],
+        ["lessons", "check", "--lessons-dir", "/no/such/dir"],
+        ["lessons", "frobnicate"],
+        ["lessons"],
+    ],
+)
+def test_usage_errors_exit_2(capsys, argv):
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert err.strip() and "Traceback" not in err
+
+
+def test_list_shows_status_and_reasons(capsys, tmp_path):
+    (tmp_path / "10-ten.md").write_text('---\nid: "10-ten"\ntitle: Ten\nconcepts: [a, b]\n---\n')
+    (tmp_path / "2-two.md").write_text('---\nid: "2-two"\ntitle: Two\n---\n')
+    (tmp_path / "bad.md").write_text("no front matter\n")
+    code, lines, _ = run(capsys, "lessons", "list", "--lessons-dir", str(tmp_path))
+    assert code == 0
+    ids = [line.split()[0] for line in lines[:-1]]
+    assert ids.index("2-two") < ids.index("10-ten")
+    assert "07-neural-networks" in ids and "08-pytorch-intro" in ids  # shipped ones too
+    ten = next(line for line in lines if line.startswith("10-ten"))
+    assert " ok " in ten and "Ten" in ten and "a, b" in ten
+    bad = next(line for line in lines if line.startswith("bad"))
+    assert "BROKEN" in bad and "no front matter" in bad
