@@ -86,7 +86,10 @@ class ExerciseCard(Vertical):
             return Text("○ not checked yet: it is checked after every REPL cell")
         if result.passed:
             return Text("✓ passed")
-        return Text(f"✗ {result.message}")
+        text = Text(f"✗ {result.message}")
+        if self.passed_before:
+            text.append("  (you passed this before)", style="dim")
+        return text
 
     def _keys_text(self) -> str:
         ex = self.exercise
@@ -100,6 +103,8 @@ class ExerciseCard(Vertical):
 
     def set_result(self, result: CheckResult | None) -> None:
         self.result = result
+        if result is not None and result.passed:
+            self.passed_before = True
         self.set_class(result is not None and result.passed, "-passed")
         self.set_class(result is not None and not result.passed, "-failed")
         if self.is_mounted:

@@ -1,0 +1,197 @@
+"""The lesson pane with the keyboard alone: navigation, running blocks, exercises, progress."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tui.app import TorchTUI
+from tui.screens.lesson_picker import ChoiceList, LessonPicker
+from tui.widgets.lesson_pane import LessonPane
+from tui.widgets.lesson_parts import CodeBlock, ExerciseCard
+
+MINI = """---
+id: "01-mini"
+title: "Mini lesson"
+concepts: [tensors]
+why: "A tiny lesson."
+prerequisites: [00-missing]
+---
+
+# Mini
+
+See [the second lesson](02-second.md) and [a file outside](../outside.md).
+
+## Make tensors
+
+```python
+a = torch.ones(3)
+```
+
+### Exercise: Three zeros
+
+Make `z`, a tensor of three zeros.
+
+> Hint: `torch.zeros(n)` makes n zeros.
+
+```python check
+assert z.shape == (3,), f"z has shape {tuple(z.shape)}, want (3,)"
+assert bool((z == 0).all()), "z should be all zeros"
+```
+
+```python solution
+z = torch.zeros(3)
+```
+
+## Second section
+
+```python
+b = a * 2
+```
+
+## Third section
+
+Done.
+"""
+
+SECOND = """---
+id: "02-second"
+title: "Second lesson"
+---
+## Only
+
+```python
+c = 1
+```
+"""
+
+
+@pytest.fixture
+def lessons_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    (folder / "01-mini.md").write_text(MINI)
+    (folder / "02-second.md").write_text(SECOND)
+    (folder / "03-broken.md").write_text("---\nid: [nope\n---\n")
+    (tmp_path / "outside.md").write_text("---\nid: out\ntitle: Out\n---\n")
+    return folder
+
+
+@pytest.fixture
+def no_torch(monkeypatch):
+    """Tests of reading and navigating do not need torch: skip loading it (and its cost)."""
+    monkeypatch.setattr(TorchTUI, "_load_torch", lambda self: None)
+
+
+async def wait_for(pilot, condition, timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def pane_of(app: TorchTUI) -> LessonPane:
+    return app.screen.query_one("#lessons", LessonPane)
+
+
+async def test_keyboard_navigation(lessons_dir, no_torch):
+    app = TorchTUI(lessons_dirs=[lessons_dir])
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = pane_of(app)
+        await wait_for(pilot, lambda: pane.lesson is not None, what="a lesson")
+        assert pane.lesson.id == "01-mini" and pane.section == 0
+        assert "Mini lesson" in str(pane.query_one("#lesson-header").render())
+        await pilot.press("n")
+        assert pane.section == 1
+        await pilot.press("n", "n")
+        assert pane.section == 2, "n stops at the last section"
+        await pilot.press("p")
+        assert pane.section == 1
+        await pilot.press("t")
+        assert isinstance(app.screen, ChoiceList)
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: pane.section == 2, what="the contents to jump")
+        await pilot.press("right_square_bracket")
+        assert pane.lesson.id == "02-second"
+        await pilot.press("left_square_bracket")
+        assert pane.lesson.id == "01-mini"
+        await pilot.press("l")
+        assert isinstance(app.screen, LessonPicker)
+        table = app.screen.query_one("DataTable")
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        ids = [r[0] for r in rows]
+        assert ids.index("01-mini") < ids.index("02-second") < ids.index("03-broken")
+        mini = rows[ids.index("01-mini")]
+        assert mini[2] == "tensors" and mini[3].endswith("%") and "00-missing (missing)" in mini[4]
+        assert "broken" in rows[ids.index("03-broken")][1]
+        table.move_cursor(row=ids.index("03-broken"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pane.lesson.broken, what="the broken lesson")
+        assert "YAML error" in str(pane.query_one("#lesson-body").query("Static").first().render())
+        # links: to a lesson opens it in the app; a file outside the lesson folders does not
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        assert (pane.lesson.id, pane.section) == ("01-mini", 0)
+        await pane.follow_link("../outside.md")
+        assert pane.lesson.id == "01-mini"
+        await pilot.press("o")
+        assert isinstance(app.screen, ChoiceList)
+        await pilot.press("enter")  # the first link: 02-second.md
+        await wait_for(pilot, lambda: pane.lesson.id == "02-second", what="the linked lesson")
+
+
+async def test_blocks_run_in_the_repl_and_an_exercise_turns_green(lessons_dir):
+    app = TorchTUI(lessons_dirs=[lessons_dir])
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = pane_of(app)
+        await wait_for(pilot, lambda: getattr(app, "session", None) is not None, 60, "the session")
+        await wait_for(pilot, lambda: pane._session is not None, what="the exercise hook")
+        assert "exercises" in app.session.post_run_hooks
+        await pilot.press("down")  # select the first code block
+        block = pane.selected_widget()
+        assert isinstance(block, CodeBlock) and block.has_class("-selected")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: block.state == "ok", what="the block to run")
+        assert "a" in app.session.namespace
+        card = pane.query_one(ExerciseCard)
+        await wait_for(pilot, lambda: card.result is not None, what="a check result")
+        assert not card.result.passed
+        repl = app.screen.query_one("#repl")
+        repl.run_source("z = torch.ones(3)")
+        await wait_for(pilot, lambda: "all zeros" in card.result.message, what="feedback")
+        assert "✗" in str(card.query_one(".ex-status").render())
+        assert "z" not in app.session.namespace or app.session.namespace["z"].sum() == 3
+        repl.run_source("z = torch.zeros(3)")
+        await wait_for(pilot, lambda: card.result.passed, what="the exercise to pass")
+        assert "✓" in str(card.query_one(".ex-status").render())
+        assert "three-zeros" in pane.progress.of("01-mini").passed
+        await pilot.press("h")
+        assert card.hints_shown == 1
+        await pilot.press("s")
+        assert not card.solution_shown, "the first s only asks"
+        await pilot.press("s")
+        assert card.solution_shown
+        # rebuild the REPL state up to the second section after a reset
+        app.session.reset()
+        await pilot.press("n")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: "b" in app.session.namespace, what="run up to here")
+        assert "a" in app.session.namespace
+        assert (pane.lesson.id, pane.section) == ("01-mini", 1)
+        done = pane.progress.completion(pane.lesson)
+
+    # the next day: the app reopens at the same lesson and section, with the progress kept
+    again = TorchTUI(lessons_dirs=[lessons_dir])
+    async with again.run_test(size=(160, 48)) as pilot:
+        pane = pane_of(again)
+        await wait_for(pilot, lambda: pane.lesson is not None)
+        assert (pane.lesson.id, pane.section) == ("01-mini", 1)
+        assert pane.progress.completion(pane.lesson) == done > 0
+        await pilot.press("p")
+        assert "passed this before" in str(pane.query_one(ExerciseCard).query_one(".ex-status").render())
+        await pilot.press("l")
+        table = again.screen.query_one("DataTable")
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert next(r for r in rows if r[0] == "01-mini")[3] == f"{done:.0%}"
