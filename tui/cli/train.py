@@ -45,7 +45,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weight-decay", dest="weight_decay", default=_DEFAULTS.weight_decay)
     p.add_argument("--batch-size", dest="batch_size", default=_DEFAULTS.batch_size, metavar="N")
     p.add_argument("--seed", default=_DEFAULTS.seed, metavar="N")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default: cpu)")
+    p.add_argument(
+        "--device",
+        default=argparse.SUPPRESS,  # keep a top-level ``torch-tui --device X train``
+        help="cpu, cuda, cuda:N or mps (default: cpu)",
+    )
+    p.add_argument(
+        "--ddp",
+        type=int,
+        default=None,
+        metavar="N",
+        help="data parallel: train with DistributedDataParallel on N worker processes "
+        "(gloo on cpu, nccl on cuda:k..k+N-1)",
+    )
     p.add_argument(
         "--threads",
         type=int,
@@ -131,6 +143,10 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     if args.threads is not None and args.threads < 1:
         raise UsageError("--threads must be 1 or more")
+    if args.ddp is not None:
+        from tui.cli.ddp import run_ddp
+
+        return run_ddp(config, args)
     try:
         job = build_job(config)
     except ConfigError as exc:

@@ -69,6 +69,11 @@ class DDPSummary(Summary):
     samples_per_s: float = 0.0
     backend: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        d["samples_per_s"] = round(self.samples_per_s, 1)
+        return d
+
 
 def backend_for(device: str) -> str:
     if device.startswith("cuda"):
