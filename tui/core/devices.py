@@ -109,7 +109,13 @@ def check_requested(requested: str | None) -> str | None:
 
     Imports torch, but only when a GPU was asked for: the user is waiting for one anyway.
     """
-    if requested is None or requested == "cpu":
+    if requested is None:
+        return None
+    try:
+        requested = parse_device(requested)
+    except DeviceError:
+        return None  # misspelt: the option's own validation says so
+    if requested == "cpu":
         return None
     return missing_reason(requested, discover())
 
