@@ -6,6 +6,7 @@ torch is loaded in a thread worker right after (see ``load_torch``).
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,10 @@ class TorchTUI(App[int]):
             self.session = Session(info.device)
         except Exception as exc:  # the REPL says why; the rest of the app still works
             self.session_error = f"{type(exc).__name__}: {exc}"
+        # torch brings ~165k long-lived objects; frozen, they are never traversed again by
+        # the collector, whose gen-2 passes otherwise stall the UI thread for 0.1-0.6 s
+        # (measured by benchmarks/bench_card.py).
+        gc.freeze()
         self.post_message(TorchReady(info))
 
     def on_torch_ready(self, message: TorchReady) -> None:
