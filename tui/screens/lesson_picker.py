@@ -67,7 +67,7 @@ class LessonPicker(ModalScreen[str | None]):
                 Text("⚠ broken", style="bold red"),
                 Text(""),
                 Text("-"),
-                Text((lesson.error or "")[:60], style="red"),
+                Text(_shorten(lesson.error or "", 60), style="red"),
             ]
         prereqs = Text()
         for n, (pid, exists) in enumerate(prerequisites_status(lesson, self.lessons)):
@@ -83,7 +83,7 @@ class LessonPicker(ModalScreen[str | None]):
         return [
             Text(lesson.id),
             Text(lesson.title, style="bold" if lesson.id == self.current else ""),
-            Text(", ".join(lesson.concepts)),
+            Text(_shorten(", ".join(lesson.concepts), 36)),
             Text(f"{pct:.0%}", justify="right"),
             prereqs or Text("-"),
         ]
@@ -105,6 +105,10 @@ class LessonPicker(ModalScreen[str | None]):
         row = event.cursor_row
         if 0 <= row < len(self.lessons):
             self.dismiss(self.lessons[row].id if not self.lessons[row].broken else f"broken:{row}")
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 class ChoiceList(ModalScreen[int | None]):

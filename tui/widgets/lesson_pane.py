@@ -318,6 +318,8 @@ class LessonPane(Pane):
             return
         self._queue = list(blocks)
         self._send_next()
+        if self.screen.has_class("-narrow") and len(blocks) == 1:
+            self.app.notify("Sent to the REPL: F3 shows it, F2 comes back", timeout=3)
 
     def _send_next(self) -> None:
         repl = self._repl()

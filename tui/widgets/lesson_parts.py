@@ -58,7 +58,8 @@ class ExerciseCard(Vertical):
     ExerciseCard > .ex-status { height: auto; color: $text-muted; }
     ExerciseCard.-passed > .ex-status { color: $success; }
     ExerciseCard.-failed > .ex-status { color: $warning; }
-    ExerciseCard > .ex-hint { height: auto; color: $text; background: $primary 15%; margin: 0 0 1 0; }
+    ExerciseCard > .ex-hint { height: auto; color: $text; background: $primary 15%; margin: 0; }
+    ExerciseCard > .ex-hint MarkdownParagraph { margin: 0; }
     ExerciseCard > .ex-keys { height: 1; color: $text-muted; }
     ExerciseCard Markdown { margin: 0; padding: 0; }
     """
