@@ -46,6 +46,7 @@ answer = base + 1
 ```
 ### Exercise: Wrong solution
 ```python check
+assert wrong > 0, "wrong should be positive"
 assert wrong == 3, f"wrong is {wrong}, want 3"
 ```
 ```python solution

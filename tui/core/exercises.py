@@ -32,6 +32,8 @@ class CheckResult:
     exercise_id: str
     passed: bool
     message: str
+    #: Line of the check (1-based) where it failed; 0 when unknown or passed.
+    line: int = 0
 
 
 def _first_line(text: str) -> str:
@@ -67,11 +69,12 @@ def run_check(
         return CheckResult(exercise.id, False, f"the check took longer than {time_limit:g} s")
     except AssertionError as exc:
         message = _first_line(str(exc)) or _failing_line(exc, exercise.check, filename)
-        return CheckResult(exercise.id, False, message)
+        return CheckResult(exercise.id, False, message, _line_in(exc, filename))
     except NameError as exc:
-        return CheckResult(exercise.id, False, f"not yet: {exc}")
+        return CheckResult(exercise.id, False, f"not yet: {exc}", _line_in(exc, filename))
     except Exception as exc:  # the learner's objects may raise anything
-        return CheckResult(exercise.id, False, f"{type(exc).__name__}: {_first_line(str(exc))}")
+        message = f"{type(exc).__name__}: {_first_line(str(exc))}"
+        return CheckResult(exercise.id, False, message, _line_in(exc, filename))
     return CheckResult(exercise.id, True, "passed")
 
 
@@ -123,6 +126,14 @@ class _Alarm:
 
 def _noop() -> None:
     """A Python-level call: a point where a pending asynchronous exception is delivered."""
+
+
+def _line_in(exc: BaseException, filename: str) -> int:
+    """The line of the check's own code where ``exc`` was raised (0 when not found)."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == filename and frame.lineno:
+            return frame.lineno
+    return 0
 
 
 def _failing_line(exc: BaseException, source: str, filename: str) -> str:

@@ -155,5 +155,6 @@ def _run_exercise(session: Any, exercise: Exercise, name: str, limit: float) -> 
         return CheckLine("FAIL", f"{name}:{line}", label + " solution", detail)
     outcome = session.submit(run_check, exercise, session.namespace).result()
     if not outcome.passed:
-        return CheckLine("FAIL", f"{name}:{exercise.check_line}", label + " check", outcome.message)
+        line = exercise.check_line + max(outcome.line - 1, 0)
+        return CheckLine("FAIL", f"{name}:{line}", label + " check", outcome.message)
     return CheckLine("ok", f"{name}:{exercise.line}", label)
