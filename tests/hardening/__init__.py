@@ -1,0 +1,1 @@
+"""The fault and bad-input matrix (issue #7)."""
