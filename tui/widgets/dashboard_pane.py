@@ -11,6 +11,7 @@ validated and trained in the worker, and exports run in a worker too.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -32,6 +33,7 @@ from tui.core.training import (
     TrainConfig,
 )
 from tui.widgets.dashboard_boundary import BoundaryView
+from tui.widgets.dashboard_ddp import ddp_metrics, ddp_row, ddp_workers, run_ddp
 from tui.widgets.loss_plot import LossPlot
 from tui.widgets.pane import Pane
 
@@ -39,6 +41,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from tui.core.training import Job
 
 MAX_RUNS = 6  # the current run and the last five, overlaid
+#: Share of one core the loss plot may use: plotext needs ~10 ms a frame at 100x16, and
+#: every millisecond the UI thread holds the GIL is one the training thread waits.
+PLOT_DUTY = 0.04
 
 
 @dataclass
@@ -188,7 +193,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
     DashboardPane .dash-row Label { width: 9; color: $text-muted; }
     DashboardPane .dash-row Input, DashboardPane .dash-row Select { width: 1fr; }
     DashboardPane #dash-main { width: 1fr; height: 1fr; }
-    DashboardPane #dash-metrics { height: auto; max-height: 3; }
+    DashboardPane #dash-metrics { height: 2; }
     DashboardPane #dash-progress { height: 1; }
     DashboardPane #dash-progress Bar { width: 1fr; }
     DashboardPane #dash-view { height: 1fr; }
@@ -200,6 +205,8 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         self.runs: list[Run] = []
         self._next_id = 1
         self._dirty = False
+        self._plot_dirty = False
+        self._next_plot = 0.0
         self._boundary_dirty = False
         self._repl_warned = False
         self._devices: list[tuple[str, str]] = [("cpu", "cpu")]
@@ -243,12 +250,16 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
                                 id=f"cfg-{name}",
                                 placeholder="from epochs" if name == "steps" else "",
                             )
+                yield ddp_row()  # data parallel: DDPRunner on N worker processes
             with Vertical(id="dash-main"):
                 yield Static(
                     "F5 or s starts a run · t trains the REPL's model · ? for keys",
                     id="dash-metrics",
                 )
-                yield ProgressBar(total=None, show_eta=False, id="dash-progress")
+                # total=1, not None: an idle indeterminate bar animates at 15 fps (~3 KB/s)
+                yield ProgressBar(
+                    total=1, show_eta=False, show_percentage=False, id="dash-progress"
+                )
                 with ContentSwitcher(initial="dash-plot", id="dash-view"):
                     yield LossPlot(id="dash-plot")
                     yield BoundaryView(id="dash-boundary")
@@ -257,7 +268,8 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
     def on_mount(self) -> None:
         super().on_mount()
         rate = 2 if getattr(self.app, "low_bandwidth", False) else 10
-        self._timer = self.set_interval(1 / rate, self._tick)
+        self._interval = 1 / rate
+        self._timer = self.set_interval(self._interval, self._tick)
         info = getattr(self.app, "torch_info", None)
         if info is not None:
             self.on_torch_ready(info)
@@ -366,6 +378,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         self.query_one("#dash-progress", ProgressBar).update(total=None, progress=0)
         self._say("Starting: the REPL's model…" if source == "repl" else "Starting…")
         wait_for = previous.handle.done if previous is not None else None
+        run.workers = ddp_workers(self) if source == "config" else 1  # type: ignore[attr-defined]
         self._train(run, config, wait_for)
         self._dirty = True
 
@@ -396,7 +409,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
             self._say("Stop the run first (x or F5), then reset.", "warning")
             return
         self.runs.clear()
-        self.query_one("#dash-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#dash-progress", ProgressBar).update(total=1, progress=0)
         self.query_one(BoundaryView).show(None)
         self.query_one("#dash-metrics", Static).update("Reset. F5 or s starts a run.")
         self._say("")
@@ -435,6 +448,10 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
                 wait_for.wait(10)
             if handle.stop.is_set():
                 self.post_message(TrainFinished(run.id, None, None))
+                return
+            workers = getattr(run, "workers", 1)
+            if workers > 1:
+                run_ddp(self, run, config, workers, TrainStarted, TrainProgress, TrainFinished)
                 return
             try:
                 job = self._build_job(run, config)
@@ -598,19 +615,34 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
                 "both change the same weights.",
                 "warning",
             )
-        if not self._dirty:
-            return
-        self._dirty = False
-        self.redraw()
+        if self._dirty:
+            self._dirty = False
+            self._plot_dirty = True
+            self.redraw_metrics()
+        now = time.monotonic()
+        if self._plot_dirty and now >= self._next_plot:
+            self._plot_dirty = False
+            self.redraw_view()
+            cost = self.query_one(LossPlot).cost
+            self._next_plot = now + max(self._interval, cost / PLOT_DUTY) - 0.01
 
     def redraw(self) -> None:
-        """Metrics, progress and the visible view, from the buffers (no tensors here)."""
+        """Everything, now (tests and the benchmark call this)."""
+        self.redraw_metrics()
+        self.redraw_view()
+
+    def redraw_metrics(self) -> None:
+        """Metrics and progress, from the last report (no tensors here)."""
         run = self.current
-        self.query_one("#dash-metrics", Static).update(self._metrics_text(run))
+        # Fixed height, so no layout pass: a relayout of the whole screen costs ~10 ms.
+        self.query_one("#dash-metrics", Static).update(self._metrics_text(run), layout=False)
         if run is not None and run.last is not None:
             self.query_one("#dash-progress", ProgressBar).update(
                 total=run.last.total_steps, progress=run.last.step
             )
+
+    def redraw_view(self) -> None:
+        """The visible view: the loss curve from the decimated series, or the boundary."""
         switcher = self.query_one(ContentSwitcher)
         if switcher.current == "dash-plot":
             self.query_one(LossPlot).draw([r.series for r in self.runs])
@@ -642,14 +674,16 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
             spe = steps_per_epoch(len(run.job.X), run.job.batch_size)
             per_epoch_total = f"/{-(-r.total_steps // spe):,}"
         eta = "-" if r.eta is None else _fmt_time(r.eta)
+        pct = f" ({r.step / r.total_steps:.0%})" if r.total_steps else ""
         line1 = (
-            f"{state}  [b]loss[/b] {loss_s}  [b]acc[/b] {acc}  "
+            f"{state}{pct}  [b]loss[/b] {loss_s}  [b]acc[/b] {acc}  "
             f"[b]steps/s[/b] {r.steps_per_s:,.0f}  step {r.step:,}/{r.total_steps:,}  "
             f"epoch {r.epoch:,}{per_epoch_total}  elapsed {_fmt_time(r.elapsed)}  ETA {eta}"
         )
         extras = []
         if run.job is not None:
             extras.append(f"device {run.job.device}")
+        extras.extend(ddp_metrics(r))
         if r.memory is not None:
             extras.append(f"CUDA mem {_mib(r.memory[0])} allocated / {_mib(r.memory[1])} reserved")
         if r.gpu:

@@ -7,6 +7,8 @@ view smooths the decimated points, so both cost O(plot width) whatever the run l
 
 from __future__ import annotations
 
+import time
+
 from textual_plotext import PlotextPlot
 
 from tui.core.series import LossSeries, ema, log10_safe
@@ -27,9 +29,13 @@ class LossPlot(PlotextPlot):
         self.log_scale = False
         self.smooth = False
         self.points_drawn = 0  # points in the last draw (for tests and the benchmark)
+        #: CPU seconds of the last draw + plotext build: the dashboard paces redraws by it.
+        self.cost = 0.0
+        self._draw_cost = 0.0
 
     def draw(self, runs: list[LossSeries]) -> None:
         """Replace the plotted data with ``runs`` (the newest first) and schedule a repaint."""
+        t0 = time.thread_time()
         plt = self.plt
         plt.clear_data()
         width = self.size.width or 100
@@ -54,4 +60,11 @@ class LossPlot(PlotextPlot):
         plt.xlabel("step")
         plt.ylabel("log10(loss)" if self.log_scale else "loss")
         self.points_drawn = drawn
+        self._draw_cost = time.thread_time() - t0
         self.refresh()
+
+    def render(self):
+        t0 = time.thread_time()
+        out = super().render()
+        self.cost = self._draw_cost + time.thread_time() - t0
+        return out
