@@ -163,6 +163,32 @@ class DDPRunner:
         self.global_batch = config.batch_size * world_size
         self.pids: list[int] = []  # the workers' pids, for tests and the curious
 
+    def display_job(self) -> Job:
+        """What the UI shows about this run before the workers report: one rank's share of
+        the data (for steps per epoch and the boundary view), no model. Imports torch."""
+        X, y = make_data(self.config)
+        per_rank = math.ceil(len(X) / self.world_size)
+        bs = max(1, min(self.config.batch_size, per_rank))
+        steps = self.config.steps or self.config.epochs * steps_per_epoch(per_rank, bs)
+        decision = {"binary": "logit", "multiclass": "argmax", "regression": None}[
+            self.config.spec.task
+        ]
+        hidden = "-".join(str(h) for h in self.config.hidden) or "linear"
+        return Job(
+            model=None,
+            X=X[:per_rank],
+            y=y[:per_rank],
+            criterion=None,
+            optimizer=None,
+            device=f"{self.world_size}x {self.config.device} ({self.backend})",
+            total_steps=steps,
+            batch_size=bs,
+            decision=decision,
+            label=f"{self.config.dataset} {hidden} DDPx{self.world_size}",
+            seed=self.config.seed,
+            config={**self.config.to_dict(), "ddp_workers": self.world_size},
+        )
+
     def _report(self, report: Report) -> None:
         try:
             self.on_report(report)
