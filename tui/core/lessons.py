@@ -208,8 +208,24 @@ def parse_lesson(text: str, path: Path | str = "<lesson>", display: str | None =
         return Lesson(path=path, id=path.stem, error=f"{name}: front matter nested too deeply")
 
 
+#: Raw control characters (ESC, BEL, C1...) but not tab/newline: a lesson must never drive
+#: the terminal, so they are shown as visible symbols (write '\\x1b' in code to print one).
+_RAW_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    """``text`` with raw control characters replaced by their U+2400 symbols (or U+FFFD)."""
+
+    def symbol(m: re.Match) -> str:
+        if m[0] == "\x7f":
+            return "\u2421"
+        return chr(0x2400 + ord(m[0])) if m[0] < " " else "\ufffd"
+
+    return _RAW_CONTROLS.sub(symbol, text)
+
+
 def _parse(text: str, path: Path, name: str) -> Lesson:
-    text = text.removeprefix("\ufeff")
+    text = _visible(text.removeprefix("\ufeff"))
     if not text.strip():
         raise _Broken(f"{name}: empty file")
     lines = text.splitlines()
@@ -230,9 +246,9 @@ def _parse(text: str, path: Path, name: str) -> Lesson:
     lesson = Lesson(
         path=path,
         id=lesson_id.strip(),
-        title=title.strip(),
-        concepts=_str_list(meta.get("concepts"), "concepts", name),
-        why=str(meta.get("why") or "").strip(),
+        title=_visible(title.strip()),  # YAML escapes ("\\e") can make control characters
+        concepts=[_visible(c) for c in _str_list(meta.get("concepts"), "concepts", name)],
+        why=_visible(str(meta.get("why") or "").strip()),
         prerequisites=_str_list(meta.get("prerequisites"), "prerequisites", name),
         sources=meta.get("sources") if isinstance(meta.get("sources"), list) else [],
         meta=meta,
