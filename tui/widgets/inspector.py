@@ -16,10 +16,10 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widget import AwaitMount
 from textual.widgets import (
     DataTable,
     Input,
@@ -32,7 +32,7 @@ from textual.widgets import (
 )
 
 from tui.core import inspect as core
-from tui.widgets.inspector_cards import card_widget
+from tui.widgets.inspector_cards import WIDGET_FOR, card_widget
 
 #: Watches are re-evaluated at most this often (seconds) by the UI timer.
 WATCH_INTERVAL = 0.25
@@ -223,6 +223,11 @@ class InspectorPanel(Vertical):
             self._find_session()
         self.set_interval(WATCH_INTERVAL, self._tick_watches)
 
+    def on_unmount(self) -> None:
+        signal = getattr(self.app, "torch_ready_signal", None)
+        if signal is not None:
+            signal.unsubscribe(self)
+
     # -- the session ---------------------------------------------------------------------
     def _on_torch_ready(self, _info: object) -> None:
         self._find_session()
@@ -267,18 +272,33 @@ class InspectorPanel(Vertical):
     def _note(self, text: str) -> None:
         self.query_one("#cards-note", Static).update(text)
 
-    def show_cards(self, cards: list[core.Card], more: int = 0) -> AwaitMount:
-        """Replace the cards; await the result to act on the new widgets (e.g. focus)."""
+    def show_cards(self, cards: list[core.Card], more: int = 0) -> AwaitComplete:
+        """Show these cards, reusing the widgets already there where the kind matches.
+
+        Await the result to act on the new widgets (e.g. focus). Reuse matters: each
+        remove + mount leaves Textual garbage that the UI thread's GC must later walk.
+        """
         box = self.query_one("#cards", VerticalScroll)
-        box.remove_children(".card")
-        widgets = []
-        for card in cards:
+        existing = [w for w in box.query(".card") if not w.has_class("-gone")]
+        mounts: list[Any] = []
+        for i, card in enumerate(cards):
+            if i < len(existing) and type(existing[i]).__name__ == WIDGET_FOR[card.kind]:
+                existing[i].set_card(card)
+                continue
             w = card_widget(card, self._fetch_preview)
             w.add_class("card")
-            widgets.append(w)
+            if i < len(existing):
+                existing[i].add_class("-gone")
+                mounts.append(box.mount(w, before=existing[i]))
+                mounts.append(existing[i].remove())
+            else:
+                mounts.append(box.mount(w))
+        for stale in existing[len(cards) :]:
+            stale.add_class("-gone")
+            mounts.append(stale.remove())
         self._note(f"+ {more} more tensors not shown" if more else "")
         self.query_one("#cards-note").display = bool(more)
-        mounted = box.mount_all(widgets)
+        mounted = AwaitComplete(*mounts) if mounts else AwaitComplete.nothing()
         box.scroll_home(animate=False)
         graph_card = next((c for c in cards if isinstance(c, core.TensorCard) and c.graph), None)
         if graph_card is not None:
@@ -321,7 +341,7 @@ class InspectorPanel(Vertical):
             return
         await self.show_cards([card])
         self.query_one(TabbedContent).active = "card"
-        self.query(".card").last().focus()
+        self.query(".card").exclude(".-gone").first().focus()
         if isinstance(card, core.TensorCard):
             self.query_one(AutogradTree).show_graph(card.title, card.graph)
 

@@ -119,6 +119,17 @@ def tensor_header(card: core.TensorCard) -> Text:
     return t
 
 
+class HistogramPlot(PlotextPlot):
+    """A PlotextPlot that lets go of the app's theme signal when removed.
+
+    PlotextPlot subscribes with a lambda holding itself, which keeps every removed plot
+    (and its figure, thousands of objects) alive: a leak that grew each gen-2 GC pass.
+    """
+
+    def on_unmount(self) -> None:
+        self.app.theme_changed_signal.unsubscribe(self)
+
+
 class TensorCard(Vertical, can_focus=True):
     """Shape, dtype, device, grad facts, stats, a values preview and a histogram."""
 
@@ -131,7 +142,7 @@ class TensorCard(Vertical, can_focus=True):
     TensorCard:focus { border: round $accent; }
     TensorCard .values { height: auto; margin-top: 1; }
     TensorCard .slice { height: auto; color: $text-muted; }
-    TensorCard PlotextPlot { height: 8; margin-top: 1; }
+    TensorCard HistogramPlot { height: 8; margin-top: 1; }
     """
 
     def __init__(self, card: core.TensorCard, fetch: PreviewFetcher | None = None, **kw) -> None:
@@ -144,14 +155,27 @@ class TensorCard(Vertical, can_focus=True):
         yield Static(tensor_header(self.card), classes="header")
         yield Static("", classes="slice")
         yield Static(preview_text(self.preview), classes="values")
-        if self.card.histogram is not None:
-            yield PlotextPlot(classes="hist")
+        yield HistogramPlot(classes="hist")
 
     def on_mount(self) -> None:
         self._show_slice_label()
+        self._show_histogram()
+
+    def set_card(self, card: core.TensorCard) -> None:
+        """Show another tensor in this widget: updating beats a remove + mount per cell."""
+        self.card = card
+        self.preview = card.preview
+        self.query_one(".header", Static).update(tensor_header(card))
+        self.query_one(".values", Static).update(preview_text(self.preview, self._values_width()))
+        self._show_slice_label()
+        self._show_histogram()
+
+    def _show_histogram(self) -> None:
+        plot = self.query_one(HistogramPlot)
         hist = self.card.histogram
+        plot.display = hist is not None
         if hist is not None:
-            self._draw_histogram(self.query_one(PlotextPlot), hist)
+            self._draw_histogram(plot, hist)
 
     def on_resize(self) -> None:
         self.query_one(".values", Static).update(preview_text(self.preview, self._values_width()))
@@ -224,6 +248,10 @@ class ModuleCard(Static, can_focus=True):
         super().__init__(self._text(card), **kw)
         self.card = card
 
+    def set_card(self, card: core.ModuleCard) -> None:
+        self.card = card
+        self.update(self._text(card))
+
     @staticmethod
     def _text(card: core.ModuleCard) -> Text:
         t = Text()
@@ -268,6 +296,10 @@ class OptimizerCard(Static, can_focus=True):
         super().__init__(self._text(card), **kw)
         self.card = card
 
+    def set_card(self, card: core.OptimizerCard) -> None:
+        self.card = card
+        self.update(self._text(card))
+
     @staticmethod
     def _text(card: core.OptimizerCard) -> Text:
         t = Text()
@@ -282,6 +314,14 @@ class OptimizerCard(Static, can_focus=True):
                 t.append(f"  {k} ", style="dim")
                 t.append(f"{v}\n")
         return t
+
+
+WIDGET_FOR = {
+    "tensor": "TensorCard",
+    "ndarray": "TensorCard",
+    "module": "ModuleCard",
+    "optimizer": "OptimizerCard",
+}
 
 
 def card_widget(card: core.Card, fetch: PreviewFetcher | None = None):
