@@ -71,7 +71,7 @@ async def main() -> None:
     lags: list[float] = []
     totals: list[float] = []
     plain: list[float] = []
-    async with app.run_test(size=(50, 48)) as pilot:
+    async with app.run_test(size=(50, 48)):
         panel = app.query_one(InspectorPanel)
         # As the app does once torch is loaded (after its first frame): move torch's huge
         # object graph out of the collector's reach, or every gen-2 collection on the UI
@@ -105,7 +105,7 @@ async def main() -> None:
             plain.append(time.perf_counter() - t0)
         panel.attach(session)
         lags.clear()
-        for i in range(RUNS):
+        for _ in range(RUNS):
             t0 = time.perf_counter()
             record = await asyncio.wrap_future(session.submit(session.run_cell, "big"))
             want["title"], want["at"] = record.extras["inspector"].cards[0].title, None
