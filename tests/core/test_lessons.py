@@ -290,3 +290,12 @@ def test_shipped_intro_keeps_the_seed_front_matter_and_covers_every_section():
     training = next(s for s in ours.sections if s.title == "The Training Loop")
     text = " ".join(item for kind, item in training.items if kind == "md")
     assert "F5" in text and "train this model live" in text.lower()
+
+
+def test_line_numbers_match_an_editor_with_crlf_and_odd_separators():
+    text = "---\r\nid: c\r\ntitle: T\r\n---\r\n## A\r\n```python\r\nx = 1\r\n```\r\n"
+    text += "odd\x1cline\u2028here \x1b[2J\r\n```python\r\ny = 2\r\n```\r\n"
+    lesson = parse_lesson(text)
+    assert [(b.line, b.code) for b in lesson.blocks] == [(7, "x = 1"), (11, "y = 2")]
+    md = "\n".join(item for kind, item in lesson.sections[0].items if kind == "md")
+    assert "\x1b" not in md and "\u241b[2J" in md

@@ -225,10 +225,10 @@ def _visible(text: str) -> str:
 
 
 def _parse(text: str, path: Path, name: str) -> Lesson:
-    text = _visible(text.removeprefix("\ufeff"))
+    text = _visible(text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\u240d"))
     if not text.strip():
         raise _Broken(f"{name}: empty file")
-    lines = text.splitlines()
+    lines = text.split("\n")  # not splitlines(): line numbers must be the editor's
     if lines[0].strip() != "---":
         raise _Broken(f"{name}:1: no front matter (the file must start with a '---' line)")
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
