@@ -107,10 +107,10 @@ class LossSeries:
         ys = level
         covered = len(level) * block
         # Block centres, in steps.
-        xs = self.first_step + np.arange(len(level), dtype=np.float64) * block + (block - 1) / 2
+        xs = self.first_step + np.arange(len(level), dtype=np.float64) * block + block // 2
         if covered < n:
             tail = self._levels[0].data[covered:n]
-            xs = np.append(xs, self.first_step + covered + (len(tail) - 1) / 2)
+            xs = np.append(xs, self.first_step + covered + len(tail) // 2)
             ys = np.append(ys, np.float32(tail.mean()))
         return xs, ys
 

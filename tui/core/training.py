@@ -58,7 +58,7 @@ class TrainConfig:
     momentum: float = 0.9
     weight_decay: float = 0.0
     batch_size: int = 64
-    epochs: int = 100
+    epochs: int = 300
     steps: int | None = None  # overrides epochs when set
     seed: int = 0
     device: str = "cpu"

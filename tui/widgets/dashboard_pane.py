@@ -66,6 +66,9 @@ class Run:
     config: dict[str, Any] = field(default_factory=dict)
     metrics: list[tuple[int, float | None, float]] = field(default_factory=list)
     job: Job | None = None
+    device: str = ""
+    epochs: int = 0
+    two_d: bool = False
     last: Report | None = None
     summary: Summary | None = None
     error: str | None = None
@@ -73,15 +76,21 @@ class Run:
 
 
 class TrainStarted(Message):
-    def __init__(self, run_id: int, job: Job, label: str, total: int, device: str) -> None:
+    """The job is built; plain facts about it, so the UI never has to look at a tensor."""
+
+    def __init__(
+        self,
+        run_id: int,
+        job: Job,
+        label: str,
+        total: int,
+        device: str,
+        epochs: int = 0,
+        two_d: bool = False,
+    ) -> None:
         super().__init__()
-        self.run_id, self.job, self.label, self.total, self.device = (
-            run_id,
-            job,
-            label,
-            total,
-            device,
-        )
+        self.run_id, self.job, self.label, self.total = run_id, job, label, total
+        self.device, self.epochs, self.two_d = device, epochs, two_d
 
 
 class TrainProgress(Message):
@@ -193,7 +202,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
     DashboardPane .dash-row Label { width: 9; color: $text-muted; }
     DashboardPane .dash-row Input, DashboardPane .dash-row Select { width: 1fr; }
     DashboardPane #dash-main { width: 1fr; height: 1fr; }
-    DashboardPane #dash-metrics { height: 2; }
+    DashboardPane #dash-metrics { height: 3; }
     DashboardPane #dash-progress { height: 1; }
     DashboardPane #dash-progress Bar { width: 1fr; }
     DashboardPane #dash-view { height: 1fr; }
@@ -432,7 +441,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         if switcher.current == "dash-plot":
             switcher.current = "dash-boundary"
             run = self.current
-            if run is None or run.last is None or run.job is None or not run.job.two_d:
+            if run is None or not run.two_d:
                 self._say("The boundary view needs a 2-D classification set (e.g. circles).")
         else:
             switcher.current = "dash-plot"
@@ -463,8 +472,20 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
                     TrainFinished(run.id, None, f"could not start: {type(exc).__name__}: {exc}")
                 )
                 return
-            self.post_message(TrainStarted(run.id, job, job.label, job.total_steps, job.device))
-            from tui.core.training import Trainer
+            from tui.core.training import Trainer, steps_per_epoch
+
+            spe = steps_per_epoch(len(job.X), job.batch_size)
+            self.post_message(
+                TrainStarted(
+                    run.id,
+                    job,
+                    job.label,
+                    job.total_steps,
+                    job.device,
+                    -(-job.total_steps // spe),
+                    job.two_d,
+                )
+            )
 
             trainer = Trainer(
                 job,
@@ -551,6 +572,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         if run is None:
             return
         run.job = message.job
+        run.device, run.epochs, run.two_d = message.device, message.epochs, message.two_d
         run.series.label = f"#{run.id} {message.label}"
         if run.state == "starting":
             run.state = "paused" if run.handle.pause.is_set() else "running"
@@ -667,31 +689,39 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         loss = run.series.last()
         loss_s = f"{loss:.4g}" if loss is not None else "-"
         acc = f"{r.accuracy:.1%}" if r.accuracy is not None else "-"
-        per_epoch_total = ""
-        if run.job is not None:
-            from tui.core.training import steps_per_epoch
-
-            spe = steps_per_epoch(len(run.job.X), run.job.batch_size)
-            per_epoch_total = f"/{-(-r.total_steps // spe):,}"
+        per_epoch_total = f"/{run.epochs:,}" if run.epochs else ""
         eta = "-" if r.eta is None else _fmt_time(r.eta)
         pct = f" ({r.step / r.total_steps:.0%})" if r.total_steps else ""
-        line1 = (
-            f"{state}{pct}  [b]loss[/b] {loss_s}  [b]acc[/b] {acc}  "
-            f"[b]steps/s[/b] {r.steps_per_s:,.0f}  step {r.step:,}/{r.total_steps:,}  "
-            f"epoch {r.epoch:,}{per_epoch_total}  elapsed {_fmt_time(r.elapsed)}  ETA {eta}"
-        )
-        extras = []
-        if run.job is not None:
-            extras.append(f"device {run.job.device}")
-        extras.extend(ddp_metrics(r))
+        parts = [
+            f"{state}{pct}",
+            f"[b]loss[/b] {loss_s}",
+            f"[b]acc[/b] {acc}",
+            f"[b]steps/s[/b] {r.steps_per_s:,.0f}",
+            f"step {r.step:,}/{r.total_steps:,}",
+            f"epoch {r.epoch:,}{per_epoch_total}",
+            f"elapsed {_fmt_time(r.elapsed)}",
+            f"ETA {eta}",
+        ]
+        if run.device:
+            parts.append(f"device {run.device}")
+        parts.extend(ddp_metrics(r))
         if r.memory is not None:
-            extras.append(f"CUDA mem {_mib(r.memory[0])} allocated / {_mib(r.memory[1])} reserved")
+            parts.append(f"CUDA mem {_mib(r.memory[0])} alloc / {_mib(r.memory[1])} reserved")
         if r.gpu:
             if "util" in r.gpu:
-                extras.append(f"GPU {r.gpu['util']:.0f}%")
+                parts.append(f"GPU util {r.gpu['util']:.0f}%")
             if "temp" in r.gpu:
-                extras.append(f"{r.gpu['temp']:.0f}°C")
-        return line1 + ("\n" + "  ".join(extras) if extras else "")
+                parts.append(f"temp {r.gpu['temp']:.0f}°C")
+        # Pack whole parts into lines: a figure is never split from its label.
+        width = self.query_one("#dash-metrics", Static).size.width or 80
+        lines: list[tuple[str, int]] = []
+        for part in parts:
+            plain = len(part.replace("[b]", "").replace("[/b]", ""))
+            if lines and lines[-1][1] + 2 + plain <= width:
+                lines[-1] = (lines[-1][0] + "  " + part, lines[-1][1] + 2 + plain)
+            else:
+                lines.append((part, plain))
+        return "\n".join(text for text, _ in lines)
 
     # -- export ---------------------------------------------------------------------------
     def action_export(self) -> None:
