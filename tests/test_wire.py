@@ -28,16 +28,21 @@ def _colours(text: bytes) -> tuple[set[int], int]:
     return idx, len(re.findall(rb"[34]8;2;\d+;\d+;\d+", text))
 
 
-def test_idle_with_the_repl_focused_writes_under_1kb_per_second(tmp_home):
+def test_idle_with_the_repl_focused_writes_almost_nothing(tmp_home):
     app = start_app(["--no-low-bandwidth"], str(tmp_home), 120, 40, env={"NO_COLOR": "1"})
     try:
         app.send(F3)  # focus the REPL input: a blinking cursor there used to cost ~2 KB/s
-        app.wait_quiet(gap=0.5, timeout=5)
-        rate = app.rate(2.0)
+        # The focus change repaints the footer and both panes, and on a loaded machine that
+        # can start seconds after the key. So: the quietest of four one-second windows. A
+        # periodic writer (a blinking cursor, a spinner, a clock) shows up in every window;
+        # a one-off transient does not.
+        app.wait_quiet(gap=1.0, timeout=20)
+        rate = min(app.rate(1.0) for _ in range(4))
         text = bytes(app.text)
     finally:
         assert app.close() == 0
-    assert rate <= 1024, f"idle wrote {rate:.0f} B/s"
+    # The budget is 1 KB/s; a blinking cursor alone costs ~290 B/s, so hold idle far lower.
+    assert rate <= 256, f"idle wrote {rate:.0f} B/s"
     # NO_COLOR: only greys on screen.
     idx, truecolor = _colours(text)
     assert idx and idx <= GREYS and truecolor == 0, sorted(idx - GREYS)
