@@ -181,6 +181,7 @@ class InspectorPanel(Vertical):
         Binding("v", "tab('vars')", "Inspector: variables"),
         Binding("g", "tab('graph')", "Inspector: autograd graph"),
         Binding("w", "add_watch", "Inspector: add a watch"),
+        Binding("escape", "leave", "Inspector: back to the REPL input"),
     ]
     DEFAULT_CSS = """
     InspectorPanel { width: 1fr; min-width: 30; }
@@ -384,6 +385,16 @@ class InspectorPanel(Vertical):
             cards = self.query(".card")
             if cards:
                 cards.first().focus()
+
+    def action_leave(self) -> None:
+        """Escape: hand the keyboard back to the pane's main widget (the REPL input)."""
+        node = self.parent
+        while node is not None and not hasattr(node, "focus_default"):
+            node = node.parent
+        if node is not None:
+            node.focus_default()
+        else:
+            self.screen.set_focus(None)
 
     def action_add_watch(self) -> None:
         self.query_one(TabbedContent).active = "watch"

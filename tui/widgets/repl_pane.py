@@ -54,6 +54,7 @@ modules and optimizers get a card in the inspector beside the log.
 | ctrl+n | reset the session: a fresh namespace |
 | ctrl+l | clear the output log |
 | ctrl+o | show or hide the inspector |
+| f6 | focus the inspector (esc goes back to the input) |
 
 `exit()` does not close the app: quit with ctrl+q. `input()` is not available (the
 terminal belongs to the UI): assign values directly. A cell stuck inside one long torch
@@ -64,11 +65,14 @@ operation stops when that operation returns to Python.
         ("interrupt", "interrupt", "Stop the running cell with KeyboardInterrupt"),
         ("clear output", "clear_output", "Clear the REPL's output log"),
         ("toggle inspector", "toggle_inspector", "Show or hide the inspector"),
+        ("focus inspector", "focus_inspector", "Move the keyboard into the inspector"),
     ]
     BINDINGS = [
         Binding("ctrl+n", "reset_session", "Reset", show=False),
         Binding("ctrl+l", "clear_output", "Clear", show=False),
         Binding("ctrl+o", "toggle_inspector", "Inspector", show=False),
+        # priority: the input (a TextArea) binds f6 to "select line"
+        Binding("f6", "focus_inspector", "Focus the inspector", show=False, priority=True),
     ]
     DEFAULT_CSS = """
     ReplPane #repl-body { height: 1fr; }
@@ -292,6 +296,13 @@ operation stops when that operation returns to Python.
 
     def action_toggle_inspector(self) -> None:
         self.toggle_class("-toggled")
+
+    def action_focus_inspector(self) -> None:
+        """Show the inspector if it is hidden, then focus its cards or variables."""
+        inspector = self.query_one("#repl-inspector", InspectorPanel)
+        if not inspector.display:
+            self.toggle_class("-toggled")
+        self.call_after_refresh(inspector.focus_default)
 
     def action_reset_session(self) -> None:
         if self.session is None:
