@@ -68,8 +68,8 @@ async def test_data_parallel_option_trains_with_ddp_and_stops(monkeypatch):
         runner = FakeRunner.made[0]
         assert runner.world_size == 2
         metrics = pane.query_one("#dash-metrics", Static)
-        await _wait(pilot, lambda: "DDP world 2" in str(metrics.render()))
-        assert f"global batch {2 * runner.config.batch_size}" in str(metrics.render())
+        want = f"world 2 · global batch {2 * runner.config.batch_size}"
+        await _wait(pilot, lambda: want in str(metrics.render()))
         await pilot.press("f5")  # stop
         await _wait(pilot, lambda: pane.current.state == "stopped")
         assert runner.stop.is_set()

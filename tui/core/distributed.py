@@ -180,7 +180,7 @@ class DDPRunner:
             y=y[:per_rank],
             criterion=None,
             optimizer=None,
-            device=f"{self.world_size}x {self.config.device} ({self.backend})",
+            device=f"{self.config.device} ({self.backend})",
             total_steps=steps,
             batch_size=bs,
             decision=decision,

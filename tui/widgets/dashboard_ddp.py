@@ -84,11 +84,9 @@ def run_ddp(
 
 
 def ddp_metrics(report: Any) -> list[str]:
-    """The metrics data parallelism adds: world size, global batch, samples/s."""
+    """What data parallelism adds to the metrics line: world size and global batch
+    (kept short: it shares a line with the device)."""
     world = getattr(report, "world_size", None)
     if not world:
         return []
-    batch = getattr(report, "global_batch", 0)
-    backend = getattr(report, "backend", "")
-    samples = report.steps_per_s * batch
-    return [f"DDP world {world} ({backend})  global batch {batch}  {samples:,.0f} samples/s"]
+    return [f"world {world} · global batch {getattr(report, 'global_batch', 0)}"]
