@@ -58,7 +58,7 @@ async def ready(pilot, app: HardApp) -> None:
     """Wait until torch is loaded and the REPL's session exists."""
     await wait_until(pilot, lambda: app.torch_info is not None, what="app.torch_info")
     await wait_until(pilot, lambda: app.session is not None, what="app.session")
-    repl = app.screen.query_one("#repl")
+    repl = repl_pane(app)
     await wait_until(pilot, lambda: repl.session is not None, what="the REPL to attach")
 
 
