@@ -71,6 +71,8 @@ async def main() -> None:
     lags: list[float] = []
     totals: list[float] = []
     plain: list[float] = []
+    ui: list[float] = []
+    ui_cpu: list[float] = []
     async with app.run_test(size=(50, 48)):
         panel = app.query_one(InspectorPanel)
         # As the app does once torch is loaded (after its first frame): move torch's huge
@@ -80,7 +82,7 @@ async def main() -> None:
             gc.freeze()
         stop = asyncio.Event()
         display = app._display  # every frame the compositor paints goes through here
-        want: dict[str, object] = {"title": None, "at": None}
+        want: dict[str, object] = {"title": None, "at": None, "cpu": None}
 
         def timed_display(*args, **kw):
             display(*args, **kw)
@@ -88,6 +90,7 @@ async def main() -> None:
                 cards = [c for c in app.query(TensorCard) if c.card.title == want["title"]]
                 if cards and cards[0].size.height > 0:
                     want["at"] = time.perf_counter()  # first frame with the new card in it
+                    want["cpu"] = time.thread_time()  # the UI thread's own CPU clock
 
         app._display = timed_display
 
@@ -109,12 +112,15 @@ async def main() -> None:
             t0 = time.perf_counter()
             record = await asyncio.wrap_future(session.submit(session.run_cell, "big"))
             want["title"], want["at"] = record.extras["inspector"].cards[0].title, None
+            t_show, cpu_show = time.perf_counter(), time.thread_time()
             panel.show(record)
             while want["at"] is None:
                 await asyncio.sleep(0.001)
             cards = [c for c in app.query(TensorCard) if c.card.title == want["title"]]
             assert cards[0].card.shape == [N, N]
             totals.append(want["at"] - t0)
+            ui.append(want["at"] - t_show)
+            ui_cpu.append(want["cpu"] - cpu_show)
         stop.set()
         await probe_task
 
@@ -125,9 +131,15 @@ async def main() -> None:
         ("our card summary, exec thread", ms(core_only), max(core_only) * 1000),
         ("cell `big`, no inspector (baseline)", ms(plain), max(plain) * 1000),
         ("cell `big` + card computed + rendered", ms(totals), max(totals) * 1000),
+        ("  of which UI: show() to painted frame", ms(ui), max(ui) * 1000),
+        ("  UI thread CPU in that time", ms(ui_cpu), max(ui_cpu) * 1000),
         ("UI event-loop stall during the runs", None, max(lags) * 1000),
     ]
-    print(f"card for a {N}x{N} float32 tensor, {RUNS} runs, torch threads={torch_threads}")
+    load = os.getloadavg()[0]
+    print(
+        f"card for a {N}x{N} float32 tensor, {RUNS} runs, torch threads={torch_threads}, "
+        f"{os.cpu_count()} CPUs, load average {load:.1f}"
+    )
     print(f"{'what':42s} {'median ms':>10s} {'max ms':>9s}")
     for name, med, mx in rows:
         print(f"{name:42s} {'' if med is None else f'{med:10.1f}':>10s} {mx:9.1f}")

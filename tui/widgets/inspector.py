@@ -60,8 +60,13 @@ class VariablesPanel(DataTable):
         self.zebra_stripes = True
         self.add_columns("name", "kind", "shape", "dtype", "device")
 
+    _shown: list[core.VarRow] | None = None
+
     def show_rows(self, rows: list[core.VarRow]) -> None:
         """Replace the rows, keeping the cursor on the same name when it still exists."""
+        if rows == self._shown:
+            return  # unchanged: no rebuild, no repaint
+        self._shown = rows
         current = None
         if self.row_count and 0 <= self.cursor_row < self.row_count:
             current = self.get_row_at(self.cursor_row)[0]
