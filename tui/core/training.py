@@ -295,6 +295,13 @@ def build_optimizer(config: TrainConfig, params) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=config.lr, weight_decay=wd)
 
 
+def warm_up() -> None:
+    """Build one optimizer so torch's lazy imports (dynamo, ~3 s) happen before a Start."""
+    import torch
+
+    torch.optim.Adam(torch.nn.Linear(1, 1).parameters())
+
+
 # -- a job: what the loop trains ------------------------------------------------------
 
 
