@@ -162,7 +162,8 @@ class LessonPane(Pane):
         self.checker.lesson = lesson if lesson is not None and not lesson.broken else None
         count = len(lesson.sections) if lesson is not None else 0
         await self.show_section(max(0, min(section, count - 1)) if count else 0)
-        self._check_now()
+        # No checks here: opening a lesson runs none of its code. Checks run after the
+        # learner's next REPL cell, or on c ("check exercises now").
 
     async def show_section(self, index: int) -> None:
         self.section = index
@@ -381,7 +382,6 @@ class LessonPane(Pane):
             if not install(session, self.checker):
                 return False
             self._session = session
-            self._check_now()
         return True
 
     def _check_now(self) -> None:
