@@ -1,27 +1,69 @@
-"""``torch-tui train --ddp 2 --device cpu``: two gloo workers train and the command ends cleanly."""
+"""``torch-tui train --ddp 2 --device cpu``: two gloo workers train; ctrl+c stops every one
+of them at the same step, the summary still comes, and no worker process is left."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import signal
 import subprocess
 import sys
+import time
+import uuid
+from pathlib import Path
 
 from tui.cli import main
 
 
-def test_train_ddp_2_on_cpu_trains_with_two_gloo_workers(tmp_home):
-    out = subprocess.run(
-        [sys.executable, "-m", "tui", "train", "--ddp", "2", "--device", "cpu", "--steps", "40"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    summary = json.loads(out.stdout.strip().splitlines()[-1])
+def _processes_with(marker: str) -> list[int]:
+    """Pids whose environment holds ``marker`` (the CLI and the workers it spawned)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if marker.encode() in (proc / "environ").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_train_ddp_2_on_cpu_trains_and_ctrl_c_stops_every_worker(tmp_home):
+    marker = f"TORCH_TUI_TEST_MARK={uuid.uuid4().hex}"
+    key, value = marker.split("=")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "train", "--ddp", "2", "--device", "cpu",
+         "--steps", "100000000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, key: value},
+    )  # fmt: skip
+    try:
+        header = proc.stderr.readline()
+        assert "data parallel: 2 workers (gloo)" in header, header
+        assert "global batch 128 (64 per worker)" in header
+        first = proc.stderr.readline()  # the first progress line comes with the first report
+        assert first.startswith("step "), first
+        first_loss = float(re.search(r"loss (\S+)", first).group(1))
+        second = proc.stderr.readline()  # ~5 s later: some hundreds of steps
+        assert second.startswith("step "), second
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
     assert summary["world_size"] == 2 and summary["backend"] == "gloo"
-    assert summary["global_batch"] == 2 * 64 and summary["steps"] == 40
-    assert summary["error"] is None and not summary["stopped"]
-    assert "data parallel: 2 workers (gloo)" in out.stderr
+    assert summary["global_batch"] == 128
+    assert summary["stopped"] and summary["error"] is None and summary["steps"] > 0
+    assert summary["final_loss"] < first_loss  # it learned
+    # steps_per_s is rounded to 0.1 in the JSON
+    assert abs(summary["samples_per_s"] - summary["steps_per_s"] * 128) <= 0.05 * 128 + 0.1
+    deadline = time.monotonic() + 10
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_with(marker) == [], "a worker outlived the command"
 
 
 def test_bad_ddp_counts_are_one_line_and_exit_2(capsys):

@@ -48,9 +48,8 @@ def test_idle_with_the_repl_focused_writes_almost_nothing(tmp_home):
     assert idx and idx <= GREYS and truecolor == 0, sorted(idx - GREYS)
 
 
-@pytest.mark.parametrize("term", ["xterm", "linux"])
-def test_16_colour_terminals_get_only_16_colour_codes(tmp_home, term):
-    app = start_app([], str(tmp_home), 120, 40, env={"TERM": term, "COLORTERM": ""})
+def test_a_16_colour_terminal_gets_only_16_colour_codes(tmp_home):
+    app = start_app([], str(tmp_home), 120, 40, env={"TERM": "xterm", "COLORTERM": ""})
     try:
         text = bytes(app.text)
     finally:
@@ -58,6 +57,21 @@ def test_16_colour_terminals_get_only_16_colour_codes(tmp_home, term):
     idx, truecolor = _colours(text)
     assert not idx and truecolor == 0
     assert b"Lessons" in text and b"REPL" in text
+
+
+@pytest.mark.parametrize(
+    "term, system",
+    [("xterm", "standard"), ("linux", "standard"), ("screen", "standard"),
+     ("xterm-256color", "256"), ("tmux-256color", "256")],
+)  # fmt: skip
+def test_the_colour_system_follows_term(monkeypatch, term, system):
+    """The same detection the pty test above exercises end to end, for each TERM."""
+    from tui.app import TorchTUI
+
+    monkeypatch.setenv("TERM", term)
+    monkeypatch.delenv("COLORTERM", raising=False)
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
+    assert TorchTUI().console.color_system == system
 
 
 def test_pty_harness_counts_bytes():

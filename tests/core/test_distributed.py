@@ -1,11 +1,11 @@
-"""Data parallel training on gloo: two cpu workers train, stop on request, and a dying
-worker is reported with its rank, never a hang, with no process left behind."""
+"""Data parallel training on gloo: a dying worker is reported with its rank, never a hang,
+with no process left behind. (Training and ctrl+c/Stop ending every worker are checked
+end to end in tests/test_train_ddp_cli.py; the dashboard wiring in tests/ui.)"""
 
 from __future__ import annotations
 
 import os
 import threading
-import time
 
 import pytest
 
@@ -30,30 +30,6 @@ def _run_in_thread(runner: DDPRunner):
     t = threading.Thread(target=lambda: box.setdefault("summary", runner.run()), daemon=True)
     t.start()
     return t, box
-
-
-def test_two_gloo_workers_train_and_stop_on_request():
-    reports: list[DDPReport] = []
-    stop = threading.Event()
-    config = TrainConfig.from_mapping({**CFG, "steps": 1_000_000})
-    runner = DDPRunner(config, 2, on_report=reports.append, stop=stop, report_every=0.05)
-    t, box = _run_in_thread(runner)
-    deadline = time.monotonic() + 150
-    while sum(len(r.losses) for r in reports) < 60 and time.monotonic() < deadline:
-        assert t.is_alive() or reports, "the run ended before reporting"
-        time.sleep(0.05)
-    stop.set()
-    t.join(timeout=30)
-    assert not t.is_alive(), "Stop did not end the run"
-    summary = box["summary"]
-    assert summary.error is None and summary.stopped
-    assert summary.world_size == 2 and summary.global_batch == 64 and summary.backend == "gloo"
-    assert summary.samples_per_s == pytest.approx(summary.steps_per_s * 64)
-    losses = [float(x) for r in reports for x in r.losses]
-    assert len(losses) == summary.steps >= 60
-    assert reports[-1].final and reports[-1].world_size == 2
-    assert sum(losses[-10:]) < sum(losses[:10])  # it learned something
-    assert runner.pids and all(_gone(pid) for pid in runner.pids)
 
 
 @pytest.mark.parametrize(

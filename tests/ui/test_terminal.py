@@ -43,13 +43,6 @@ async def test_too_small_terminal_says_so_and_recovers_on_resize():
         assert type(app.screen).__name__ == "HelpScreen"
 
 
-async def test_big_enough_terminal_has_no_message():
-    app = TorchTUI(device="cpu")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
-        assert not any(isinstance(s, TooSmallScreen) for s in app.screen_stack)
-
-
 async def test_copy_key_writes_osc52_with_the_selected_text(monkeypatch):
     app = TorchTUI(device="cpu")
     written: list[str] = []
@@ -96,3 +89,13 @@ async def test_devices_command_notifies_the_device_list(monkeypatch):
         await app.run_action("devices")
         await _wait(pilot, lambda: bool(notes))
     assert notes[0].splitlines()[0] == "cpu"
+
+
+def test_the_minimum_is_80x24():
+    from textual.geometry import Size
+
+    from tui.widgets.too_small import is_too_small, too_small_message
+
+    assert not is_too_small(Size(80, 24))
+    assert is_too_small(Size(79, 24)) and is_too_small(Size(80, 23))
+    assert too_small_message(Size(70, 20)) == "terminal too small: need 80x24, have 70x20"
