@@ -232,4 +232,4 @@ class ReplInput(TextArea):
             self.insert(first[len(word) : n])
         shown = "  ".join(matches[:60])
         more = f"  … {len(matches) - 60} more" if len(matches) > 60 else ""
-        self.post_message(self.Hint(shown + more))
+        self.post_message(self.Hint(f"{len(matches)} completions: {shown}{more}"))

@@ -74,6 +74,7 @@ operation stops when that operation returns to Python.
         # priority: the input (a TextArea) binds f6 to "select line"
         Binding("f6", "focus_inspector", "Focus the inspector", show=False, priority=True),
     ]
+    SCOPED_CSS = False  # the narrow-layout rules start at MainScreen
     DEFAULT_CSS = """
     ReplPane #repl-body { height: 1fr; }
     ReplPane #repl-main { width: 3fr; }
