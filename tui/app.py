@@ -169,6 +169,9 @@ class TorchTUI(App[int]):
         text = "\n".join(device_report(devices))
         self.call_from_thread(self.notify, text, title="Devices", timeout=12)
 
+    def on_repl_pane_cell_done(self, message) -> None:
+        self.last_cell = message.record  # what F8 copies from the REPL without a selection
+
     def action_copy_text(self) -> None:
         """F8: copy the focused pane's text (last output, selected cell) through OSC 52."""
         copy_focused(self)

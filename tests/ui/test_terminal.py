@@ -99,3 +99,20 @@ def test_the_minimum_is_80x24():
     assert not is_too_small(Size(80, 24))
     assert is_too_small(Size(79, 24)) and is_too_small(Size(80, 23))
     assert too_small_message(Size(70, 20)) == "terminal too small: need 80x24, have 70x20"
+
+
+async def test_copy_key_in_the_repl_copies_the_last_output(monkeypatch):
+    app = TorchTUI(device="cpu")
+    written: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _wait(pilot, lambda: app.session is not None, tries=3000)
+        await pilot.press("f3")
+        await pilot.pause()
+        repl = app.screen.query_one("#repl")
+        repl.run_source("print('hello'); 6 * 7")
+        await _wait(pilot, lambda: getattr(app, "last_cell", None) is not None, tries=3000)
+        monkeypatch.setattr(app._driver, "write", written.append)
+        await pilot.press("f8")
+        await pilot.pause()
+    payload = base64.b64encode(b"hello\n42").decode()
+    assert f"\x1b]52;c;{payload}\a" in written

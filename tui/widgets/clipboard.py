@@ -14,7 +14,8 @@ from tui.widgets.pane import Pane
 
 
 def text_to_copy(app: App) -> str | None:
-    """The focused pane's ``copy_text()``, else the focused text widget's selection."""
+    """The focused pane's ``copy_text()``, else the focused text widget's selection, else
+    (in the REPL) the last cell's output."""
     screen = app.screen
     node = screen.focused
     while node is not None and not isinstance(node, Pane):
@@ -24,11 +25,26 @@ def text_to_copy(app: App) -> str | None:
         if text:
             return text
     focused = screen.focused
-    if isinstance(focused, TextArea):
-        return focused.selected_text or None
-    if isinstance(focused, Input):
-        return focused.selected_text or None
+    if isinstance(focused, (TextArea, Input)) and focused.selected_text:
+        return focused.selected_text
+    if isinstance(node, Pane) and node.AREA == "repl":
+        record = getattr(app, "last_cell", None)
+        if record is not None:
+            return cell_text(record)
     return None
+
+
+def cell_text(record: object) -> str:
+    """A finished REPL cell as plain text: its output, or its source when it printed nothing."""
+    parts = [
+        getattr(record, "stdout", "") or "",
+        getattr(record, "stderr", "") or "",
+        getattr(record, "error", "") or "",
+    ]
+    if getattr(record, "has_result", False):
+        parts.append(getattr(record, "result_repr", None) or repr(getattr(record, "result", "")))
+    text = "\n".join(p.rstrip("\n") for p in parts if p)
+    return text or (getattr(record, "source", "") or "")
 
 
 def copy_focused(app: App) -> str | None:
