@@ -29,6 +29,7 @@ class BoundaryView(Widget):
     DEFAULT_CSS = """
     BoundaryView { width: 1fr; height: 1fr; min-height: 5; }
     """
+    can_focus = True
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

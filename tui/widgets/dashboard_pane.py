@@ -298,7 +298,9 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
             run.handle.stop.set()
 
     def default_focus_target(self):
-        return self.query_one("#cfg-dataset")
+        """The curve, not a setting: letter keys (s, t, x, ...) reach the pane from there;
+        a focused Select or Input would take them as typing. Tab reaches the settings."""
+        return self.query_one(ContentSwitcher).visible_content or self.query_one(LossPlot)
 
     def on_torch_ready(self, info: Any) -> None:
         """List the devices torch sees (cpu, cuda:N with names, mps) and pick the app's."""
@@ -400,7 +402,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         self.runs.insert(0, run)
         del self.runs[MAX_RUNS:]
         self._repl_warned = False
-        self.query_one("#dash-progress", ProgressBar).update(total=None, progress=0)
+        self.query_one("#dash-progress", ProgressBar).update(total=1, progress=0)
         self._say("Starting: the REPL's model…" if source == "repl" else "Starting…")
         wait_for = previous.handle.done if previous is not None else None
         run.workers = ddp_workers(self) if source == "config" else 1  # type: ignore[attr-defined]
@@ -461,6 +463,9 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
                 self._say("The boundary view needs a 2-D classification set (e.g. circles).")
         else:
             switcher.current = "dash-plot"
+        focused = self.screen.focused
+        if focused is None or focused.parent is switcher:
+            self.call_after_refresh(self.focus_default)
         self._dirty = True
 
     # -- the worker ------------------------------------------------------------------------

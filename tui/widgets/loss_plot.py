@@ -22,7 +22,9 @@ class LossPlot(PlotextPlot):
 
     DEFAULT_CSS = """
     LossPlot { width: 1fr; height: 1fr; min-height: 5; }
+    LossPlot:focus { background-tint: $foreground 4%; }
     """
+    can_focus = True
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
