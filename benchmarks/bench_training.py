@@ -121,11 +121,16 @@ async def _dash(net: str, steps: int, device: str) -> dict:
         else:
             await pilot.press("f5")
         run = dash.current
-        # Sample the event loop: how late does a 10 ms sleep wake while training runs?
-        while run.state in ("starting", "running"):
-            t0 = time.perf_counter()
+        while run.state == "starting":
             await asyncio.sleep(0.01)
-            lags.append(time.perf_counter() - t0 - 0.01)
+        # Sample the event loop: how late does a 20 ms sleep wake while training runs?
+        # And how much CPU does the UI thread take meanwhile (GIL the trainer waits for)?
+        c0, w0 = time.thread_time(), time.perf_counter()
+        while run.state == "running":
+            t0 = time.perf_counter()
+            await asyncio.sleep(0.02)
+            lags.append(time.perf_counter() - t0 - 0.02)
+        ui_share = (time.thread_time() - c0) / max(1e-9, time.perf_counter() - w0)
         await pilot.pause(0.2)
         summary = run.summary
         if summary is None or run.error:
@@ -138,6 +143,7 @@ async def _dash(net: str, steps: int, device: str) -> dict:
         "lag_p99_ms": 1000 * lags[int(0.99 * (len(lags) - 1))] if lags else 0.0,
         "lag_max_ms": 1000 * lags[-1] if lags else 0.0,
         "points_drawn": drawn,
+        "ui_cpu_share": ui_share,
     }
 
 
@@ -161,19 +167,22 @@ async def _redraw() -> dict:
 
     app = PlotApp()
     times: list[float] = []
+    cpu: list[float] = []
     async with app.run_test(size=(100, 16)) as pilot:
         plot = app.query_one(LossPlot)
         await pilot.pause()
         for i in range(30):
             plot.log_scale = i % 3 == 1
             plot.smooth = i % 3 == 2
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             plot.draw([series])
             plot.render()  # the plotext build the compositor would do
             times.append(time.perf_counter() - t0)
+            cpu.append(time.thread_time() - c0)
     return {
         "redraw_ms_median": 1000 * statistics.median(times),
         "redraw_ms_max": 1000 * max(times),
+        "redraw_cpu_ms_median": 1000 * statistics.median(cpu),
         "history_mb": series.nbytes / 1e6,
         "steps": len(series),
     }
@@ -223,7 +232,10 @@ def main() -> int:
 
     rows = []
     ok = True
-    for net, title in (("xor", "seed XOR net (REPL model)"), ("mlp", "MLP 784-256-256-10, batch 256")):
+    for net, title in (
+        ("xor", "seed XOR net (REPL model)"),
+        ("mlp", "MLP 784-256-256-10, batch 256"),
+    ):
         b, d = best(f"bare-{net}"), best(f"dash-{net}")
         ratio = d["steps_per_s"] / b["steps_per_s"]
         ok &= ratio >= 0.95
@@ -238,11 +250,13 @@ def main() -> int:
     lag = max(min(r["lag_p99_ms"] for r in results[m]) for m in ("dash-xor", "dash-mlp"))
     ok &= lag <= 20
     rows.append(("UI event-loop lag p99 while training", f"{lag:.1f} ms", "", "<= 20 ms"))
+    share = max(min(r["ui_cpu_share"] for r in results[m]) for m in ("dash-xor", "dash-mlp"))
+    rows.append(("UI thread CPU while training (share of a core)", f"{share:.1%}", "", "small"))
     ok &= redraw["redraw_ms_median"] <= 15
     rows.append(
         (
             "one plot redraw, 1,000,000 steps (100x16)",
-            f"{redraw['redraw_ms_median']:.1f} ms (max {redraw['redraw_ms_max']:.1f})",
+            f"{redraw['redraw_ms_median']:.1f} ms wall, {redraw['redraw_cpu_ms_median']:.1f} ms CPU",
             "",
             "<= 15 ms",
         )
@@ -250,7 +264,13 @@ def main() -> int:
     ok &= redraw["history_mb"] <= 16
     rows.append(("history of 1,000,000 steps", f"{redraw['history_mb']:.1f} MB", "", "<= 16 MB"))
 
-    print(f"device: {args.device}; best of {args.repeat} runs per mode, each a fresh process")
+    import os
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"device: {args.device}; best of {args.repeat} runs per mode, each a fresh process; "
+        f"{os.cpu_count()} cores, load average {load:.1f} at the end"
+    )
     print(f"| {'measure':<44} | {'value':<36} | ratio | target   |")
     print(f"|{'-' * 46}|{'-' * 38}|-------|----------|")
     for name, value, ratio, target in rows:
