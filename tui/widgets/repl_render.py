@@ -57,14 +57,23 @@ def _prompt(label: str, style: str, body: RenderableType) -> Table:
     return grid
 
 
+#: The echo of a long cell shows its first lines only: highlighting 10,000 lines on the
+#: UI thread took seconds (the cell itself still runs whole).
+MAX_ECHO_LINES = 200
+
+
 def render_input(number: int | str, source: str) -> RenderableType:
+    lines = [line.rstrip() for line in source.rstrip().split("\n")]
     code = Syntax(
-        clean("\n".join(line.rstrip() for line in source.rstrip().split("\n"))),
+        clean("\n".join(lines[:MAX_ECHO_LINES])),
         "python",
         theme="ansi_dark",
         background_color="default",
         word_wrap=True,
     )
+    if len(lines) > MAX_ECHO_LINES:
+        more = Text(f"... {len(lines) - MAX_ECHO_LINES:,} more lines not echoed", style="dim")
+        return _prompt(f"In [{number}]:", "bold green", Group(code, more))
     return _prompt(f"In [{number}]:", "bold green", code)
 
 
