@@ -86,6 +86,51 @@ async def app_figures() -> dict[str, list[float]]:
     return {"cell": cell_times, "tab": tab_times}
 
 
+async def floor_figures() -> dict[str, list[float]]:
+    """Baseline: a bare Textual app whose Enter writes "Out: 2" to a RichLog, no thread.
+
+    It measures this machine's key-to-screen floor right now (a loaded 2-core box is
+    several times slower than an idle one), so the ratio says what the REPL adds.
+    """
+    from textual import events
+    from textual.app import App
+    from textual.binding import Binding
+    from textual.widgets import RichLog, TextArea
+
+    class Floor(App):
+        BINDINGS = [Binding("enter", "run", priority=True)]
+
+        def compose(self):
+            yield RichLog(id="log")
+            yield TextArea(id="in")
+
+        def action_run(self) -> None:
+            text = self.query_one("#in", TextArea).text
+            self.query_one("#in", TextArea).clear()
+            self.query_one("#log", RichLog).write(f"Out[{self.n}]: {eval(text)}")
+            self.n += 1
+
+    app = Floor()
+    app.n = 1
+    times = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        log = app.query_one("#log", RichLog)
+        app.query_one("#in", TextArea).focus()
+        for i in range(CELLS + 3):
+            await pilot.press("1", "+", "1")
+            number = app.n
+            start = time.perf_counter()
+            event = events.Key("enter", "\r")
+            event.set_sender(app)
+            app._driver.send_message(event)
+            while not any(f"Out[{number}]: 2" in line.text for line in log.lines[-2:]):
+                await asyncio.sleep(0.0002)
+            if i >= 3:
+                times.append(time.perf_counter() - start)
+            await pilot.pause()
+    return {"floor": times}
+
+
 def core_figures() -> dict[str, list[float]]:
     import rlcompleter
 
@@ -120,8 +165,9 @@ def core_figures() -> dict[str, list[float]]:
 
 def main() -> int:
     core = core_figures()
+    floor = asyncio.run(floor_figures())
     ui = asyncio.run(app_figures())
-    med = {k: statistics.median(v) * 1000 for k, v in {**core, **ui}.items()}
+    med = {k: statistics.median(v) * 1000 for k, v in {**core, **floor, **ui}.items()}
     rows = [
         (
             "1+1 cell, headless app (enter -> Out shown)",

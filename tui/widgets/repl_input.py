@@ -84,8 +84,13 @@ class ReplInput(TextArea):
         last_row = self.document.line_count - 1
         if key == "enter":
             if row == last_row and source_is_complete(self.text):
-                if self.text.strip():
-                    self.post_message(self.Submitted(self.text))
+                source = self.text
+                if source.strip():
+                    # Clear now, not when the pane gets the message: keys typed right
+                    # after Enter must land in a fresh input, not the submitted one.
+                    self.clear()
+                    self.reset_browsing()
+                    self.post_message(self.Submitted(source))
                 return True
             self._newline()
             return True

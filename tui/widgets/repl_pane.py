@@ -245,8 +245,6 @@ operation stops when that operation returns to Python.
     # -- messages from the input -------------------------------------------------------
     def on_repl_input_submitted(self, message: ReplInput.Submitted) -> None:
         message.stop()
-        self.input.clear()
-        self.input.reset_browsing()
         self.run_source(message.source)
 
     def on_repl_input_hint(self, message: ReplInput.Hint) -> None:
