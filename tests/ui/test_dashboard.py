@@ -12,6 +12,7 @@ import tui.core.devices as devices
 from tui.app import TorchTUI
 from tui.core import state
 from tui.core.devices import DeviceInfo
+from tui.widgets.dashboard_boundary import BoundaryView
 from tui.widgets.dashboard_pane import DashboardPane
 from tui.widgets.loss_plot import LossPlot
 
@@ -93,6 +94,12 @@ async def test_a_finished_run_falls_and_exports(tmp_home):
         await _wait(pilot, lambda: pane.current.state == "done")
         raw = pane.current.series.raw()
         assert len(raw) == 400 and raw[-20:].mean() < raw[:20].mean() / 4
+        pane.focus_default()
+        await pilot.press("v")  # the decision boundary of the 2-D set, computed in the worker
+        view = pane.query_one(BoundaryView)
+        await _wait(pilot, lambda: view.display and view.size.width > 10)
+        assert view.boundary is not None and "●" in str(view.render())
+        await pilot.press("v")
         pane.action_export()
         await _wait(pilot, lambda: "Exported to" in _text(pane.query_one("#dash-message", Static)))
         runs = list(state.runs_dir().iterdir())
