@@ -658,6 +658,8 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
                 "both change the same weights.",
                 "warning",
             )
+        if not self.region.area:  # hidden (another pane shown in the narrow layout)
+            return  # keep the dirty flags: it catches up as soon as it is shown
         if self._dirty:
             self._dirty = False
             self._plot_dirty = True
