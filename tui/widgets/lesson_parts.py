@@ -33,9 +33,20 @@ class CodeBlock(Vertical):
         self.label = label
         self.state = ""  # "", "sent", "ok", "error"
 
+    #: Lines drawn; a longer block shows its head (it still runs whole). Redrawing a
+    #: 10,000-line block on every selection change froze the UI for seconds.
+    MAX_SHOWN_LINES = 300
+
     def compose(self) -> ComposeResult:
         yield Static(self._label_text(), classes="code-label")
-        yield Static(highlight(self.block.code, language="python"), classes="code-body")
+        lines = self.block.code.split("\n")
+        shown = "\n".join(lines[: self.MAX_SHOWN_LINES])
+        yield Static(highlight(shown, language="python"), classes="code-body")
+        if len(lines) > self.MAX_SHOWN_LINES:
+            more = len(lines) - self.MAX_SHOWN_LINES
+            yield Static(
+                f"… {more:,} more lines (Enter runs the whole block)", classes="code-label"
+            )
 
     def _label_text(self) -> str:
         mark = {"sent": "… running", "ok": "✓ ran", "error": "✗ failed"}.get(self.state, "")
