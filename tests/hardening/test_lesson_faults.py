@@ -20,6 +20,7 @@ from hardening.conftest import (
     SIZE,
     HardApp,
     lesson_pane,
+    log_text,
     ready,
     static_text,
     still_usable,
@@ -205,12 +206,15 @@ async def test_a_10000_line_code_block_opens_and_runs(lessons_app):
     await open_in_picker(pilot, app, "h-long")
     block = await wait_until(pilot, lambda: list(pane.query(CodeBlock)), what="the code block")
     assert block[0].block.code.count("\n") == 9_999
+    labels = " ".join(static_text(w) for w in block[0].query(".code-label"))
+    assert "9,700 more lines (Enter runs the whole block)" in labels  # drawn: the head only
     await pilot.press("down", "enter")  # select it and send it to the REPL
     await wait_until(
         pilot, lambda: app.cells and app.cells[-1].source.startswith("x0 = 0"), what="the block ran"
     )
     assert app.cells[-1].ok
     assert app.session.namespace["x9999"] == 9999
+    assert "9,800 more lines not echoed" in log_text(app)  # the echo is capped, the run is not
     await pilot.press("f2", "n")
     await wait_until(pilot, lambda: "Still here." in shown_text(app), what="the next section")
 
