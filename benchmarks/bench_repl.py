@@ -14,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -86,7 +87,7 @@ async def app_figures() -> dict[str, list[float]]:
     return {"cell": cell_times, "tab": tab_times}
 
 
-async def floor_figures() -> dict[str, list[float]]:
+async def floor_figures(threaded: bool = False) -> dict[str, list[float]]:
     """Baseline: a bare Textual app whose Enter writes "Out: 2" to a RichLog, no thread.
 
     It measures this machine's key-to-screen floor right now (a loaded 2-core box is
@@ -107,10 +108,19 @@ async def floor_figures() -> dict[str, list[float]]:
         def action_run(self) -> None:
             text = self.query_one("#in", TextArea).text
             self.query_one("#in", TextArea).clear()
-            self.query_one("#log", RichLog).write(f"Out[{self.n}]: {eval(text)}")
+            if self.pool is None:
+                self.query_one("#log", RichLog).write(f"Out[{self.n}]: {eval(text)}")
+                self.n += 1
+            else:
+                self.run_worker(self._threaded(text))
+
+        async def _threaded(self, text: str) -> None:
+            value = await asyncio.wrap_future(self.pool.submit(eval, text))
+            self.query_one("#log", RichLog).write(f"Out[{self.n}]: {value}")
             self.n += 1
 
     app = Floor()
+    app.pool = ThreadPoolExecutor(1) if threaded else None
     app.n = 1
     times = []
     async with app.run_test(size=(160, 48)) as pilot:
@@ -128,7 +138,7 @@ async def floor_figures() -> dict[str, list[float]]:
             if i >= 3:
                 times.append(time.perf_counter() - start)
             await pilot.pause()
-    return {"floor": times}
+    return {"floor_thread" if threaded else "floor": times}
 
 
 def core_figures() -> dict[str, list[float]]:
@@ -166,6 +176,7 @@ def core_figures() -> dict[str, list[float]]:
 def main() -> int:
     core = core_figures()
     floor = asyncio.run(floor_figures())
+    floor.update(asyncio.run(floor_figures(threaded=True)))
     ui = asyncio.run(app_figures())
     med = {k: statistics.median(v) * 1000 for k, v in {**core, **floor, **ui}.items()}
     rows = [
@@ -173,9 +184,11 @@ def main() -> int:
             "1+1 cell, headless app (enter -> Out shown)",
             med["cell"],
             20.0,
-            "session.execute",
-            med["core_cell"],
+            "bare app",
+            med["floor"],
         ),
+        ("bare Textual app, enter -> log line (floor)", med["floor"], None, "", None),
+        ("bare app + one worker-thread round trip", med["floor_thread"], None, "", None),
         ("1+1 cell, session.execute (no UI)", med["core_cell"], None, "", None),
         (
             "complete 'torch.' (session.complete)",

@@ -109,6 +109,7 @@ operation stops when that operation returns to Python.
         self._interrupt_at: float | None = None
         self._echo_number = 0
         self._ready = asyncio.Event()
+        self._history_dirty = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="repl-body"):
@@ -137,6 +138,10 @@ operation stops when that operation returns to Python.
             signal = getattr(self.app, "torch_ready_signal", None)
             if signal is not None:
                 signal.subscribe(self, lambda _info: self._session_ready())
+
+    def on_unmount(self) -> None:
+        if self._history_dirty:
+            self.history.save()
 
     def _session_ready(self) -> None:
         session = getattr(self.app, "session", None)
@@ -170,7 +175,7 @@ operation stops when that operation returns to Python.
         if not source.strip():
             return
         self.history.add(source, save=False)
-        self.run_worker(asyncio.to_thread(self.history.save), group="repl-history")
+        self._history_dirty = True  # saved by _tick once no cell runs: off the hot path
         self._pending.append((source, echo))
         if echo:
             base = self.session.count if self.session is not None else 0
@@ -224,6 +229,9 @@ operation stops when that operation returns to Python.
 
     def _tick(self) -> None:
         if self._running_since is None:
+            if self._history_dirty and not self._pending:
+                self._history_dirty = False
+                self.run_worker(asyncio.to_thread(self.history.save), group="repl-history")
             return
         elapsed = time.monotonic() - self._running_since
         if self._interrupt_at is not None:
