@@ -18,7 +18,11 @@ from tui.core.lessons import Lesson, parse_lesson
 torch = pytest.importorskip("torch")
 
 FAST = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    derandomize=True,
+    database=None,  # nothing written into the checkout
 )
 
 # Pieces that steer random text into every corner of the format.
