@@ -203,8 +203,8 @@ operation stops when that operation returns to Python.
         self._running_since = time.monotonic()
         self._running_number = session.count + 1
         self._interrupt_at = None
-        self.input.running = True
-        self._tick()
+        self.input.running = True  # the status line appears at the next tick (0.25 s):
+        # a quick cell never shows it, which spares two relayouts per cell
         try:
             record = await asyncio.wrap_future(session.submit(session.run_cell, source))
         except Exception as exc:  # the session itself failed: say so, keep the REPL
@@ -247,6 +247,8 @@ operation stops when that operation returns to Python.
 
     def _set_status(self, text: str) -> None:
         status = self.query_one("#repl-status", Static)
+        if not text and not status.has_class("-shown"):
+            return
         status.update(render.render_note(text, "") if text else "")
         status.set_class(bool(text), "-shown")
 
