@@ -69,7 +69,13 @@ class MainScreen(Screen):
                 self.show_pane(name)
 
     def on_descendant_focus(self, event) -> None:
-        """Keep the tab bar in step when focus moves into another pane (Tab key, click)."""
+        """Wide layout: remember which pane holds focus, so a shrink to tabs shows it.
+
+        Narrow layouts skip this: there, hiding the focused pane makes Textual move focus
+        on its own, and following that move would switch panes back and forth forever.
+        """
+        if not self.has_class("-wide"):
+            return
         node = event.widget
         while node is not None and not isinstance(node, Pane):
             node = node.parent
