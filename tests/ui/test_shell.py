@@ -76,7 +76,7 @@ async def test_f1_lists_global_and_pane_keys():
         await pilot.pause()
         await pilot.press("f1")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
-        text = app.screen.query_one("Markdown").source
+        text = app.screen.help_text
         assert "ctrl+q" in text.lower() and "REPL (F3)" in text
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))

@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+from rich.markdown import Markdown as RichMarkdown
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.widgets import Static
 
 from tui.widgets.pane import Pane
 
-
-def _key_table(bindings: list[tuple[str, str]]) -> str:
-    rows = "\n".join(f"| `{key}` | {desc} |" for key, desc in bindings)
-    return f"| key | does |\n|---|---|\n{rows}\n"
+_KEY_NAMES = {"question_mark": "?", "escape": "esc", "space": "space"}
 
 
 def bindings_of(node) -> list[tuple[str, str]]:
     out = []
     for binding in getattr(node, "BINDINGS", []):
         if isinstance(binding, Binding) and binding.description:
-            out.append((binding.key_display or binding.key, binding.description))
+            out.append(
+                (
+                    binding.key_display or _KEY_NAMES.get(binding.key, binding.key),
+                    binding.description,
+                )
+            )
         elif isinstance(binding, tuple) and len(binding) >= 3:
             out.append((binding[0], binding[2]))
     return out
@@ -38,6 +43,8 @@ class HelpScreen(ModalScreen[None]):
         width: 80%; max-width: 100; height: 80%; border: thick $primary; background: $surface;
         padding: 0 1;
     }
+    HelpScreen .help-title { margin-top: 1; }
+    HelpScreen .help-about { color: $text-muted; }
     """
 
     def __init__(self, global_keys: list[tuple[str, str]], pane: Pane | None) -> None:
@@ -46,19 +53,34 @@ class HelpScreen(ModalScreen[None]):
         self.pane = pane
 
     def compose(self) -> ComposeResult:
-        text = "# torch-tui help\n\n## Everywhere\n\n" + _key_table(self.global_keys)
+        sections: list[tuple[str, str, list[tuple[str, str]]]] = [
+            ("Everywhere", "", self.global_keys)
+        ]
         pane = self.pane
         if pane is not None:
             keys: list[tuple[str, str]] = []
-            seen = set()
             for node in [pane, *pane.query("*")]:
-                for key, desc in bindings_of(node):
-                    if (key, desc) not in seen:
-                        seen.add((key, desc))
-                        keys.append((key, desc))
-            text += f"\n## {pane.PANE_TITLE} ({pane.FKEY})\n\n{pane.HELP}\n\n"
-            if keys:
-                text += _key_table(keys)
-        text += "\nPress **Esc** to close. **ctrl+p** opens the command palette.\n"
+                for pair in bindings_of(node):
+                    if pair not in keys:
+                        keys.append(pair)
+            sections.append((f"{pane.PANE_TITLE} ({pane.FKEY})", pane.HELP, keys))
+        #: Plain text of what is shown, for tests and for copying.
+        self.help_text = "\n".join(
+            f"{title}\n{about}\n" + "\n".join(f"{k}  {d}" for k, d in keys)
+            for title, about, keys in sections
+        )
         with VerticalScroll():
-            yield Markdown(text)
+            for title, about, keys in sections:
+                table = Table.grid(padding=(0, 2))
+                table.add_column(no_wrap=True, min_width=12)
+                table.add_column()
+                for key, desc in keys:
+                    table.add_row(Text(key, style="bold"), desc)
+                yield Static(Text(title, style="bold underline"), classes="help-title")
+                if about:
+                    yield Static(RichMarkdown(about), classes="help-about")
+                yield Static(table)
+            yield Static(
+                Text("esc closes this · ctrl+p opens the command palette", style="italic"),
+                classes="help-title",
+            )

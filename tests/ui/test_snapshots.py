@@ -1,0 +1,52 @@
+"""Snapshots of the main screens (look at the SVGs under __snapshots__ before accepting).
+
+pytest tests/ui/test_snapshots.py --snapshot-update   # after a deliberate change
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from textual.widgets import RichLog
+
+from tui.app import TorchTUI
+
+
+async def _settled(pilot) -> None:
+    """Wait until torch and the REPL session are up, then let the screen settle."""
+    app = pilot.app
+    deadline = time.monotonic() + 60
+    while getattr(app, "session", None) is None or app.torch_info is None:
+        if time.monotonic() > deadline:
+            raise AssertionError("torch never loaded")
+        await pilot.pause(0.05)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _settled_with_tensor(pilot) -> None:
+    await _settled(pilot)
+    repl = pilot.app.screen.query_one("#repl")
+    repl.run_source("x = torch.arange(12.).reshape(3, 4)\nx * 2")
+    log = repl.query_one("#repl-log", RichLog)
+    deadline = time.monotonic() + 30
+    while not any("Out[" in line.text for line in log.lines):
+        if time.monotonic() > deadline:
+            raise AssertionError("the cell never finished")
+        await pilot.pause(0.05)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+def test_main_screen(snap_compare, size):
+    assert snap_compare(TorchTUI(), terminal_size=size, run_before=_settled)
+
+
+def test_help_screen(snap_compare):
+    assert snap_compare(TorchTUI(), terminal_size=(80, 24), press=["f1"], run_before=_settled)
+
+
+def test_tensor_card_beside_the_repl(snap_compare):
+    assert snap_compare(TorchTUI(), terminal_size=(160, 48), run_before=_settled_with_tensor)
