@@ -168,6 +168,8 @@ async def test_device_list_shows_cuda_when_present(monkeypatch):
     async with app.run_test(size=(160, 48)) as pilot:
         pane = await _ready(app, pilot)
         select = pane.query_one("#cfg-device", Select)
+        # The pane fills its list when the torch-ready signal reaches it, a moment later.
+        await _wait(pilot, lambda: len(select._options) > 1)
         labels = [str(prompt) for prompt, _ in select._options]
         assert "cuda:0 NVIDIA Fake GPU (80.0 GiB)" in labels
         assert select.value == "cpu"
