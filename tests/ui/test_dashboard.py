@@ -4,7 +4,7 @@ export, bad settings, and no threads left behind."""
 from __future__ import annotations
 
 import threading
-import time
+from functools import partial
 
 from textual.widgets import Input, Select, Static
 
@@ -15,6 +15,8 @@ from tui.core.devices import DeviceInfo
 from tui.widgets.dashboard_boundary import BoundaryView
 from tui.widgets.dashboard_pane import DashboardPane
 from tui.widgets.loss_plot import LossPlot
+
+from .pilot_wait import wait_for
 
 SEED_XOR = """
 class SimpleNet(nn.Module):
@@ -38,12 +40,7 @@ w_before = model.layer1.weight.detach().clone()
 """
 
 
-async def _wait(pilot, cond, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        await pilot.pause(0.02)
+_wait = partial(wait_for, timeout=60.0)
 
 
 def _text(widget: Static) -> str:

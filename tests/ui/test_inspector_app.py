@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from textual.widgets import DataTable
 
 from tui.app import TorchTUI
@@ -11,13 +9,7 @@ from tui.widgets.inspector import InspectorPanel
 from tui.widgets.inspector_cards import TensorCard
 from tui.widgets.repl_input import ReplInput
 
-
-async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
+from .pilot_wait import wait_for
 
 
 def card_text(app) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,8 @@ from tui.app import TorchTUI
 from tui.screens.lesson_picker import ChoiceList, LessonPicker
 from tui.widgets.lesson_pane import LessonPane
 from tui.widgets.lesson_parts import CodeBlock, ExerciseCard
+
+from .pilot_wait import wait_for
 
 MINI = """---
 id: "01-mini"
@@ -83,14 +84,6 @@ def lessons_dir(tmp_path: Path) -> Path:
 def no_torch(monkeypatch):
     """Tests of reading and navigating do not need torch: skip loading it (and its cost)."""
     monkeypatch.setattr(TorchTUI, "_load_torch", lambda self: None)
-
-
-async def wait_for(pilot, condition, timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await pilot.pause(0.05)
 
 
 def pane_of(app: TorchTUI) -> LessonPane:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from pathlib import Path
 
 from textual.widgets import RichLog, Static
@@ -12,6 +11,8 @@ import tui.app as app_module
 from tui.app import TorchTUI
 from tui.widgets.repl_input import ReplInput
 from tui.widgets.repl_pane import ReplPane
+
+from .pilot_wait import wait_for
 
 
 class RecordingApp(TorchTUI):
@@ -25,14 +26,6 @@ class RecordingApp(TorchTUI):
 
     def on_repl_pane_cell_done(self, message: ReplPane.CellDone) -> None:
         self.cells.append(message.record)
-
-
-async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
 
 
 def log_text(app) -> str:

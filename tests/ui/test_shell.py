@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 from textual.command import CommandPalette
 
 from tui.app import TorchTUI
 from tui.screens.help import HelpScreen
 
-
-async def wait_for(pilot, condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
+from .pilot_wait import wait_for
 
 
 def pane_of(app, widget):
