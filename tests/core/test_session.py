@@ -252,3 +252,10 @@ def test_main_thread_prints_still_reach_the_real_stream(session, capsys):
     print("to the terminal")
     assert "to the terminal" in capsys.readouterr().out
     assert sys.stdout is not None
+
+
+def test_changed_lists_names_in_the_order_the_cell_bound_them():
+    """The inspector shows the newest assignment's card, so order matters to the learner."""
+    s = Session()
+    r = s.execute("zeta = 1\nalpha = 2\nmid = 3\n")
+    assert r.changed == ["zeta", "alpha", "mid"]

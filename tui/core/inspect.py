@@ -816,9 +816,10 @@ class Inspector:
                     payload.cards.append(card)
             payload.more_cards = more
         elif getattr(record, "error", None) is None:
-            # ``x = ...``: no result, so show what the cell assigned (the newest few).
+            # ``x = ...``: no result, so show what the cell assigned, newest first
+            # (``changed`` lists names in the order the cell bound them).
             changed = [n for n in getattr(record, "changed", []) if n in namespace]
-            for name in changed[-MAX_ASSIGNED_CARDS:]:
+            for name in reversed(changed[-MAX_ASSIGNED_CARDS:]):
                 obj = namespace[name]
                 if _kind_of(obj) is not None:
                     card = card_for(obj, name, namespace, key=self._keep(obj))

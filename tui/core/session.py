@@ -337,7 +337,7 @@ class Session:
         self._stderr.targets[me] = err
         ns = self.namespace
         before = {k: id(v) for k, v in ns.items()}
-        assigned: set[str] = set()
+        assigned: dict[str, tuple[int, int]] = {}
         start = time.perf_counter()
         try:
             try:
@@ -373,10 +373,16 @@ class Session:
             self._stdout.targets.pop(me, None)
             self._stderr.targets.pop(me, None)
         record.stdout, record.stderr = out.getvalue(), err.getvalue()
+        # In the order the cell bound them (the last is the newest); names changed some other
+        # way (exec, globals()) follow in namespace order.
+        far = (1 << 62, 0)
         record.changed = sorted(
-            k
-            for k, v in ns.items()
-            if not k.startswith("_") and (before.get(k) != id(v) or k in assigned)
+            (
+                k
+                for k, v in ns.items()
+                if not k.startswith("_") and (before.get(k) != id(v) or k in assigned)
+            ),
+            key=lambda k: assigned.get(k, far),
         )
         for name, hook in list(self.post_run_hooks.items()):
             try:
@@ -387,12 +393,14 @@ class Session:
         return record
 
     @staticmethod
-    def _compile(source: str, filename: str) -> tuple[Any, Any, set[str]]:
-        """Body and (optional) final expression, like the interactive console, plus the names bound."""
+    def _compile(source: str, filename: str) -> tuple[Any, Any, dict[str, tuple[int, int]]]:
+        """Body and (optional) final expression, like the interactive console, plus where each
+        name is last bound (line, column), so ``changed`` can list them in the cell's order."""
         tree = ast.parse(source, filename, "exec")
-        assigned = {
-            n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
-        }
+        assigned: dict[str, tuple[int, int]] = {}
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                assigned[n.id] = max(assigned.get(n.id, (0, 0)), (n.lineno, n.col_offset))
         last = None
         if tree.body and isinstance(tree.body[-1], ast.Expr):
             expr = ast.Expression(tree.body.pop().value)
