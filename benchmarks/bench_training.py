@@ -97,9 +97,9 @@ async def _dash(net: str, steps: int, device: str) -> dict:
     app = TorchTUI(device=device, low_bandwidth=False)
     async with app.run_test(size=(160, 48)) as pilot:
         deadline = time.monotonic() + 60
-        while getattr(app, "session", None) is None and time.monotonic() < deadline:
-            await pilot.pause(0.05)
         dash = app.query_one(DashboardPane)
+        while (app.session is None or not dash.built) and time.monotonic() < deadline:
+            await pilot.pause(0.05)
         if net == "xor":
             app.session.execute(SEED_XOR)
             dash.query_one("#cfg-steps", Input).value = str(steps)

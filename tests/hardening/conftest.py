@@ -60,6 +60,9 @@ async def ready(pilot, app: HardApp) -> None:
     await wait_until(pilot, lambda: app.session is not None, what="app.session")
     repl = repl_pane(app)
     await wait_until(pilot, lambda: repl.session is not None, what="the REPL to attach")
+    # the dashboard and the inspector mount their bodies after the first frame
+    inspector = repl.query_one("#repl-inspector")
+    await wait_until(pilot, lambda: dashboard(app).built and inspector.built, what="the panes")
 
 
 def repl_pane(app: TorchTUI) -> Any:

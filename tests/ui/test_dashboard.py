@@ -48,8 +48,11 @@ def _text(widget: Static) -> str:
 
 
 async def _ready(app, pilot) -> DashboardPane:
+    pane = app.screen.query_one("#dashboard", DashboardPane)
+    # pane.built: the settings and the plot are mounted after the first frame
     await _wait(pilot, lambda: app.torch_info is not None and app.session is not None)
-    return app.screen.query_one("#dashboard", DashboardPane)
+    await _wait(pilot, lambda: pane.built)
+    return pane
 
 
 def _set(pane: DashboardPane, **values: str) -> None:

@@ -60,8 +60,8 @@ async def test_data_parallel_option_trains_with_ddp_and_stops(monkeypatch):
     FakeRunner.made.clear()
     app = TorchTUI(device="cpu")
     async with app.run_test(size=(160, 48)) as pilot:
-        await _wait(pilot, lambda: app.torch_info is not None)
         pane = app.screen.query_one("#dashboard")
+        await _wait(pilot, lambda: app.torch_info is not None and pane.built)
         pane.query_one("#cfg-ddp", Select).value = 2
         await pilot.press("f5")
         await _wait(pilot, lambda: FakeRunner.made and pane.current and pane.current.last)

@@ -43,6 +43,13 @@ async def until(pilot, cond, timeout: float = 10.0) -> None:
         await pilot.pause(0.02)
 
 
+async def built(app, pilot) -> InspectorPanel:
+    """The panel, once its tabs are mounted (they come after the first frame)."""
+    panel = app.query_one(InspectorPanel)
+    await until(pilot, lambda: panel.built)
+    return panel
+
+
 async def run_cell(pilot, session, panel, source: str):
     record = await asyncio.wrap_future(session.submit(session.run_cell, source))
     assert record.error is None, record.error
@@ -60,7 +67,7 @@ def session(session_cls):
 async def test_cell_result_shows_a_tensor_card(session):
     app = InspectorApp(session)
     async with app.run_test(size=(50, 48)) as pilot:
-        panel = app.query_one(InspectorPanel)
+        panel = await built(app, pilot)
         panel.attach(session)  # normally found through app.session once torch is ready
         await run_cell(pilot, session, panel, "x = torch.arange(12.).reshape(3, 4)")
         await run_cell(pilot, session, panel, "x * 2")
@@ -75,7 +82,7 @@ async def test_cell_result_shows_a_tensor_card(session):
 async def test_enter_on_a_variable_opens_its_card(session):
     app = InspectorApp(session)
     async with app.run_test(size=(50, 40)) as pilot:
-        panel = app.query_one(InspectorPanel)
+        panel = await built(app, pilot)
         panel.attach(session)
         await run_cell(
             pilot, session, panel, "w = torch.ones(2, 5, dtype=torch.int64)\nm = nn.Linear(5, 2)"
@@ -101,7 +108,7 @@ async def test_enter_on_a_variable_opens_its_card(session):
 async def test_slices_of_a_3d_tensor_move_with_brackets(session):
     app = InspectorApp(session)
     async with app.run_test(size=(50, 48)) as pilot:
-        panel = app.query_one(InspectorPanel)
+        panel = await built(app, pilot)
         panel.attach(session)
         await run_cell(pilot, session, panel, "torch.arange(24.).reshape(2, 3, 4)")
         card = app.query_one(TensorCard)
@@ -117,7 +124,7 @@ async def test_slices_of_a_3d_tensor_move_with_brackets(session):
 async def test_autograd_tree_names_the_leaves(session):
     app = InspectorApp(session)
     async with app.run_test(size=(50, 40)) as pilot:
-        panel = app.query_one(InspectorPanel)
+        panel = await built(app, pilot)
         panel.attach(session)
         await run_cell(
             pilot,
@@ -147,7 +154,7 @@ async def test_autograd_tree_names_the_leaves(session):
 async def test_watches_update_show_errors_and_recover(session):
     app = InspectorApp(session)
     async with app.run_test(size=(50, 40)) as pilot:
-        panel = app.query_one(InspectorPanel)
+        panel = await built(app, pilot)
         panel.attach(session)
         await run_cell(pilot, session, panel, "w = torch.zeros(3)")
         panel.action_add_watch()
@@ -189,7 +196,7 @@ async def test_watch_timer_never_evaluates_on_the_ui_thread(session):
 
     app = InspectorApp(session)
     async with app.run_test(size=(50, 30)) as pilot:
-        panel = app.query_one(InspectorPanel)
+        panel = await built(app, pilot)
         panel.attach(session)
         core_eval = core.evaluate_watch
         core.evaluate_watch = spy
@@ -205,7 +212,7 @@ async def test_watch_timer_never_evaluates_on_the_ui_thread(session):
 async def test_containers_get_a_card_per_tensor_and_errors_do_not_break(session):
     app = InspectorApp(session)
     async with app.run_test(size=(50, 48)) as pilot:
-        panel = app.query_one(InspectorPanel)
+        panel = await built(app, pilot)
         panel.attach(session)
         await run_cell(
             pilot, session, panel, "(torch.zeros(2), 'x', torch.ones(3, dtype=torch.bool))"

@@ -1,10 +1,11 @@
 """The training dashboard: config, live metrics, the loss curve and the decision boundary.
 
 Threads (see DESIGN.md): training runs in a thread worker (group "train"); the trainer
-posts ``TrainProgress`` messages with plain numpy/Python values at most every ~100 ms
-and never waits for the UI. The UI appends them to a ``LossSeries`` and marks the view
-dirty; a timer redraws at most 10 times a second (2 in low-bandwidth mode) and only when
-something changed. No tensor work happens on this thread: the REPL's model is read,
+appends a ``Report`` of plain numpy/Python values to its run's inbox at most every
+~100 ms and never waits for the UI. The UI's timer (4 Hz, 2 in low-bandwidth mode)
+drains the inboxes into ``LossSeries`` and redraws only when something changed. An inbox,
+not a message per report: each message wakes the event loop, and every wake takes the
+GIL from a Python-bound training loop. No tensor work happens on this thread: the REPL's model is read,
 validated and trained in the worker, and exports run in a worker too.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,7 +24,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Input, Label, ProgressBar, Select, Static
 
-from tui.core.series import LossSeries
 from tui.core.training import (
     ACTIVATIONS,
     LOSSES,
@@ -32,13 +33,15 @@ from tui.core.training import (
     Summary,
     TrainConfig,
 )
-from tui.widgets.dashboard_boundary import BoundaryView
 from tui.widgets.dashboard_ddp import ddp_metrics, ddp_row, ddp_workers, run_ddp
-from tui.widgets.loss_plot import LossPlot
+from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.pane import Pane
 
 if TYPE_CHECKING:  # pragma: no cover
+    from tui.core.series import LossSeries
     from tui.core.training import Job
+    from tui.widgets.dashboard_boundary import BoundaryView
+    from tui.widgets.loss_plot import LossPlot
 
 MAX_RUNS = 6  # the current run and the last five, overlaid
 #: Share of one core the loss plot may use: plotext needs ~10 ms a frame at 100x16, and
@@ -69,6 +72,9 @@ class Run:
     handle: RunHandle
     config: dict[str, Any] = field(default_factory=dict)
     metrics: list[tuple[int, float | None, float]] = field(default_factory=list)
+    #: Reports the training thread appended and the UI has not applied yet (a deque's
+    #: append and popleft are atomic, so neither side locks or waits).
+    inbox: deque[Report] = field(default_factory=deque)
     job: Job | None = None
     device: str = ""
     epochs: int = 0
@@ -148,7 +154,7 @@ _FIELDS: list[tuple[str, str, str]] = [
 ]
 
 
-class DashboardPane(Pane):
+class DashboardPane(Deferred, Pane):
     AREA = "train"
     PANE_TITLE = "Dashboard"
     FKEY = "F4"
@@ -226,9 +232,15 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         self._device_ids: dict[str, tuple[str | None, str | None]] = {}
 
     # -- layout ---------------------------------------------------------------------------
-    def compose(self) -> ComposeResult:
-        defaults = TrainConfig()
+    PLACEHOLDER = "F5 or s starts a run · t trains the REPL's model · ? for keys"
+
+    def compose_body(self) -> ComposeResult:
+        """After the first frame (see ``Deferred``): numpy and plotext come in with it."""
         from tui.core.datasets import DATASETS
+        from tui.widgets.dashboard_boundary import BoundaryView
+        from tui.widgets.loss_plot import LossPlot
+
+        defaults = TrainConfig()
 
         options = {
             "dataset": [(f"{k}: {v[0].description}", k) for k, v in DATASETS.items()],
@@ -278,8 +290,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
                     yield BoundaryView(id="dash-boundary")
                 yield Static("", id="dash-message")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def on_built(self) -> None:
         rate = LOW_BANDWIDTH_HZ if getattr(self.app, "low_bandwidth", False) else METRICS_HZ
         self._interval = 1 / rate
         self._timer = self.set_interval(self._interval, self._tick)
@@ -297,10 +308,22 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
             run.handle.pause.clear()
             run.handle.stop.set()
 
+    @property
+    def plot(self) -> LossPlot:
+        return self.query_one("#dash-plot")  # type: ignore[return-value]
+
+    @property
+    def boundary_view(self) -> BoundaryView:
+        return self.query_one("#dash-boundary")  # type: ignore[return-value]
+
+    @after_build
+    def focus_default(self) -> None:
+        super().focus_default()
+
     def default_focus_target(self):
         """The curve, not a setting: letter keys (s, t, x, ...) reach the pane from there;
         a focused Select or Input would take them as typing. Tab reaches the settings."""
-        return self.query_one(ContentSwitcher).visible_content or self.query_one(LossPlot)
+        return self.query_one(ContentSwitcher).visible_content or self.plot
 
     def on_torch_ready(self, info: Any) -> None:
         """List the devices torch sees (cpu, cuda:N with names, mps) and pick the app's."""
@@ -329,6 +352,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         except Exception:
             pass
 
+    @after_build
     def action_toggle_config(self) -> None:
         self.toggle_class("-no-config")
 
@@ -360,6 +384,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
             self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
 
     # -- actions ---------------------------------------------------------------------------
+    @after_build
     def action_toggle_training(self) -> None:
         """F5: stop a run that is going, else start one."""
         if self.training:
@@ -367,6 +392,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         else:
             self.action_start()
 
+    @after_build
     def action_start(self) -> None:
         try:
             config = self.read_config()
@@ -375,6 +401,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
             return
         self._launch("config", config)
 
+    @after_build
     def action_train_repl(self) -> None:
         if getattr(self.app, "session", None) is None:
             self._say("The REPL is not ready yet (torch is loading).", "warning")
@@ -387,6 +414,8 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         self._launch("repl", config)
 
     def _launch(self, source: str, config: TrainConfig) -> None:
+        from tui.core.series import LossSeries
+
         previous = self.current
         if previous is not None and previous.state in ("starting", "running", "paused"):
             previous.handle.pause.clear()
@@ -409,6 +438,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         self._train(run, config, wait_for)
         self._dirty = True
 
+    @after_build
     def action_pause(self) -> None:
         run = self.current
         if run is None or run.state not in ("running", "paused", "starting"):
@@ -423,6 +453,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
             self._say("Paused: space resumes, x stops.")
         self._dirty = True
 
+    @after_build
     def action_stop(self) -> None:
         run = self.current
         if run is None or run.state not in ("starting", "running", "paused"):
@@ -431,29 +462,33 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         run.handle.stop.set()
         self._say("Stopping…")
 
+    @after_build
     def action_reset(self) -> None:
         if self.training:
             self._say("Stop the run first (x or F5), then reset.", "warning")
             return
         self.runs.clear()
         self.query_one("#dash-progress", ProgressBar).update(total=1, progress=0)
-        self.query_one(BoundaryView).show(None)
+        self.boundary_view.show(None)
         self.query_one("#dash-metrics", Static).update("Reset. F5 or s starts a run.")
         self._say("")
         self._dirty = True
 
+    @after_build
     def action_toggle_log(self) -> None:
-        plot = self.query_one(LossPlot)
+        plot = self.plot
         plot.log_scale = not plot.log_scale
         self._say("Log view: plotting log10(loss)." if plot.log_scale else "Linear view.")
         self._dirty = True
 
+    @after_build
     def action_toggle_smooth(self) -> None:
-        plot = self.query_one(LossPlot)
+        plot = self.plot
         plot.smooth = not plot.smooth
         self._say("Smoothing on (EMA)." if plot.smooth else "Smoothing off.")
         self._dirty = True
 
+    @after_build
     def action_toggle_view(self) -> None:
         switcher = self.query_one(ContentSwitcher)
         if switcher.current == "dash-plot":
@@ -510,7 +545,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
 
             trainer = Trainer(
                 job,
-                on_report=lambda report: self.post_message(TrainProgress(run.id, report)),
+                on_report=run.inbox.append,
                 stop=handle.stop,
                 pause=handle.pause,
                 gpu_stats=self._gpu_reader(job.device),
@@ -604,15 +639,21 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         self._dirty = True
 
     def on_train_progress(self, message: TrainProgress) -> None:
+        """Reports posted as messages (the data-parallel runner's path)."""
         run = self._run(message.run_id)
-        if run is None:
-            return
-        report = message.report
+        if run is not None:
+            self._apply(run, message.report)
+
+    def _drain(self, run: Run) -> None:
+        while run.inbox:
+            self._apply(run, run.inbox.popleft())
+
+    def _apply(self, run: Run, report: Report) -> None:
         run.series.extend(report.losses)
         run.last = report
         run.metrics.append((report.step, report.accuracy, report.elapsed))
         if report.boundary is not None:
-            self.query_one(BoundaryView).boundary = report.boundary
+            self.boundary_view.boundary = report.boundary
             self._boundary_dirty = True
         self._dirty = True
 
@@ -620,6 +661,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         run = self._run(message.run_id)
         if run is None:
             return
+        self._drain(run)  # the last reports come before the verdict
         run.summary = message.summary
         run.error = message.error
         if message.error:
@@ -644,6 +686,8 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
 
     # -- drawing (timer, at most 10 Hz, only when something changed) ------------------------
     def _tick(self) -> None:
+        for each in self.runs:
+            self._drain(each)
         run = self.current
         if (
             run is not None
@@ -668,7 +712,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         if self._plot_dirty and now >= self._next_plot:
             self._plot_dirty = False
             self.redraw_view()
-            cost = self.query_one(LossPlot).cost
+            cost = self.plot.cost
             self._next_plot = now + max(self._interval, cost / PLOT_DUTY) - 0.01
 
     def redraw(self) -> None:
@@ -690,10 +734,10 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         """The visible view: the loss curve from the decimated series, or the boundary."""
         switcher = self.query_one(ContentSwitcher)
         if switcher.current == "dash-plot":
-            self.query_one(LossPlot).draw([r.series for r in self.runs])
+            self.plot.draw([r.series for r in self.runs])
         elif self._boundary_dirty:
             self._boundary_dirty = False
-            self.query_one(BoundaryView).refresh()
+            self.boundary_view.refresh()
 
     def _metrics_text(self, run: Run | None) -> str:
         if run is None:
@@ -747,6 +791,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         return "\n".join(text for text, _ in lines)
 
     # -- export ---------------------------------------------------------------------------
+    @after_build
     def action_export(self) -> None:
         run = next((r for r in self.runs if len(r.series)), None)
         if run is None:

@@ -32,6 +32,7 @@ from textual.widgets import (
 )
 
 from tui.core import inspect as core
+from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.inspector_cards import WIDGET_FOR, card_widget
 
 #: Watches are re-evaluated at most this often (seconds) by the UI timer.
@@ -178,7 +179,7 @@ class WatchPanel(Vertical):
                 item.query_one(Static).update(self._label(value.expr, value.ok, value.text))
 
 
-class InspectorPanel(Vertical):
+class InspectorPanel(Deferred, Vertical):
     """Cards for the last result, the variables, the autograd graph and the watches."""
 
     BINDINGS = [
@@ -205,7 +206,10 @@ class InspectorPanel(Vertical):
         self._watch_future: concurrent.futures.Future | None = None
         self._graph_title = ""
 
-    def compose(self) -> ComposeResult:
+    PLACEHOLDER = "Results that are tensors, modules or optimizers show up here."
+
+    def compose_body(self) -> ComposeResult:
+        """After the first frame (see ``Deferred``): the tabs are ~20 widgets to style."""
         with TabbedContent(id="inspector-tabs"):
             with TabPane("Card", id="card"):
                 with VerticalScroll(id="cards"):
@@ -220,14 +224,17 @@ class InspectorPanel(Vertical):
             with TabPane("Watch", id="watch"):
                 yield WatchPanel(id="watches")
 
-    def on_mount(self) -> None:
+    def on_built(self) -> None:
         self.query_one(AutogradTree).root.set_label("the autograd graph of a result with a grad_fn")
+
+    def on_mount(self) -> None:
         signal = getattr(self.app, "torch_ready_signal", None)
         if signal is not None:
             signal.subscribe(self, self._on_torch_ready)
         if getattr(self.app, "torch_info", None) is not None:
             self._find_session()
-        self.set_interval(WATCH_INTERVAL, self._tick_watches)
+        # Only while there are watches: an idle wake still takes the GIL from training.
+        self._watch_timer = self.set_interval(WATCH_INTERVAL, self._tick_watches, pause=True)
 
     def on_unmount(self) -> None:
         signal = getattr(self.app, "torch_ready_signal", None)
@@ -260,6 +267,7 @@ class InspectorPanel(Vertical):
         return await asyncio.wrap_future(self.session.submit(fn, *args))
 
     # -- after each cell -------------------------------------------------------------------
+    @after_build
     def show(self, record: Any) -> None:
         """Render what the hook computed for ``record`` (called by the REPL pane)."""
         payload = getattr(record, "extras", {}).get("inspector")
@@ -331,6 +339,7 @@ class InspectorPanel(Vertical):
         event.stop()
         self.open_card(event.name)
 
+    @after_build
     def open_card(self, name: str) -> None:
         self.run_worker(self._open_card(name), group="inspector-card", exclusive=True)
 
@@ -356,6 +365,10 @@ class InspectorPanel(Vertical):
     def _watches_changed(self, event: WatchPanel.Changed) -> None:
         event.stop()
         self.core.watches = event.exprs  # one atomic assignment, read by the exec thread
+        if event.exprs:
+            self._watch_timer.resume()
+        else:
+            self._watch_timer.pause()
         self._tick_watches()
 
     def _tick_watches(self) -> None:
@@ -381,6 +394,7 @@ class InspectorPanel(Vertical):
             panel.show_values(message.values)
 
     # -- keys --------------------------------------------------------------------------------
+    @after_build
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         target = {"vars": VariablesPanel, "graph": AutogradTree}.get(tab)
@@ -401,10 +415,12 @@ class InspectorPanel(Vertical):
         else:
             self.screen.set_focus(None)
 
+    @after_build
     def action_add_watch(self) -> None:
         self.query_one(TabbedContent).active = "watch"
         self.query_one("#watch-input", Input).focus()
 
+    @after_build
     def focus_default(self) -> None:
         """Focus the first card, else the variables table (the REPL's focus key calls this)."""
         cards = self.query(".card")

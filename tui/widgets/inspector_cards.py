@@ -7,15 +7,18 @@ on the session's exec thread and hands back a new ``Preview`` to draw.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
-from textual_plotext import PlotextPlot
 
 from tui.core import inspect as core
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tui.widgets.histogram_plot import HistogramPlot
 
 PreviewFetcher = Callable[[int, list[int]], Awaitable["core.Preview | None"]]
 
@@ -120,30 +123,6 @@ def tensor_header(card: core.TensorCard) -> Text:
     return t
 
 
-class HistogramPlot(PlotextPlot):
-    """A PlotextPlot that lets go of the app's theme signal when removed.
-
-    PlotextPlot subscribes with a lambda holding itself, which keeps every removed plot
-    (and its figure, thousands of objects) alive: a leak that grew each gen-2 GC pass.
-    """
-
-    _cache_key: tuple | None = None
-    _cached: object = None
-    #: Bumped whenever the data changes, so a cached figure is never stale.
-    version = 0
-
-    def on_unmount(self) -> None:
-        self.app.theme_changed_signal.unsubscribe(self)
-
-    def render(self):
-        """plotext builds a figure in ~10-20 ms: build once per data, size and theme."""
-        key = (self.version, self.size, self.app.theme)
-        if key != self._cache_key or self._cached is None:
-            self._cached = super().render()
-            self._cache_key = key
-        return self._cached
-
-
 class TensorCard(Vertical, can_focus=True):
     """Shape, dtype, device, grad facts, stats, a values preview and a histogram."""
 
@@ -169,6 +148,8 @@ class TensorCard(Vertical, can_focus=True):
         yield Static(tensor_header(self.card), classes="header")
         yield Static("", classes="slice")
         yield Static(preview_text(self.preview), classes="values")
+        from tui.widgets.histogram_plot import HistogramPlot  # plotext: not before frame 1
+
         yield HistogramPlot(classes="hist")
 
     def on_mount(self) -> None:
@@ -185,7 +166,7 @@ class TensorCard(Vertical, can_focus=True):
         self._show_histogram()
 
     def _show_histogram(self) -> None:
-        plot = self.query_one(HistogramPlot)
+        plot: HistogramPlot = self.query_one(".hist")  # type: ignore[assignment]
         hist = self.card.histogram
         plot.display = hist is not None
         if hist is not None:

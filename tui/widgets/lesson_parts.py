@@ -5,6 +5,8 @@ These widgets only render what ``tui.core.lessons`` parsed; the pane decides wha
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -41,12 +43,29 @@ class CodeBlock(Vertical):
         yield Static(self._label_text(), classes="code-label")
         lines = self.block.code.split("\n")
         shown = "\n".join(lines[: self.MAX_SHOWN_LINES])
-        yield Static(highlight(shown, language="python"), classes="code-body")
+        if CodeBlock._lexer_ready:
+            yield Static(highlight(shown, language="python"), classes="code-body")
+        else:  # pygments builds its Python lexer in ~60 ms: plain text for frame 1
+            yield Static(shown, classes="code-body", markup=False)
+            self._unhighlighted = shown
         if len(lines) > self.MAX_SHOWN_LINES:
             more = len(lines) - self.MAX_SHOWN_LINES
             yield Static(
                 f"… {more:,} more lines (Enter runs the whole block)", classes="code-label"
             )
+
+    _lexer_ready: ClassVar[bool] = False
+    _unhighlighted: str | None = None
+
+    def on_mount(self) -> None:
+        if self._unhighlighted is not None:
+            self.call_after_refresh(self._highlight)
+
+    def _highlight(self) -> None:
+        CodeBlock._lexer_ready = True
+        if self.is_attached and self._unhighlighted is not None:
+            code, self._unhighlighted = self._unhighlighted, None
+            self.query_one(".code-body", Static).update(highlight(code, language="python"))
 
     def _label_text(self) -> str:
         mark = {"sent": "… running", "ok": "✓ ran", "error": "✗ failed"}.get(self.state, "")

@@ -48,7 +48,6 @@ class ReplInput(TextArea):
 
     def __init__(self, history: History | None = None, **kwargs) -> None:
         super().__init__(
-            language="python",
             theme="monokai",
             soft_wrap=True,
             tab_behavior="indent",
@@ -63,6 +62,10 @@ class ReplInput(TextArea):
         self._before_search = ""
         #: Set by the pane: True while a cell runs (ctrl+c then interrupts, not copies).
         self.running = False
+
+    def on_mount(self) -> None:
+        # tree-sitter compiles its Python query in ~60 ms: highlight after the first frame
+        self.call_after_refresh(setattr, self, "language", "python")
 
     # -- keys ------------------------------------------------------------------------
     async def _on_key(self, event: events.Key) -> None:

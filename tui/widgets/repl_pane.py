@@ -131,7 +131,9 @@ operation stops when that operation returns to Python.
                 "ctrl+c interrupts, F1 for keys."
             )
         )
-        self.set_interval(0.25, self._tick)
+        # Runs only while a cell runs or history waits to be saved: every wake of the UI
+        # thread takes the GIL from a training thread (benchmarks/bench_training.py).
+        self._ticker = self.set_interval(0.25, self._tick, pause=True)
         if getattr(self.app, "session", None) is not None:
             self._session_ready()
         else:
@@ -177,6 +179,7 @@ operation stops when that operation returns to Python.
         self.history.add(source, save=False)
         self._history_dirty = True  # saved by _tick once no cell runs: off the hot path
         self._pending.append((source, echo))
+        self._ticker.resume()
         if echo:
             base = self.session.count if self.session is not None else 0
             self._echo_number = max(self._echo_number, base) + 1
@@ -232,6 +235,8 @@ operation stops when that operation returns to Python.
             if self._history_dirty and not self._pending:
                 self._history_dirty = False
                 self.run_worker(asyncio.to_thread(self.history.save), group="repl-history")
+            if not self._pending and not self._draining:
+                self._ticker.pause()
             return
         elapsed = time.monotonic() - self._running_since
         if self._interrupt_at is not None:
