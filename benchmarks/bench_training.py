@@ -168,21 +168,26 @@ async def _redraw() -> dict:
     app = PlotApp()
     times: list[float] = []
     cpu: list[float] = []
+    ui: list[float] = []
     async with app.run_test(size=(100, 16)) as pilot:
         plot = app.query_one(LossPlot)
-        await pilot.pause()
+        while plot._building or plot._text is None:  # the first (empty) figure
+            await pilot.pause(0.01)
         for i in range(30):
             plot.log_scale = i % 3 == 1
             plot.smooth = i % 3 == 2
+            # one redraw, all in this thread: the UI's decimation, then the worker's build
             t0, c0 = time.perf_counter(), time.thread_time()
-            plot.draw([series])
-            plot.render()  # the plotext build the compositor would do
+            figure = plot.figure([series])
+            ui.append(time.thread_time() - c0)
+            plot.build(figure)
             times.append(time.perf_counter() - t0)
             cpu.append(time.thread_time() - c0)
     return {
         "redraw_ms_median": 1000 * statistics.median(times),
         "redraw_ms_max": 1000 * max(times),
         "redraw_cpu_ms_median": 1000 * statistics.median(cpu),
+        "redraw_ui_ms_median": 1000 * statistics.median(ui),
         "history_mb": series.nbytes / 1e6,
         "steps": len(series),
     }
@@ -256,7 +261,8 @@ def main() -> int:
     rows.append(
         (
             "one plot redraw, 1,000,000 steps (100x16)",
-            f"{redraw['redraw_ms_median']:.1f} ms wall, {redraw['redraw_cpu_ms_median']:.1f} ms CPU",
+            f"{redraw['redraw_ms_median']:.1f} ms "
+            f"({redraw['redraw_ui_ms_median']:.1f} ms of it on the UI thread)",
             "",
             "<= 15 ms",
         )

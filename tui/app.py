@@ -14,6 +14,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.signal import Signal
 
@@ -86,6 +87,13 @@ class TorchTUI(App[int]):
     def on_mount(self) -> None:
         self.call_after_refresh(self._load_torch)
         self.call_after_refresh(lambda: guard_size(self, self.size))
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Quit while the deferred panes were still mounting: Textual's Select looks for
+        children the teardown already skipped. Not the learner's problem: exit quietly."""
+        if isinstance(error, NoMatches) and (self._exit or not self.is_running):
+            return
+        super()._handle_exception(error)
 
     def on_resize(self, event) -> None:
         guard_size(self, event.size)

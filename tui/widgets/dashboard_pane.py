@@ -44,12 +44,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from tui.widgets.loss_plot import LossPlot
 
 MAX_RUNS = 6  # the current run and the last five, overlaid
-#: Share of one core the loss plot may use: plotext needs ~10 ms a frame at 100x16, and
-#: every millisecond the UI thread holds the GIL is one the training thread waits.
-PLOT_DUTY = 0.03
-#: Metrics refresh rate (Hz): each refresh costs the UI thread a few ms of GIL that a
-#: Python-bound training loop (the seed's XOR net) waits for; 4 Hz reads as live.
-METRICS_HZ = 4
+#: Share of one core the loss plot may use: plotext needs ~10 ms a frame at 100x16 (in a
+#: worker, but still under the GIL), and every millisecond of it is one a Python-bound
+#: training loop waits: 1.5% means a new curve about every 0.7 s.
+PLOT_DUTY = 0.015
+#: Metrics refresh rate (Hz). Each frame re-renders the metrics, the progress bar and the
+#: curve, ~3 ms of GIL on a 2-core box; at 4 Hz the seed's XOR net trained ~20% slower
+#: than its bare loop (benchmarks/bench_training.py). 2 Hz still reads as live.
+METRICS_HZ = 2
 LOW_BANDWIDTH_HZ = 2
 
 
@@ -291,6 +293,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
                 yield Static("", id="dash-message")
 
     def on_built(self) -> None:
+        self.plot.hold = True
         rate = LOW_BANDWIDTH_HZ if getattr(self.app, "low_bandwidth", False) else METRICS_HZ
         self._interval = 1 / rate
         self._timer = self.set_interval(self._interval, self._tick)
@@ -704,6 +707,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
             )
         if not self.region.area:  # hidden (another pane shown in the narrow layout)
             return  # keep the dirty flags: it catches up as soon as it is shown
+        self.plot.present()  # the curve built since the last tick: one frame with the metrics
         if self._dirty:
             self._dirty = False
             self._plot_dirty = True

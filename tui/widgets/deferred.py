@@ -61,12 +61,17 @@ class Deferred:
     def _on_mount(self: Any) -> None:
         self.call_after_refresh(self._build)
 
+    def _quitting(self: Any) -> bool:
+        return not (self.is_attached and self.app.is_running and not self.app._exit)
+
     async def _build(self: Any) -> None:
-        if not self.is_attached:
-            return
+        if self._quitting():  # quit before the first frame: mounting now would race
+            return  # the teardown (Select's children vanish under it)
         async with self.batch():
             await self.query_children(LoadingNote).remove()
             await self.mount_compose(self.compose_body())
+        if self._quitting():
+            return
         self.built = True
         self.on_built()
         queued, self._queued = self._queued, []

@@ -220,12 +220,9 @@ class InspectorPanel(Deferred, Vertical):
             with TabPane("Vars", id="vars"):
                 yield VariablesPanel(id="variables")
             with TabPane("Autograd", id="graph"):
-                yield AutogradTree("autograd graph", id="autograd")
+                yield AutogradTree("the autograd graph of a result with a grad_fn", id="autograd")
             with TabPane("Watch", id="watch"):
                 yield WatchPanel(id="watches")
-
-    def on_built(self) -> None:
-        self.query_one(AutogradTree).root.set_label("the autograd graph of a result with a grad_fn")
 
     def on_mount(self) -> None:
         signal = getattr(self.app, "torch_ready_signal", None)

@@ -1,20 +1,39 @@
-"""The live loss curve: textual-plotext, fed decimated series, redrawn only on request.
+"""The live loss curve: textual-plotext, fed decimated series, built off the UI thread.
 
-Only the main thread calls ``plt.*`` (plotext is not thread-safe). The log view plots
-log10(loss) on a linear axis (plotext's own log scale breaks on redraw), and the EMA
-view smooths the decimated points, so both cost O(plot width) whatever the run length.
+plotext needs 10-15 ms of pure Python to build a 100x16 figure. Built in ``render`` (as
+textual-plotext does), that blocked the event loop for 20-30 ms while a training thread
+competed for the GIL. Here the UI thread only decimates (numpy, O(plot width)) and hands
+plain lists to a thread worker, which fills this widget's own plotext figure, builds it
+and posts the finished ``Text`` back; ``render`` returns the last one. One build at a
+time: the figure is touched by that worker alone, and a draw requested meanwhile waits
+for it. The log view plots log10(loss) on a linear axis (plotext's own log scale breaks
+on redraw), and the EMA view smooths the decimated points.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
+from rich.text import Text
+from textual.message import Message
 from textual_plotext import PlotextPlot
 
 from tui.core.series import LossSeries, ema, log10_safe
 
 #: Colours of older runs (oldest last); the current run is always the first colour.
 RUN_COLOURS = ("cyan", "orange", "green", "magenta", "blue", "red")
+
+
+@dataclass
+class Figure:
+    """Everything one build needs, as plain Python values (no widget, no numpy)."""
+
+    curves: list[tuple[list[float], list[float], str | None, str]]
+    width: int
+    height: int
+    theme: str
+    ylabel: str
 
 
 class LossPlot(PlotextPlot):
@@ -26,22 +45,49 @@ class LossPlot(PlotextPlot):
     """
     can_focus = True
 
+    @dataclass
+    class Built(Message):
+        text: Text
+        figure: Figure
+        cost: float
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.log_scale = False
         self.smooth = False
         self.points_drawn = 0  # points in the last draw (for tests and the benchmark)
-        #: CPU seconds of the last draw + plotext build: the dashboard paces redraws by it.
+        #: CPU seconds of the last draw (UI thread) + build (worker): the dashboard paces
+        #: redraws by it, since every build takes that much GIL from a training thread.
         self.cost = 0.0
         self._draw_cost = 0.0
+        self._text: Text | None = None
+        self._shown: Figure | None = None
+        self._runs: list[LossSeries] = []
+        self._building = False
+        self._waiting = False
+        #: Set by the dashboard: a finished figure waits for ``present()`` (its next tick),
+        #: so the curve and the metrics change in one frame instead of two.
+        self.hold = False
+        self._built: LossPlot.Built | None = None
 
+    # -- UI thread -----------------------------------------------------------------------
     def draw(self, runs: list[LossSeries]) -> None:
-        """Replace the plotted data with ``runs`` (the newest first) and schedule a repaint."""
+        """Show ``runs`` (the newest first): decimate now, build in a worker."""
+        self._runs = list(runs)
+        if self._building:  # the worker owns the figure: draw again once it is done
+            self._waiting = True
+            return
+        figure = self.figure(self._runs)
+        self._building = True
+        self.run_worker(
+            lambda: self._build(figure), thread=True, group="loss-plot", exit_on_error=False
+        )
+
+    def figure(self, runs: list[LossSeries]) -> Figure:
         t0 = time.thread_time()
-        plt = self.plt
-        plt.clear_data()
-        width = self.size.width or 100
+        width, height = self.size.width or 100, self.size.height or 16
         max_points = max(16, 2 * width)
+        curves = []
         drawn = 0
         older = [r for r in runs[1:] if len(r)][::-1]
         for i, series in enumerate([*older, *runs[:1]]):
@@ -55,18 +101,64 @@ class LossPlot(PlotextPlot):
             colour = (
                 RUN_COLOURS[0] if series is runs[0] else RUN_COLOURS[1 + (len(older) - 1 - i) % 5]
             )
-            plt.plot(
-                xs.tolist(), ys.tolist(), label=series.label or None, color=colour, marker="braille"
-            )
+            curves.append((xs.tolist(), ys.tolist(), series.label or None, colour))
             drawn += len(xs)
-        plt.xlabel("step")
-        plt.ylabel("log10(loss)" if self.log_scale else "loss")
         self.points_drawn = drawn
         self._draw_cost = time.thread_time() - t0
-        self.refresh()
+        return Figure(
+            curves,
+            width,
+            height,
+            self._get_plotext_theme_name(self.app.theme),
+            "log10(loss)" if self.log_scale else "loss",
+        )
+
+    def on_loss_plot_built(self, message: Built) -> None:
+        message.stop()
+        self._building = False
+        self.cost = self._draw_cost + message.cost
+        self._built = message
+        if not self.hold or self._text is None:
+            self.present()
+        if self._waiting:
+            self._waiting = False
+            self.draw(self._runs)
+
+    def present(self) -> None:
+        """Show the last finished figure, if there is one not shown yet."""
+        if self._built is not None:
+            self._text, self._shown = self._built.text, self._built.figure
+            self._built = None
+            self.refresh()
+
+    def on_resize(self) -> None:
+        self.draw(self._runs)  # the first layout, or a figure built for the old size
 
     def render(self):
-        t0 = time.thread_time()
-        out = super().render()
-        self.cost = self._draw_cost + time.thread_time() - t0
-        return out
+        if self._text is None or self._shown is None:
+            return Text("")  # nothing built yet (the first build is on its way)
+        if self._shown.theme != self._get_plotext_theme_name(self.app.theme):
+            self.call_later(self.draw, self._runs)  # the app's theme changed
+        return self._text
+
+    # -- the worker thread ------------------------------------------------------------
+    def _build(self, figure: Figure) -> None:
+        try:
+            t0 = time.thread_time()
+            text = self.build(figure)
+            self.post_message(self.Built(text, figure, time.thread_time() - t0))
+        except Exception as exc:  # a plot must never take the app down
+            self.post_message(self.Built(Text(f"plot failed: {exc}"), figure, 0.0))
+
+    def build(self, figure: Figure) -> Text:
+        """plotext's work: only the thread that owns the figure right now calls this."""
+        plt = self.plt
+        plt.clear_data()
+        for xs, ys, label, colour in figure.curves:
+            plt.plot(xs, ys, label=label, color=colour, marker="braille")
+        plt.xlabel("step")
+        plt.ylabel(figure.ylabel)
+        plt.plotsize(figure.width, figure.height)
+        plt._set_size(figure.width, figure.height)  # see PlotextPlot.render
+        plt.theme(figure.theme)
+        return Text.from_ansi(plt.build())
