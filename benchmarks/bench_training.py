@@ -68,6 +68,9 @@ MLP = {
 }
 
 
+PROBE = 0.1  # seconds between event-loop lag samples
+
+
 def _steps(net: str, quick: bool) -> int:
     if net == "xor":
         return 4000 if quick else 15000
@@ -100,6 +103,9 @@ async def _dash(net: str, steps: int, device: str) -> dict:
         dash = app.query_one(DashboardPane)
         while (app.session is None or not dash.built) and time.monotonic() < deadline:
             await pilot.pause(0.05)
+        # the dashboard's warm-up (the first optimizer imports ~800 torch modules in a
+        # worker) must not overlap the timing: the bare mode warms up before timing too
+        await app.workers.wait_for_complete()
         if net == "xor":
             app.session.execute(SEED_XOR)
             dash.query_one("#cfg-steps", Input).value = str(steps)
@@ -123,22 +129,29 @@ async def _dash(net: str, steps: int, device: str) -> dict:
         run = dash.current
         while run.state == "starting":
             await asyncio.sleep(0.01)
-        # Sample the event loop: how late does a 20 ms sleep wake while training runs?
+        # Sample the event loop: how late does a 100 ms sleep wake while training runs?
         # And how much CPU does the UI thread take meanwhile (GIL the trainer waits for)?
+        # 10 Hz, not 50: each probe wakes the UI thread, which takes the GIL from the
+        # trainer; at 50 Hz the probe alone slowed the XOR net by ~5%.
         c0, w0 = time.thread_time(), time.perf_counter()
         while run.state == "running":
             t0 = time.perf_counter()
-            await asyncio.sleep(0.02)
-            lags.append(time.perf_counter() - t0 - 0.02)
+            await asyncio.sleep(PROBE)
+            lags.append(time.perf_counter() - t0 - PROBE)
         ui_share = (time.thread_time() - c0) / max(1e-9, time.perf_counter() - w0)
         await pilot.pause(0.2)
         summary = run.summary
         if summary is None or run.error:
             raise SystemExit(f"dashboard run failed: {run.error}")
         drawn = app.query_one(LossPlot).points_drawn
+        # Steady state, like the bare mode (which times after a warm-up of steps // 20):
+        # the rate between the first report past that many steps and the end.
+        s0, e0 = next(((s, e) for s, _, e in run.metrics if s >= steps // 20), (0, 0.0))
+        steady = (summary.steps - s0) / max(1e-9, summary.elapsed - e0)
     lags.sort()
     return {
-        "steps_per_s": summary.steps_per_s,
+        "steps_per_s": steady,
+        "steps_per_s_from_cold": summary.steps_per_s,
         "steps": summary.steps,
         "lag_p99_ms": 1000 * lags[int(0.99 * (len(lags) - 1))] if lags else 0.0,
         "lag_max_ms": 1000 * lags[-1] if lags else 0.0,
@@ -218,7 +231,9 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--repeat", type=int, default=2, help="runs per mode; the best counts")
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="runs per mode, interleaved; the median counts"
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -233,7 +248,10 @@ def main() -> int:
     redraw = run_mode("redraw", args.quick, args.device)
 
     def best(mode: str) -> dict:
-        return max(results[mode], key=lambda r: r["steps_per_s"])
+        """The median run: on a shared box the bare loop has the wilder outliers, so a
+        best-of would favour it; the median compares typical against typical."""
+        runs = sorted(results[mode], key=lambda r: r["steps_per_s"])
+        return runs[len(runs) // 2]
 
     rows = []
     ok = True
@@ -252,10 +270,14 @@ def main() -> int:
                 ">= 0.95",
             )
         )
-    lag = max(min(r["lag_p99_ms"] for r in results[m]) for m in ("dash-xor", "dash-mlp"))
+    lag = max(
+        statistics.median(r["lag_p99_ms"] for r in results[m]) for m in ("dash-xor", "dash-mlp")
+    )
     ok &= lag <= 20
     rows.append(("UI event-loop lag p99 while training", f"{lag:.1f} ms", "", "<= 20 ms"))
-    share = max(min(r["ui_cpu_share"] for r in results[m]) for m in ("dash-xor", "dash-mlp"))
+    share = max(
+        statistics.median(r["ui_cpu_share"] for r in results[m]) for m in ("dash-xor", "dash-mlp")
+    )
     rows.append(("UI thread CPU while training (share of a core)", f"{share:.1%}", "", "small"))
     ok &= redraw["redraw_ms_median"] <= 15
     rows.append(
@@ -274,7 +296,7 @@ def main() -> int:
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"device: {args.device}; best of {args.repeat} runs per mode, each a fresh process; "
+        f"device: {args.device}; median of {args.repeat} runs per mode, each a fresh process; "
         f"{os.cpu_count()} cores, load average {load:.1f} at the end"
     )
     print(f"| {'measure':<44} | {'value':<36} | ratio | target   |")
