@@ -141,7 +141,9 @@ class TorchTUI(App[int]):
 
     def set_status(self, text: str) -> None:
         main = self._main()  # not self.screen: a help or too-small screen may be on top
-        for line in (main or self.screen).query(StatusLine):
+        if main is None:  # quitting: torch finished loading as the screens went away
+            return
+        for line in main.query(StatusLine):
             line.update(text)
 
     # -- global actions ------------------------------------------------------------

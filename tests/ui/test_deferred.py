@@ -1,0 +1,68 @@
+"""Panes that mount their body after the first frame: nothing pressed meanwhile is lost,
+and quitting meanwhile is quiet."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from tui.app import TorchTUI
+from tui.widgets.deferred import Deferred, LoadingNote, after_build
+
+from .pilot_wait import wait_for
+
+
+class Slow(Deferred, Vertical):
+    PLACEHOLDER = "loading the body…"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("the body", id="body")
+
+    @after_build
+    def action_go(self, what: str) -> None:
+        self.query_one("#body")  # would raise before the body exists
+        self.calls.append(what)
+
+
+class SlowApp(App):
+    def compose(self) -> ComposeResult:
+        yield Slow()
+
+    def on_mount(self) -> None:
+        self.query_one(Slow).action_go("pressed before the first frame")
+
+
+async def test_a_call_before_the_body_is_mounted_runs_once_it_is():
+    app = SlowApp()
+    async with app.run_test() as pilot:
+        slow = app.query_one(Slow)
+        await wait_for(pilot, lambda: slow.built, what="the body")
+        assert slow.calls == ["pressed before the first frame"]
+        assert not app.query(LoadingNote)  # the placeholder made way for the body
+        slow.action_go("later")
+        assert slow.calls[-1] == "later"
+
+
+async def test_the_real_panes_build_and_f5_before_that_still_trains():
+    app = TorchTUI(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        dashboard = app.screen.query_one("#dashboard")
+        await pilot.press("f5")  # maybe before the settings exist: queued, not lost
+        await wait_for(pilot, lambda: dashboard.built, what="the dashboard's body")
+        await wait_for(pilot, lambda: dashboard.current is not None, what="a run", timeout=60)
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: not dashboard.training, what="the stop", timeout=30)
+
+
+async def test_quitting_while_the_panes_mount_is_quiet():
+    for ticks in range(4):  # quit at different moments of the deferred mount
+        app = TorchTUI()
+        async with app.run_test(size=(160, 48)) as pilot:
+            for _ in range(ticks):
+                await pilot.pause(0.01)
+        # run_test re-raises any exception the app met: reaching here means none
