@@ -52,7 +52,10 @@ PLOT_DUTY = 0.015
 #: curve, ~3 ms of GIL on a 2-core box; at 4 Hz the seed's XOR net trained ~20% slower
 #: than its bare loop (benchmarks/bench_training.py). 2 Hz still reads as live.
 METRICS_HZ = 2
-LOW_BANDWIDTH_HZ = 2
+#: --low-bandwidth: metrics once a second and a new curve at most every 3 s; the curve is
+#: most of the bytes (16 rows of coloured braille), ~5 KB/s at the normal rates.
+LOW_BANDWIDTH_HZ = 1
+LOW_BANDWIDTH_PLOT_EVERY = 3.0
 
 
 @dataclass
@@ -218,7 +221,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
     DashboardPane #dash-progress { height: 1; }
     DashboardPane #dash-progress Bar { width: 1fr; }
     DashboardPane #dash-view { height: 1fr; }
-    DashboardPane #dash-message { height: auto; max-height: 2; color: $warning; }
+    DashboardPane #dash-message { height: 2; color: $warning; }
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -294,8 +297,9 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
 
     def on_built(self) -> None:
         self.plot.hold = True
-        rate = LOW_BANDWIDTH_HZ if getattr(self.app, "low_bandwidth", False) else METRICS_HZ
-        self._interval = 1 / rate
+        low = getattr(self.app, "low_bandwidth", False)
+        self._interval = 1 / (LOW_BANDWIDTH_HZ if low else METRICS_HZ)
+        self._plot_every = LOW_BANDWIDTH_PLOT_EVERY if low else self._interval
         self._timer = self.set_interval(self._interval, self._tick)
         info = getattr(self.app, "torch_info", None)
         if info is not None:
@@ -382,7 +386,9 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         return TrainConfig.from_mapping(raw)
 
     def _say(self, text: str, severity: str = "information") -> None:
-        self.query_one("#dash-message", Static).update(text)
+        # Fixed height, no relayout: a message that resized the curve cost a rebuild of
+        # the plot and a repaint of the whole pane at every start and stop.
+        self.query_one("#dash-message", Static).update(text, layout=False)
         if severity != "information":
             self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
 
@@ -717,7 +723,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
             self._plot_dirty = False
             self.redraw_view()
             cost = self.plot.cost
-            self._next_plot = now + max(self._interval, cost / PLOT_DUTY) - 0.01
+            self._next_plot = now + max(self._plot_every, cost / PLOT_DUTY) - 0.01
 
     def redraw(self) -> None:
         """Everything, now (tests and the benchmark call this)."""
