@@ -2,11 +2,11 @@
 
 Threads (see DESIGN.md): training runs in a thread worker (group "train"); the trainer
 appends a ``Report`` of plain numpy/Python values to its run's inbox at most every
-~100 ms and never waits for the UI. The UI's timer (4 Hz, 2 in low-bandwidth mode)
-drains the inboxes into ``LossSeries`` and redraws only when something changed. An inbox,
-not a message per report: each message wakes the event loop, and every wake takes the
-GIL from a Python-bound training loop. No tensor work happens on this thread: the REPL's model is read,
-validated and trained in the worker, and exports run in a worker too.
+~100 ms and never waits for the UI. The UI's timer (2 Hz, 1 in low-bandwidth mode)
+drains the inboxes into ``LossSeries`` and redraws only when something changed. An
+inbox, not a message per report: each message wakes the event loop, and every wake takes
+the GIL from a Python-bound training loop. No tensor work happens on this thread: the
+REPL's model is read, validated and trained in the worker, and exports run in a worker.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from tui.widgets.loss_plot import LossPlot
 
 MAX_RUNS = 6  # the current run and the last five, overlaid
+IDLE_HINT = "F5 or s starts a run · t trains the REPL's model · ? for keys"
 #: Share of one core the loss plot may use: plotext needs ~10 ms a frame at 100x16 (in a
 #: worker, but still under the GIL), and every millisecond of it is one a Python-bound
 #: training loop waits: 1.5% means a new curve about every 0.7 s.
@@ -237,7 +238,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         self._device_ids: dict[str, tuple[str | None, str | None]] = {}
 
     # -- layout ---------------------------------------------------------------------------
-    PLACEHOLDER = "F5 or s starts a run · t trains the REPL's model · ? for keys"
+    PLACEHOLDER = IDLE_HINT
 
     def compose_body(self) -> ComposeResult:
         """After the first frame (see ``Deferred``): numpy and plotext come in with it."""
@@ -282,10 +283,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
                             )
                 yield ddp_row()  # data parallel: DDPRunner on N worker processes
             with Vertical(id="dash-main"):
-                yield Static(
-                    "F5 or s starts a run · t trains the REPL's model · ? for keys",
-                    id="dash-metrics",
-                )
+                yield Static(IDLE_HINT, id="dash-metrics")
                 # total=1, not None: an idle indeterminate bar animates at 15 fps (~3 KB/s)
                 yield ProgressBar(
                     total=1, show_eta=False, show_percentage=False, id="dash-progress"
@@ -751,7 +749,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
 
     def _metrics_text(self, run: Run | None) -> str:
         if run is None:
-            return "F5 or s starts a run · t trains the REPL's model · ? for keys"
+            return IDLE_HINT
         r = run.last
         state = {
             "starting": "starting",
