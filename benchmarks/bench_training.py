@@ -184,7 +184,7 @@ async def _redraw() -> dict:
     ui: list[float] = []
     async with app.run_test(size=(100, 16)) as pilot:
         plot = app.query_one(LossPlot)
-        while plot._building or plot._text is None:  # the first (empty) figure
+        while not plot.idle:  # the first (empty) figure
             await pilot.pause(0.01)
         for i in range(30):
             plot.log_scale = i % 3 == 1

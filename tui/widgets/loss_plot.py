@@ -60,8 +60,7 @@ class LossPlot(PlotextPlot):
         #: redraws by it, since every build takes that much GIL from a training thread.
         self.cost = 0.0
         self._draw_cost = 0.0
-        self._text: Text | None = None
-        self._shown: Figure | None = None
+        self._shown: LossPlot.Built | None = None  # the figure on screen
         self._runs: list[LossSeries] = []
         self._building = False
         self._waiting = False
@@ -118,7 +117,7 @@ class LossPlot(PlotextPlot):
         self._building = False
         self.cost = self._draw_cost + message.cost
         self._built = message
-        if not self.hold or self._text is None:
+        if not self.hold or self._shown is None:
             self.present()
         if self._waiting:
             self._waiting = False
@@ -127,19 +126,23 @@ class LossPlot(PlotextPlot):
     def present(self) -> None:
         """Show the last finished figure, if there is one not shown yet."""
         if self._built is not None:
-            self._text, self._shown = self._built.text, self._built.figure
-            self._built = None
+            self._shown, self._built = self._built, None
             self.refresh()
+
+    @property
+    def idle(self) -> bool:
+        """A figure is on screen and no build is running (benchmarks wait for this)."""
+        return self._shown is not None and not self._building
 
     def on_resize(self) -> None:
         self.draw(self._runs)  # the first layout, or a figure built for the old size
 
     def render(self):
-        if self._text is None or self._shown is None:
+        if self._shown is None:
             return Text("")  # nothing built yet (the first build is on its way)
-        if self._shown.theme != self._get_plotext_theme_name(self.app.theme):
+        if self._shown.figure.theme != self._get_plotext_theme_name(self.app.theme):
             self.call_later(self.draw, self._runs)  # the app's theme changed
-        return self._text
+        return self._shown.text
 
     # -- the worker thread ------------------------------------------------------------
     def _build(self, figure: Figure) -> None:
