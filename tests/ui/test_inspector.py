@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import time
+from functools import partial
 
 import pytest
 from textual.app import App, ComposeResult
@@ -11,6 +11,8 @@ from textual.widgets import DataTable, Input, Static, TabbedContent, Tree
 
 from tui.widgets.inspector import InspectorPanel, WatchPanel
 from tui.widgets.inspector_cards import TensorCard
+
+from .pilot_wait import wait_for
 
 torch = pytest.importorskip("torch")
 
@@ -35,12 +37,7 @@ def texts(app, selector: str = "Static") -> str:
     return "\n".join(str(w.render()) for w in app.query(selector))
 
 
-async def until(pilot, cond, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await pilot.pause(0.02)
+until = partial(wait_for, timeout=10.0)  # the shared helper, this file's deadline
 
 
 async def built(app, pilot) -> InspectorPanel:
