@@ -1,28 +1,42 @@
 """Dashboard training speed against the bare loop, UI lag, redraw cost and history size.
 
-    python benchmarks/bench_training.py            # the whole table (a fresh process per mode)
-    python benchmarks/bench_training.py --quick    # shorter runs
+    python benchmarks/bench_training.py            # the whole table
+    python benchmarks/bench_training.py --quick    # fewer, shorter slices
 
-Modes (each in its own process, so one mode's threads and allocator never colour another):
+Modes, each in its own process (so one mode's threads and allocator never colour another):
 
 * ``bare-xor`` / ``bare-mlp``: the plain loop a learner writes, no UI;
 * ``dash-xor``: the app running headless (``run_test``), the seed lesson's XOR net typed
   into its REPL and trained from the dashboard (``t``), plot live;
 * ``dash-mlp``: an MLP 784-256-256-10 at batch 256 on synthetic data, from the
-  dashboard's settings (F5), plot live; both dash modes also sample the event loop's lag;
+  dashboard's settings (F5), plot live;
 * ``redraw``: one loss-plot redraw with 1,000,000 logged steps, and that history's size.
 
-Ratios are dashboard / bare steps per second measured on the same machine in one run.
+Why paired slices: this machine's speed drifts by +-15% over seconds, more than the
+effect measured, so timing one process after the other compares two different machines.
+Here the bare and the dashboard process of a net live side by side and take turns: the
+coordinator lets one run for a slice (SIGCONT), stops it (SIGSTOP), then the other, in
+the order A B B A .... Both count optimizer steps into a shared counter (one global
+optimizer step hook, the same in both). The speed swings even from one second to the
+next, so each side's rate is its steps over all its slices: both get equal shares of
+the same minutes. The table also shows the spread of the pairs' ratios (quartiles).
+Afterwards the dashboard process trains on undisturbed while it samples its event
+loop's lag and its UI thread's CPU.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import json
+import mmap
+import os
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -69,34 +83,61 @@ MLP = {
 
 
 PROBE = 0.1  # seconds between event-loop lag samples
+SLICE = 1.0  # seconds each process runs per turn
+WARM = {"xor": 1000, "mlp": 30}  # steps before the first slice (the bare mode warms too)
+ENDLESS = 1_000_000  # steps asked for: the coordinator ends the runs, not the step count
 
 
-def _steps(net: str, quick: bool) -> int:
-    if net == "xor":
-        return 4000 if quick else 15000
-    return 150 if quick else 500
+class Shared:
+    """16 bytes both sides map: the step counter, and a "measure lag now" flag."""
+
+    def __init__(self, path: str) -> None:
+        self._file = open(path, "r+b")  # noqa: SIM115 - lives as long as the process
+        self._map = mmap.mmap(self._file.fileno(), 16)
+        self.steps = ctypes.c_int64.from_buffer(self._map, 0)
+        self.flag = ctypes.c_int64.from_buffer(self._map, 8)
+
+    @staticmethod
+    def create(folder: str, name: str) -> str:
+        path = os.path.join(folder, name)
+        with open(path, "wb") as f:
+            f.write(bytes(16))
+        return path
+
+    def count_optimizer_steps(self) -> None:
+        """Every optimizer step of this process adds one (the same hook in every mode)."""
+        from torch.optim.optimizer import register_optimizer_step_post_hook
+
+        steps = self.steps
+
+        def counted(optimizer, args, kwargs) -> None:
+            steps.value += 1
+
+        register_optimizer_step_post_hook(counted)
 
 
-def bare(net: str, steps: int, device: str) -> dict:
+def bare(net: str, device: str, shared: Shared) -> dict:
     from tui.core.training import TrainConfig, bare_loop, build_job, job_from_namespace
 
+    shared.count_optimizer_steps()
     if net == "xor":
         ns: dict = {}
         exec(SEED_XOR, ns)
-        job = job_from_namespace(ns, steps=steps)
+        job = job_from_namespace(ns, steps=ENDLESS)
     else:
-        job = build_job(TrainConfig.from_mapping({**MLP, "device": device, "steps": steps}))
-    bare_loop(job, max(10, steps // 20))  # warm up
-    return {"steps_per_s": bare_loop(job, steps)}
+        job = build_job(TrainConfig.from_mapping({**MLP, "device": device, "steps": ENDLESS}))
+    bare_loop(job, ENDLESS)  # the coordinator stops it long before
+    return {}
 
 
-async def _dash(net: str, steps: int, device: str) -> dict:
+async def _dash(net: str, device: str, shared: Shared, measure: float) -> dict:
     from textual.widgets import Input, Select
 
     from tui.app import TorchTUI
     from tui.widgets.dashboard_pane import DashboardPane
     from tui.widgets.loss_plot import LossPlot
 
+    shared.count_optimizer_steps()
     app = TorchTUI(device=device, low_bandwidth=False)
     async with app.run_test(size=(160, 48)) as pilot:
         deadline = time.monotonic() + 60
@@ -104,22 +145,17 @@ async def _dash(net: str, steps: int, device: str) -> dict:
         while (app.session is None or not dash.built) and time.monotonic() < deadline:
             await pilot.pause(0.05)
         # the dashboard's warm-up (the first optimizer imports ~800 torch modules in a
-        # worker) must not overlap the timing: the bare mode warms up before timing too
+        # worker) must not overlap the timing
         await app.workers.wait_for_complete()
         if net == "xor":
             app.session.execute(SEED_XOR)
-            dash.query_one("#cfg-steps", Input).value = str(steps)
+            dash.query_one("#cfg-steps", Input).value = str(ENDLESS)
             dash.query_one("#cfg-batch_size", Input).value = "4"
         else:
-            for key, value in {**MLP, "steps": str(steps)}.items():
-                widget = dash.query_one(f"#cfg-{key}")
-                if isinstance(widget, Select):
-                    widget.value = value
-                else:
-                    widget.value = value
+            for key, value in {**MLP, "steps": str(ENDLESS)}.items():
+                dash.query_one(f"#cfg-{key}").value = value
             dash.query_one("#cfg-device", Select).value = device
         await pilot.pause(0.1)
-        lags: list[float] = []
         if net == "xor":
             dash.focus_default()
             await pilot.pause()
@@ -127,32 +163,32 @@ async def _dash(net: str, steps: int, device: str) -> dict:
         else:
             await pilot.press("f5")
         run = dash.current
-        while run.state == "starting":
-            await asyncio.sleep(0.01)
-        # Sample the event loop: how late does a 100 ms sleep wake while training runs?
-        # And how much CPU does the UI thread take meanwhile (GIL the trainer waits for)?
-        # 10 Hz, not 50: each probe wakes the UI thread, which takes the GIL from the
-        # trainer; at 50 Hz the probe alone slowed the XOR net by ~5%.
-        c0, w0 = time.thread_time(), time.perf_counter()
-        while run.state == "running":
+        while not shared.flag.value:  # the paired slices run meanwhile
+            if run.state not in ("starting", "running"):
+                raise SystemExit(f"dashboard run ended early: {run.error}")
+            await asyncio.sleep(0.05)
+        # Undisturbed now: how late does a 100 ms sleep wake while training runs, and how
+        # much CPU does the UI thread take (GIL the trainer waits for)? 10 Hz, not 50: each
+        # probe wakes the UI thread, and at 50 Hz the probe alone slowed the XOR net ~5%.
+        lags: list[float] = []
+        c0, w0, s0 = time.thread_time(), time.perf_counter(), shared.steps.value
+        while time.perf_counter() - w0 < measure and run.state == "running":
             t0 = time.perf_counter()
             await asyncio.sleep(PROBE)
             lags.append(time.perf_counter() - t0 - PROBE)
-        ui_share = (time.thread_time() - c0) / max(1e-9, time.perf_counter() - w0)
+        wall = time.perf_counter() - w0
+        ui_share = (time.thread_time() - c0) / wall
+        rate = (shared.steps.value - s0) / wall
+        dash.action_stop()
+        while run.state in ("starting", "running"):
+            await pilot.pause(0.05)
         await pilot.pause(0.2)
-        summary = run.summary
-        if summary is None or run.error:
+        if run.error:
             raise SystemExit(f"dashboard run failed: {run.error}")
         drawn = app.query_one(LossPlot).points_drawn
-        # Steady state, like the bare mode (which times after a warm-up of steps // 20):
-        # the rate between the first report past that many steps and the end.
-        s0, e0 = next(((s, e) for s, _, e in run.metrics if s >= steps // 20), (0, 0.0))
-        steady = (summary.steps - s0) / max(1e-9, summary.elapsed - e0)
     lags.sort()
     return {
-        "steps_per_s": steady,
-        "steps_per_s_from_cold": summary.steps_per_s,
-        "steps": summary.steps,
+        "steps_per_s_unpaired": rate,
         "lag_p99_ms": 1000 * lags[int(0.99 * (len(lags) - 1))] if lags else 0.0,
         "lag_max_ms": 1000 * lags[-1] if lags else 0.0,
         "points_drawn": drawn,
@@ -206,14 +242,103 @@ async def _redraw() -> dict:
     }
 
 
-def child(mode: str, quick: bool, device: str) -> dict:
+def child(mode: str, quick: bool, device: str, shared_path: str | None) -> dict:
     if mode == "redraw":
         return asyncio.run(_redraw())
     kind, net = mode.split("-")
-    steps = _steps(net, quick)
+    shared = Shared(shared_path or "")
     if kind == "bare":
-        return bare(net, steps, device)
-    return asyncio.run(_dash(net, steps, device))
+        return bare(net, device, shared)
+    return asyncio.run(_dash(net, device, shared, 3.0 if quick else 8.0))
+
+
+class Child:
+    """One mode's process, stopped and continued by the coordinator."""
+
+    def __init__(self, mode: str, quick: bool, device: str, folder: str) -> None:
+        self.mode = mode
+        self.path = Shared.create(folder, mode)
+        self.shared = Shared(self.path)
+        self.err = open(os.path.join(folder, mode + ".err"), "w+")  # noqa: SIM115
+        cmd = [sys.executable, __file__, "--child", mode, "--device", device, "--shared"]
+        cmd += [self.path] + (["--quick"] if quick else [])
+        # stdout is only the final JSON line; stderr to a file, so a pipe never fills
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.err)
+
+    def failed(self, what: str) -> SystemExit:
+        self.err.seek(0)
+        return SystemExit(f"{self.mode} {what}:\n{self.err.read()[-2000:]}")
+
+    def warm_then_stop(self, steps: int, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.shared.steps.value < steps:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise self.failed("never trained")
+            time.sleep(0.02)
+        self.stop()
+
+    def stop(self) -> None:
+        os.kill(self.proc.pid, signal.SIGSTOP)
+        os.waitpid(self.proc.pid, os.WUNTRACED)  # returns once it is really stopped
+
+    def turn(self, seconds: float) -> tuple[int, float]:
+        """Let it run for one slice: the steps it made, and the seconds it had."""
+        c0, t0 = self.shared.steps.value, time.perf_counter()
+        os.kill(self.proc.pid, signal.SIGCONT)
+        time.sleep(seconds)
+        self.stop()
+        return self.shared.steps.value - c0, time.perf_counter() - t0
+
+    def finish(self, timeout: float = 120.0) -> dict:
+        self.shared.flag.value = 1
+        os.kill(self.proc.pid, signal.SIGCONT)
+        try:
+            out, _ = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise self.failed("did not finish") from None
+        lines = [ln for ln in out.decode().splitlines() if ln.startswith("{")]
+        if self.proc.returncode != 0 or not lines:
+            raise self.failed("failed")
+        return json.loads(lines[-1])
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            os.kill(self.proc.pid, signal.SIGCONT)
+            self.proc.wait()
+
+
+def paired(net: str, quick: bool, device: str, pairs: int) -> dict:
+    """Bare and dashboard side by side, taking turns; see the module docstring."""
+    with tempfile.TemporaryDirectory() as folder:
+        dash = Child(f"dash-{net}", quick, device, folder)
+        bare = Child(f"bare-{net}", quick, device, folder)
+        try:
+            dash.warm_then_stop(WARM[net])
+            bare.warm_then_stop(WARM[net])
+            turns: dict[str, list[tuple[int, float]]] = {"bare": [], "dash": []}
+            for i in range(pairs):
+                for who in ("dash", "bare") if i % 2 == 0 else ("bare", "dash"):
+                    turns[who].append((dash if who == "dash" else bare).turn(SLICE))
+            bare.kill()
+            result = dash.finish()
+        finally:
+            bare.kill()
+            dash.kill()
+    # The speed swings from slice to slice, so the rate is each side's steps over all
+    # its slices (equal shares of the same minutes); the pairs' spread shows the noise.
+    rate = {who: sum(n for n, _ in t) / sum(s for _, s in t) for who, t in turns.items()}
+    pair = sorted(
+        (d / ds) / (b / bs) for (d, ds), (b, bs) in zip(turns["dash"], turns["bare"], strict=True)
+    )
+    return {
+        **result,
+        "ratio": rate["dash"] / rate["bare"],
+        "pair_quartiles": (pair[len(pair) // 4], pair[(3 * len(pair)) // 4]),
+        "bare": rate["bare"],
+        "dash": rate["dash"],
+    }
 
 
 def run_mode(mode: str, quick: bool, device: str) -> dict:
@@ -231,27 +356,17 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument(
-        "--repeat", type=int, default=3, help="runs per mode, interleaved; the median counts"
-    )
+    ap.add_argument("--pairs", type=int, help="slice pairs per net (default 24, quick 6)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--shared", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.quick, args.device)), flush=True)
+        print(json.dumps(child(args.child, args.quick, args.device, args.shared)), flush=True)
         return 0
 
-    results: dict[str, list[dict]] = {}
-    order = ["bare-xor", "dash-xor", "bare-mlp", "dash-mlp"]
-    for _ in range(args.repeat):  # interleaved, so drift in machine load hits both sides
-        for mode in order:
-            results.setdefault(mode, []).append(run_mode(mode, args.quick, args.device))
+    pairs = args.pairs or (6 if args.quick else 24)
+    results = {net: paired(net, args.quick, args.device, pairs) for net in ("xor", "mlp")}
     redraw = run_mode("redraw", args.quick, args.device)
-
-    def best(mode: str) -> dict:
-        """The median run: on a shared box the bare loop has the wilder outliers, so a
-        best-of would favour it; the median compares typical against typical."""
-        runs = sorted(results[mode], key=lambda r: r["steps_per_s"])
-        return runs[len(runs) // 2]
 
     rows = []
     ok = True
@@ -259,25 +374,21 @@ def main() -> int:
         ("xor", "seed XOR net (REPL model)"),
         ("mlp", "MLP 784-256-256-10, batch 256"),
     ):
-        b, d = best(f"bare-{net}"), best(f"dash-{net}")
-        ratio = d["steps_per_s"] / b["steps_per_s"]
-        ok &= ratio >= 0.95
+        r = results[net]
+        ok &= r["ratio"] >= 0.95
+        lo, hi = r["pair_quartiles"]
         rows.append(
             (
                 f"steps/s, {title}",
-                f"bare {b['steps_per_s']:,.0f} · dashboard {d['steps_per_s']:,.0f}",
-                f"{ratio:.2f}",
+                f"bare {r['bare']:,.0f} · dashboard {r['dash']:,.0f} (pairs {lo:.2f}-{hi:.2f})",
+                f"{r['ratio']:.2f}",
                 ">= 0.95",
             )
         )
-    lag = max(
-        statistics.median(r["lag_p99_ms"] for r in results[m]) for m in ("dash-xor", "dash-mlp")
-    )
+    lag = max(r["lag_p99_ms"] for r in results.values())
     ok &= lag <= 20
     rows.append(("UI event-loop lag p99 while training", f"{lag:.1f} ms", "", "<= 20 ms"))
-    share = max(
-        statistics.median(r["ui_cpu_share"] for r in results[m]) for m in ("dash-xor", "dash-mlp")
-    )
+    share = max(r["ui_cpu_share"] for r in results.values())
     rows.append(("UI thread CPU while training (share of a core)", f"{share:.1%}", "", "small"))
     ok &= redraw["redraw_ms_median"] <= 15
     rows.append(
@@ -292,17 +403,15 @@ def main() -> int:
     ok &= redraw["history_mb"] <= 16
     rows.append(("history of 1,000,000 steps", f"{redraw['history_mb']:.1f} MB", "", "<= 16 MB"))
 
-    import os
-
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"device: {args.device}; median of {args.repeat} runs per mode, each a fresh process; "
+        f"device: {args.device}; {pairs} pairs of {SLICE:g} s slices per net, ratio of steps/s over all slices; "
         f"{os.cpu_count()} cores, load average {load:.1f} at the end"
     )
-    print(f"| {'measure':<44} | {'value':<36} | ratio | target   |")
-    print(f"|{'-' * 46}|{'-' * 38}|-------|----------|")
+    print(f"| {'measure':<46} | {'value':<52} | ratio | target   |")
+    print(f"|{'-' * 48}|{'-' * 54}|-------|----------|")
     for name, value, ratio, target in rows:
-        print(f"| {name:<44} | {value:<36} | {ratio:>5} | {target:<8} |")
+        print(f"| {name:<46} | {value:<52} | {ratio:>5} | {target:<8} |")
     print("all targets met" if ok else "SOME TARGETS MISSED")
     return 0 if ok else 1
 
