@@ -166,7 +166,7 @@ async def _dash(net: str, device: str, shared: Shared, measure: float) -> dict:
         while not shared.flag.value:  # the paired slices run meanwhile
             if run.state not in ("starting", "running"):
                 raise SystemExit(f"dashboard run ended early: {run.error}")
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.5)  # seldom: each wake-up takes the GIL from the trainer
         # Undisturbed now: how late does a 100 ms sleep wake while training runs, and how
         # much CPU does the UI thread take (GIL the trainer waits for)? 10 Hz, not 50: each
         # probe wakes the UI thread, and at 50 Hz the probe alone slowed the XOR net ~5%.

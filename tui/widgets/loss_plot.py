@@ -4,19 +4,22 @@ plotext needs 10-15 ms of pure Python to build a 100x16 figure. Built in ``rende
 textual-plotext does), that blocked the event loop for 20-30 ms while a training thread
 competed for the GIL. Here the UI thread only decimates (numpy, O(plot width)) and hands
 plain lists to a thread worker, which fills this widget's own plotext figure, builds it
-and posts the finished ``Text`` back; ``render`` returns the last one. One build at a
-time: the figure is touched by that worker alone, and a draw requested meanwhile waits
-for it. The log view plots log10(loss) on a linear axis (plotext's own log scale breaks
+and renders it to strips (the line API), so the UI thread paints without decoding ANSI
+or wrapping text (~7 ms a figure, measured). One build at a time: the figure is touched
+by that worker alone, and a draw requested meanwhile waits for it. The log view plots log10(loss) on a linear axis (plotext's own log scale breaks
 on redraw), and the EMA view smooths the decimated points.
 """
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import dataclass
 
+from rich.console import Console
 from rich.text import Text
 from textual.message import Message
+from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from tui.core.series import LossSeries, ema, log10_safe
@@ -47,7 +50,7 @@ class LossPlot(PlotextPlot):
 
     @dataclass
     class Built(Message):
-        text: Text
+        strips: list[Strip]
         figure: Figure
         cost: float
 
@@ -68,6 +71,7 @@ class LossPlot(PlotextPlot):
         #: so the curve and the metrics change in one frame instead of two.
         self.hold = False
         self._built: LossPlot.Built | None = None
+        self._strip_console: Console | None = None  # the worker's own: the app's is the UI's
 
     # -- UI thread -----------------------------------------------------------------------
     def draw(self, runs: list[LossSeries]) -> None:
@@ -137,23 +141,26 @@ class LossPlot(PlotextPlot):
     def on_resize(self) -> None:
         self.draw(self._runs)  # the first layout, or a figure built for the old size
 
-    def render(self):
-        if self._shown is None:
-            return Text("")  # nothing built yet (the first build is on its way)
-        if self._shown.figure.theme != self._get_plotext_theme_name(self.app.theme):
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        shown = self._shown
+        if shown is None or y >= len(shown.strips):
+            return Strip.blank(width)  # nothing built yet (the first build is on its way)
+        if y == 0 and shown.figure.theme != self._get_plotext_theme_name(self.app.theme):
             self.call_later(self.draw, self._runs)  # the app's theme changed
-        return self._shown.text
+        return shown.strips[y].crop_extend(0, width, None)
 
     # -- the worker thread ------------------------------------------------------------
     def _build(self, figure: Figure) -> None:
         try:
             t0 = time.thread_time()
-            text = self.build(figure)
-            self.post_message(self.Built(text, figure, time.thread_time() - t0))
+            strips = self.build(figure)
+            self.post_message(self.Built(strips, figure, time.thread_time() - t0))
         except Exception as exc:  # a plot must never take the app down
-            self.post_message(self.Built(Text(f"plot failed: {exc}"), figure, 0.0))
+            strips = self.strips(Text(f"plot failed: {exc}"), figure.width)
+            self.post_message(self.Built(strips, figure, 0.0))
 
-    def build(self, figure: Figure) -> Text:
+    def build(self, figure: Figure) -> list[Strip]:
         """plotext's work: only the thread that owns the figure right now calls this."""
         plt = self.plt
         plt.clear_data()
@@ -164,4 +171,14 @@ class LossPlot(PlotextPlot):
         plt.plotsize(figure.width, figure.height)
         plt._set_size(figure.width, figure.height)  # see PlotextPlot.render
         plt.theme(figure.theme)
-        return Text.from_ansi(plt.build())
+        return self.strips(Text.from_ansi(plt.build()), figure.width)
+
+    def strips(self, text: Text, width: int) -> list[Strip]:
+        """``text`` as lines of segments ``width`` cells wide, for ``render_line``."""
+        if self._strip_console is None:
+            self._strip_console = Console(
+                file=io.StringIO(), color_system="truecolor", force_terminal=True, width=width
+            )
+        console = self._strip_console
+        lines = console.render_lines(text, console.options.update_width(width), pad=True)
+        return [Strip(line, width) for line in lines]
