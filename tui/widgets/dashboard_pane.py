@@ -45,10 +45,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_RUNS = 6  # the current run and the last five, overlaid
 IDLE_HINT = "F5 or s starts a run · t trains the REPL's model · ? for keys"
-#: Share of one core the loss plot may use: plotext needs ~10 ms a frame at 100x16 (in a
-#: worker, but still under the GIL), and every millisecond of it is one a Python-bound
-#: training loop waits: 1.5% means a new curve about every 0.7 s.
-PLOT_DUTY = 0.015
+#: Share of one core the loss plot may use: a figure costs ~7 ms at 100x16 (in a worker,
+#: but still under the GIL), and every millisecond of it is one a Python-bound training
+#: loop waits: 1% means a new curve about every 0.7 s.
+PLOT_DUTY = 0.01
 #: Metrics refresh rate (Hz). Each frame re-renders the metrics, the progress bar and the
 #: curve, ~3 ms of GIL on a 2-core box; at 4 Hz the seed's XOR net trained ~20% slower
 #: than its bare loop (benchmarks/bench_training.py). 2 Hz still reads as live.

@@ -15,14 +15,61 @@ from __future__ import annotations
 import io
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.message import Message
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from tui.core.series import LossSeries, ema, log10_safe
+
+
+def matrix_strips(plt) -> list[Strip]:
+    """The figure's cells straight from plotext's character matrix, as strips.
+
+    ``plt.build()`` writes every cell out as ANSI text, which ``Text.from_ansi`` parses
+    back and rich wraps into lines again: about half of a figure's cost. This reads the
+    matrix that ``build`` would have written out (plotext 5's ``monitor.matrix``: rows of
+    markers and their colour triples) and makes one segment per run of equal colours.
+    """
+    plt._set_sizes()
+    plt._build_matrix()
+    matrix = plt.monitor.matrix
+    strips = []
+    for row in matrix.Rows[::-1]:
+        marker, fore, style, back = (
+            matrix.marker[row],
+            matrix.fullground[row],
+            matrix.style[row],
+            matrix.background[row],
+        )
+        segments = []
+        start = 0
+        colours = (fore[0], style[0], back[0])
+        for col in range(1, matrix.cols):
+            here = (fore[col], style[col], back[col])
+            if here != colours:
+                segments.append(Segment("".join(marker[start:col]), _rich_style(colours)))
+                start, colours = col, here
+        segments.append(Segment("".join(marker[start:]), _rich_style(colours)))
+        strips.append(Strip(segments, matrix.cols))
+    return strips
+
+
+@lru_cache(maxsize=256)
+def _rich_style(colours: tuple) -> Style:
+    """plotext's (colour, style, background) as the rich Style its ANSI codes decode to."""
+    from plotext._utility import ansi_end, colors_to_ansi
+
+    text = Text.from_ansi(colors_to_ansi(*colours) + "x" + ansi_end)
+    return text.get_style_at_offset(_PLAIN, 0)
+
+
+_PLAIN = Console(file=io.StringIO(), color_system="truecolor", force_terminal=True)
 
 #: Colours of older runs (oldest last); the current run is always the first colour.
 RUN_COLOURS = ("cyan", "orange", "green", "magenta", "blue", "red")
@@ -171,7 +218,10 @@ class LossPlot(PlotextPlot):
         plt.plotsize(figure.width, figure.height)
         plt._set_size(figure.width, figure.height)  # see PlotextPlot.render
         plt.theme(figure.theme)
-        return self.strips(Text.from_ansi(plt.build()), figure.width)
+        try:
+            return matrix_strips(plt)
+        except (AttributeError, IndexError, TypeError):  # plotext's insides moved
+            return self.strips(Text.from_ansi(plt.build()), figure.width)
 
     def strips(self, text: Text, width: int) -> list[Strip]:
         """``text`` as lines of segments ``width`` cells wide, for ``render_line``."""
