@@ -191,11 +191,13 @@ class LossPlot(PlotextPlot):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         shown = self._shown
+        # Every segment carries a Style, never None: Textual's line filters (NO_COLOR's
+        # monochrome, the ANSI-colour one) read each segment's colours.
         if shown is None or y >= len(shown.strips):
-            return Strip.blank(width)  # nothing built yet (the first build is on its way)
+            return Strip.blank(width, self.rich_style)  # nothing built yet
         if y == 0 and shown.figure.theme != self._get_plotext_theme_name(self.app.theme):
             self.call_later(self.draw, self._runs)  # the app's theme changed
-        return shown.strips[y].crop_extend(0, width, None)
+        return shown.strips[y].crop_extend(0, width, self.rich_style)
 
     # -- the worker thread ------------------------------------------------------------
     def _build(self, figure: Figure) -> None:
@@ -231,4 +233,5 @@ class LossPlot(PlotextPlot):
             )
         console = self._strip_console
         lines = console.render_lines(text, console.options.update_width(width), pad=True)
-        return [Strip(line, width) for line in lines]
+        plain = Style()
+        return [Strip([Segment(t, s or plain, c) for t, s, c in line], width) for line in lines]
