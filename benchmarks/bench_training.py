@@ -357,6 +357,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--pairs", type=int, help="slice pairs per net (default 24, quick 6)")
+    ap.add_argument("--nets", default="xor,mlp", help="which nets (default xor,mlp)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--shared", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -365,16 +366,17 @@ def main() -> int:
         return 0
 
     pairs = args.pairs or (6 if args.quick else 24)
-    results = {net: paired(net, args.quick, args.device, pairs) for net in ("xor", "mlp")}
+    nets = [n for n in args.nets.split(",") if n in ("xor", "mlp")]
+    if not nets:
+        ap.error("--nets takes xor, mlp or both")
+    results = {net: paired(net, args.quick, args.device, pairs) for net in nets}
     redraw = run_mode("redraw", args.quick, args.device)
 
     rows = []
     ok = True
-    for net, title in (
-        ("xor", "seed XOR net (REPL model)"),
-        ("mlp", "MLP 784-256-256-10, batch 256"),
-    ):
-        r = results[net]
+    titles = {"xor": "seed XOR net (REPL model)", "mlp": "MLP 784-256-256-10, batch 256"}
+    for net in nets:
+        title, r = titles[net], results[net]
         ok &= r["ratio"] >= 0.95
         lo, hi = r["pair_quartiles"]
         rows.append(
