@@ -6,8 +6,9 @@ competed for the GIL. Here the UI thread only decimates (numpy, O(plot width)) a
 plain lists to a thread worker, which fills this widget's own plotext figure, builds it
 and renders it to strips (the line API), so the UI thread paints without decoding ANSI
 or wrapping text (~7 ms a figure, measured). One build at a time: the figure is touched
-by that worker alone, and a draw requested meanwhile waits for it. The log view plots log10(loss) on a linear axis (plotext's own log scale breaks
-on redraw), and the EMA view smooths the decimated points.
+by that worker alone, and a draw requested meanwhile waits for it. The log view plots
+log10(loss) on a linear axis (plotext's own log scale breaks on redraw), and the EMA
+view smooths the decimated points.
 """
 
 from __future__ import annotations
@@ -65,11 +66,9 @@ def _rich_style(colours: tuple) -> Style:
     """plotext's (colour, style, background) as the rich Style its ANSI codes decode to."""
     from plotext._utility import ansi_end, colors_to_ansi
 
-    text = Text.from_ansi(colors_to_ansi(*colours) + "x" + ansi_end)
-    return text.get_style_at_offset(_PLAIN, 0)
+    spans = Text.from_ansi(colors_to_ansi(*colours) + "x" + ansi_end).spans
+    return Style.combine(span.style for span in spans) if spans else Style()
 
-
-_PLAIN = Console(file=io.StringIO(), color_system="truecolor", force_terminal=True)
 
 #: Colours of older runs (oldest last); the current run is always the first colour.
 RUN_COLOURS = ("cyan", "orange", "green", "magenta", "blue", "red")
