@@ -171,14 +171,13 @@ async def _dash(net: str, device: str, shared: Shared, measure: float) -> dict:
         # much CPU does the UI thread take (GIL the trainer waits for)? 10 Hz, not 50: each
         # probe wakes the UI thread, and at 50 Hz the probe alone slowed the XOR net ~5%.
         lags: list[float] = []
-        c0, w0, s0 = time.thread_time(), time.perf_counter(), shared.steps.value
+        c0, w0 = time.thread_time(), time.perf_counter()
         while time.perf_counter() - w0 < measure and run.state == "running":
             t0 = time.perf_counter()
             await asyncio.sleep(PROBE)
             lags.append(time.perf_counter() - t0 - PROBE)
         wall = time.perf_counter() - w0
         ui_share = (time.thread_time() - c0) / wall
-        rate = (shared.steps.value - s0) / wall
         dash.action_stop()
         while run.state in ("starting", "running"):
             await pilot.pause(0.05)
@@ -188,7 +187,6 @@ async def _dash(net: str, device: str, shared: Shared, measure: float) -> dict:
         drawn = app.query_one(LossPlot).points_drawn
     lags.sort()
     return {
-        "steps_per_s_unpaired": rate,
         "lag_p99_ms": 1000 * lags[int(0.99 * (len(lags) - 1))] if lags else 0.0,
         "lag_max_ms": 1000 * lags[-1] if lags else 0.0,
         "points_drawn": drawn,
@@ -304,8 +302,7 @@ class Child:
 
     def kill(self) -> None:
         if self.proc.poll() is None:
-            self.proc.kill()
-            os.kill(self.proc.pid, signal.SIGCONT)
+            self.proc.kill()  # SIGKILL ends a stopped process too
             self.proc.wait()
 
 
@@ -321,7 +318,7 @@ def paired(net: str, quick: bool, device: str, pairs: int) -> dict:
             for i in range(pairs):
                 for who in ("dash", "bare") if i % 2 == 0 else ("bare", "dash"):
                     turns[who].append((dash if who == "dash" else bare).turn(SLICE))
-            bare.kill()
+            bare.kill()  # now, so the dashboard's lag is measured with the box to itself
             result = dash.finish()
         finally:
             bare.kill()
