@@ -41,6 +41,14 @@ class TorchFailed(Message):
     error: str
 
 
+def _collect_from_now_on() -> None:
+    """After the first frame: what start-up allocated is kept for good, so it is frozen
+    (never traversed by the collector again), and the collector runs from here on (the
+    CLI turns it off while the app starts)."""
+    gc.freeze()
+    gc.enable()
+
+
 class TorchTUI(App[int]):
     """torch-tui: lessons, a REPL with a tensor inspector, and a training dashboard."""
 
@@ -85,6 +93,7 @@ class TorchTUI(App[int]):
         return MainScreen()
 
     def on_mount(self) -> None:
+        self.call_after_refresh(_collect_from_now_on)
         self.call_after_refresh(self._load_torch)
         self.call_after_refresh(lambda: guard_size(self, self.size))
 

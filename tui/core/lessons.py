@@ -23,14 +23,13 @@ with ``file:line`` where the line is known, so its neighbours still load.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 #: Files bigger than this are refused: a lesson is a few KB; 5 MB is a mistake.
 MAX_BYTES = 1_000_000
@@ -257,30 +256,38 @@ def _parse(text: str, path: Path, name: str) -> Lesson:
     return lesson
 
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+@functools.cache
+def _yaml_loader() -> type:
+    """safe_load's loader, but with a clear message for tags that would build Python objects.
 
+    Built on first use: PyYAML takes ~25 ms to import, which the app's first frame
+    (it reads no lesson) should not wait for."""
+    import yaml
 
-class _NoPythonLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """safe_load, but with a clear message for tags that would build Python objects."""
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
 
+    class NoPythonLoader(base):  # type: ignore[misc, valid-type]
+        pass
 
-def _refuse(loader: Any, suffix: str, node: yaml.Node) -> Any:
-    raise yaml.constructor.ConstructorError(
-        None,
-        None,
-        f"YAML tag {node.tag!r} is refused (plain YAML only: tags that build Python objects are never run)",
-        node.start_mark,
-    )
+    def refuse(loader: Any, suffix: str, node: yaml.Node) -> Any:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"YAML tag {node.tag!r} is refused (plain YAML only: tags that build Python objects are never run)",
+            node.start_mark,
+        )
 
-
-_NoPythonLoader.add_multi_constructor("tag:yaml.org,2002:python/", _refuse)
-_NoPythonLoader.add_multi_constructor("!", _refuse)
+    NoPythonLoader.add_multi_constructor("tag:yaml.org,2002:python/", refuse)
+    NoPythonLoader.add_multi_constructor("!", refuse)
+    return NoPythonLoader
 
 
 def _front_matter(source: str, name: str) -> dict[str, Any]:
+    import yaml
+
     try:
         # A SafeLoader subclass: yaml.safe_load semantics, plus a clearer refusal of python tags.
-        meta = yaml.load(source, Loader=_NoPythonLoader)  # noqa: S506
+        meta = yaml.load(source, Loader=_yaml_loader())  # noqa: S506
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 2 if mark is not None else 2

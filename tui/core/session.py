@@ -19,7 +19,6 @@ import codeop
 import concurrent.futures
 import ctypes
 import linecache
-import pydoc
 import queue
 import threading
 import time
@@ -118,6 +117,8 @@ class _Helper:
         if obj is None:
             print(repr(self))
             return
+        import pydoc  # ~55 ms (it loads sysconfig): only when help() is called
+
         try:
             text = pydoc.render_doc(obj, title="Help on %s", renderer=pydoc.plaintext)
         except ImportError as exc:

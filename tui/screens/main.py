@@ -32,6 +32,9 @@ class MainScreen(Screen):
         width = self.app.size.width
         layout = [name for edge, name in self.HORIZONTAL_BREAKPOINTS if width >= edge][-1]
         super().__init__(classes=f"{layout} -show-lessons")
+        #: The pane the keyboard was last sent to: a pane whose body mounts late takes
+        #: the focus only if no later F-key asked for another one meanwhile.
+        self._focus_wanted = "lessons"
 
     def compose(self) -> ComposeResult:
         yield Tabs(
@@ -69,7 +72,17 @@ class MainScreen(Screen):
         if tabs.active != f"tab-{name}":
             tabs.active = f"tab-{name}"
         if focus:
-            self.call_after_refresh(self.pane(name).focus_default)
+            self._focus_wanted = name
+            self.call_after_refresh(self._focus_when_built, name)
+
+    def _focus_when_built(self, name: str) -> None:
+        pane = self.pane(name)
+
+        def focus() -> None:
+            if self._focus_wanted == name:
+                pane.focus_default()
+
+        pane.when_built(focus)
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         if event.tab is not None and event.tab.id:

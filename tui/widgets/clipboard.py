@@ -8,7 +8,6 @@ tool can reach. Textual's ``App.copy_to_clipboard`` writes it.
 from __future__ import annotations
 
 from textual.app import App
-from textual.widgets import Input, TextArea
 
 from tui.widgets.pane import Pane
 
@@ -24,9 +23,9 @@ def text_to_copy(app: App) -> str | None:
         text = node.copy_text()
         if text:
             return text
-    focused = screen.focused
-    if isinstance(focused, (TextArea, Input)) and focused.selected_text:
-        return focused.selected_text
+    selected = getattr(screen.focused, "selected_text", None)  # a TextArea's or an Input's
+    if isinstance(selected, str) and selected:
+        return selected
     if isinstance(node, Pane) and node.AREA == "repl":
         record = getattr(app, "last_cell", None)
         if record is not None:

@@ -10,6 +10,7 @@ mounts its real children right after the first refresh, and queues any
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -73,7 +74,9 @@ class Deferred:
         if self._quitting():
             return
         self.built = True
-        self.on_built()
+        result = self.on_built()
+        if inspect.isawaitable(result):
+            await result
         queued, self._queued = self._queued, []
         for call in queued:
             call()
@@ -82,5 +85,19 @@ class Deferred:
         """The real children (called once, after the first frame)."""
         yield from ()
 
-    def on_built(self) -> None:
-        """The body is mounted: start timers, subscribe to signals, fill in values."""
+    def on_built(self) -> Any:
+        """The body is mounted: start timers, subscribe to signals, fill in values.
+
+        May be a coroutine (awaited before the queued calls run)."""
+
+    def when_built(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback`` now if the body is mounted, else as soon as it is."""
+        if self.built:
+            callback()
+        else:
+            self._queued.append(callback)
+
+    def focus_default(self: Any) -> None:
+        """A pane focused before its body exists (F3 as the app starts) is focused once
+        the body is there."""
+        self.when_built(super().focus_default)

@@ -10,22 +10,25 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from tui.core import state
 from tui.core.exercises import CheckResult, ExerciseChecker, install
 from tui.core.lessons import Block, Lesson, discover, resolve_link, section_links, slugify
 from tui.core.progress import Progress
-from tui.screens.lesson_picker import ChoiceList, LessonPicker
+from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.lesson_parts import CodeBlock, ExerciseCard, LessonBody, header_text
 from tui.widgets.pane import Pane
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
 
 HELP = """\
 A lesson is read one **section** at a time. Its python blocks run in the REPL: select one
@@ -45,7 +48,8 @@ class ExercisesChecked(Message):
     payload: dict[str, Any] | None
 
 
-class LessonPane(Pane):
+class LessonPane(Deferred, Pane):
+    PLACEHOLDER = "loading lessons…"
     AREA = "lessons"
     PANE_TITLE = "Lessons"
     FKEY = "F2"
@@ -105,7 +109,8 @@ class LessonPane(Pane):
         self._attach_tries = 0
         self._save_failed = False
 
-    def compose(self) -> ComposeResult:
+    def compose_body(self) -> ComposeResult:
+        """After the first frame (see ``Deferred``), and the lessons are read only then."""
         yield Static("", id="lesson-header")
         yield LessonBody(id="lesson-body")
         yield Static(
@@ -116,8 +121,10 @@ class LessonPane(Pane):
     def default_focus_target(self) -> Widget | None:
         return self.query_one(LessonBody)
 
-    async def on_mount(self) -> None:
-        super().on_mount()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return True if self.built else None  # no lesson on screen yet: nothing to act on
+
+    async def on_built(self) -> None:
         self.progress = Progress.load()
         self.lessons = discover(getattr(self.app, "lessons_dirs", []))
         signal = getattr(self.app, "torch_ready_signal", None)
@@ -193,6 +200,8 @@ class LessonPane(Pane):
                     classes="lesson-end",
                 ),
             ]
+        from textual.widgets import Markdown  # markdown-it: ~50 ms, not before frame 1
+
         mine = self.progress.of(lesson.id)
         widgets: list[Widget] = []
         if self.section == 0 and lesson.intro:
@@ -336,6 +345,7 @@ class LessonPane(Pane):
             if widget.block is block or (block.index >= 0 and widget.block.index == block.index):
                 widget.set_state(state_name)
 
+    @after_build
     def cell_done(self, record: Any) -> None:
         """A REPL cell finished: mark the block it came from and show exercise results."""
         self._attach_session()
@@ -507,6 +517,8 @@ class LessonPane(Pane):
         await self._step_lesson(-1)
 
     def action_picker(self) -> None:
+        from tui.screens.lesson_picker import LessonPicker
+
         current = self.lesson.id if self.lesson else None
 
         async def chosen(key: str | None) -> None:
@@ -523,6 +535,8 @@ class LessonPane(Pane):
         self.app.push_screen(LessonPicker(self.lessons, self.progress, current), chosen)
 
     def action_toc(self) -> None:
+        from tui.screens.lesson_picker import ChoiceList
+
         lesson = self.lesson
         if lesson is None or lesson.broken or not lesson.sections:
             return
@@ -548,6 +562,8 @@ class LessonPane(Pane):
         )
 
     def action_links(self) -> None:
+        from tui.screens.lesson_picker import ChoiceList
+
         lesson = self.lesson
         if lesson is None or lesson.broken or not lesson.sections:
             return

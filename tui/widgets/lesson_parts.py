@@ -1,6 +1,8 @@
 """The pieces a lesson section is drawn with: code blocks, exercise cards, the header.
 
 These widgets only render what ``tui.core.lessons`` parsed; the pane decides what to do.
+Markdown (markdown-it) and highlighting (pygments) are imported where first used: the
+lesson pane imports this module before the first frame, which draws neither.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.highlight import highlight
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from tui.core.exercises import CheckResult
 from tui.core.lessons import Block, Exercise, Lesson
@@ -44,6 +45,8 @@ class CodeBlock(Vertical):
         lines = self.block.code.split("\n")
         shown = "\n".join(lines[: self.MAX_SHOWN_LINES])
         if CodeBlock._lexer_ready:
+            from textual.highlight import highlight
+
             yield Static(highlight(shown, language="python"), classes="code-body")
         else:  # pygments builds its Python lexer in ~60 ms: plain text for frame 1
             yield Static(shown, classes="code-body", markup=False)
@@ -62,6 +65,8 @@ class CodeBlock(Vertical):
             self.call_after_refresh(self._highlight)
 
     def _highlight(self) -> None:
+        from textual.highlight import highlight
+
         CodeBlock._lexer_ready = True
         if self.is_attached and self._unhighlighted is not None:
             code, self._unhighlighted = self._unhighlighted, None
@@ -145,6 +150,8 @@ class ExerciseCard(Vertical):
         """Reveal the next hint; False when there is none left."""
         if self.hints_shown >= len(self.exercise.hints):
             return False
+        from textual.widgets import Markdown
+
         text = self.exercise.hints[self.hints_shown]
         self.hints_shown += 1
         hint = Markdown(f"**Hint {self.hints_shown}:** {text}", classes="ex-hint", open_links=False)

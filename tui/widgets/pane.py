@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from textual.containers import Vertical
 from textual.widget import Widget
@@ -23,6 +24,11 @@ class Pane(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = f"{self.PANE_TITLE} · {self.FKEY}"
+
+    def when_built(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback`` once the pane's widgets exist: now, unless a ``Deferred`` pane
+        is still mounting its body."""
+        callback()
 
     def focus_default(self) -> None:
         """Focus the pane's main widget (the first focusable one unless overridden)."""

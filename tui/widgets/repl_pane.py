@@ -17,21 +17,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import RichLog, Static
+from textual.widgets import Static
 
 from tui.core.history import History
 from tui.widgets import repl_render as render
-from tui.widgets.inspector import InspectorPanel
+from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.pane import Pane
-from tui.widgets.repl_input import ReplInput
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the body's widgets are imported by compose_body, after frame 1
+    from textual.widgets import RichLog
+
     from tui.core.session import ExecResult, Session
+    from tui.widgets.inspector import InspectorPanel
+    from tui.widgets.repl_input import ReplInput
 
 STILL_RUNNING_AFTER = 1.0  # seconds after ctrl+c before saying "stuck in native code"
 
 
-class ReplPane(Pane):
+class ReplPane(Deferred, Pane):
+    PLACEHOLDER = "starting the REPL…"
     AREA = "repl"
     PANE_TITLE = "REPL"
     FKEY = "F3"
@@ -111,7 +115,13 @@ operation stops when that operation returns to Python.
         self._ready = asyncio.Event()
         self._history_dirty = False
 
-    def compose(self) -> ComposeResult:
+    def compose_body(self) -> ComposeResult:
+        """After the first frame (see ``Deferred``), with the imports of its widgets."""
+        from textual.widgets import RichLog
+
+        from tui.widgets.inspector import InspectorPanel
+        from tui.widgets.repl_input import ReplInput
+
         with Horizontal(id="repl-body"):
             with Vertical(id="repl-main"):
                 yield RichLog(
@@ -122,8 +132,10 @@ operation stops when that operation returns to Python.
                 yield ReplInput(history=self.history, id="repl-input")
             yield InspectorPanel(id="repl-inspector")
 
-    def on_mount(self) -> None:
-        super().on_mount()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return True if self.built else None  # no input or log yet: nothing to act on
+
+    def on_built(self) -> None:
         self.input.border_title = "In [1]"
         self.log_widget.write(
             render.render_note(
@@ -158,11 +170,15 @@ operation stops when that operation returns to Python.
     # -- parts -------------------------------------------------------------------------
     @property
     def input(self) -> ReplInput:
-        return self.query_one("#repl-input", ReplInput)
+        return self.query_one("#repl-input")  # type: ignore[return-value]
 
     @property
     def log_widget(self) -> RichLog:
-        return self.query_one("#repl-log", RichLog)
+        return self.query_one("#repl-log")  # type: ignore[return-value]
+
+    @property
+    def inspector(self) -> InspectorPanel:
+        return self.query_one("#repl-inspector")  # type: ignore[return-value]
 
     def default_focus_target(self) -> ReplInput:
         return self.input
@@ -172,6 +188,7 @@ operation stops when that operation returns to Python.
         self.input.border_title = f"In [{max(count, self._echo_number) + 1}]"
 
     # -- running cells -----------------------------------------------------------------
+    @after_build
     def run_source(self, source: str, echo: bool = True) -> None:
         """Run ``source`` as if typed (other panes' "send to REPL" use this)."""
         if not source.strip():
@@ -225,7 +242,7 @@ operation stops when that operation returns to Python.
             log.write(item)
         self._update_prompt()
         try:
-            self.query_one("#repl-inspector", InspectorPanel).show(record)
+            self.inspector.show(record)
         except Exception as exc:  # the inspector must never break the REPL
             self.log(f"inspector failed: {exc!r}")
         self.post_message(self.CellDone(record))
@@ -279,7 +296,7 @@ operation stops when that operation returns to Python.
     async def _complete(self, text: str) -> None:
         session = self.session
         if session is None:
-            self.input.post_message(ReplInput.Hint("completion needs torch: still loading…"))
+            self.input.post_message(self.input.Hint("completion needs torch: still loading…"))
             return
         if session.busy:  # the exec thread is taken: resolve statically on a thread
             comp = await asyncio.to_thread(session.complete, text, True)
@@ -313,7 +330,7 @@ operation stops when that operation returns to Python.
 
     def action_focus_inspector(self) -> None:
         """Show the inspector if it is hidden, then focus its cards or variables."""
-        inspector = self.query_one("#repl-inspector", InspectorPanel)
+        inspector = self.inspector
         if not inspector.display:
             self.toggle_class("-toggled")
         self.call_after_refresh(inspector.focus_default)
