@@ -59,9 +59,10 @@ class TorchTUI(App[int]):
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("question_mark", "help", "Help", show=False),
-        Binding("f2", "focus_pane('lessons')", "Lessons"),
-        Binding("f3", "focus_pane('repl')", "REPL"),
-        Binding("f4", "focus_pane('dashboard')", "Dashboard"),
+        # priority: handled as they arrive, so keys typed right after go to the new pane
+        Binding("f2", "focus_pane('lessons')", "Lessons", priority=True),
+        Binding("f3", "focus_pane('repl')", "REPL", priority=True),
+        Binding("f4", "focus_pane('dashboard')", "Dashboard", priority=True),
         Binding("f5", "toggle_training", "Train", priority=True),
         Binding("f8", "copy_text", "Copy"),
         Binding("ctrl+q", "quit", "Quit", priority=True),

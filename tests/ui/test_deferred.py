@@ -3,6 +3,7 @@ and quitting meanwhile is quiet."""
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
@@ -66,3 +67,18 @@ async def test_quitting_while_the_panes_mount_is_quiet():
             for _ in range(ticks):
                 await pilot.pause(0.01)
         # run_test re-raises any exception the app met: reaching here means none
+
+
+async def test_code_typed_right_after_f3_as_the_app_starts_reaches_the_repl():
+    """The keys arrive while the REPL's body is still mounting (posted at once, as a fast
+    typist or a paste would): they wait for the input instead of being lost."""
+    app = TorchTUI(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        repl = app.screen.query_one("#repl")
+        assert not repl.built  # the race this test is about
+        for key, char in [("f3", None), ("x", "x"), ("equals_sign", "="), ("7", "7")]:
+            app.post_message(events.Key(key, char))
+        app.post_message(events.Key("enter", "\r"))
+        await wait_for(pilot, lambda: repl.session is not None, what="torch", timeout=60)
+        await wait_for(pilot, lambda: repl.session.namespace.get("x") == 7, what="x = 7")
+        assert app.focused is repl.input

@@ -7,6 +7,7 @@ both layouts (only CSS classes change), so no state is lost on resize.
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -19,6 +20,8 @@ from tui.widgets.repl_pane import ReplPane
 from tui.widgets.status_line import StatusLine
 
 PANES = ("lessons", "repl", "dashboard")
+#: Keys kept for a pane still mounting, besides printable ones.
+TYPING_KEYS = ("enter", "backspace", "tab", "ctrl+j")
 
 
 class MainScreen(Screen):
@@ -35,6 +38,8 @@ class MainScreen(Screen):
         #: The pane the keyboard was last sent to: a pane whose body mounts late takes
         #: the focus only if no later F-key asked for another one meanwhile.
         self._focus_wanted = "lessons"
+        self._focus_pending = False
+        self._held_keys: list[events.Key] = []
 
     def compose(self) -> ComposeResult:
         yield Tabs(
@@ -71,18 +76,35 @@ class MainScreen(Screen):
         tabs = self.query_one("#pane-tabs", Tabs)
         if tabs.active != f"tab-{name}":
             tabs.active = f"tab-{name}"
-        if focus:
-            self._focus_wanted = name
-            self.call_after_refresh(self._focus_when_built, name)
-
-    def _focus_when_built(self, name: str) -> None:
+        if not focus:
+            return
+        self._focus_wanted = name
+        self._focus_pending = True
         pane = self.pane(name)
+        if not pane.is_built:
+            self.set_focus(None)  # keys typed meanwhile wait for this pane (on_key)
+        pane.when_built(lambda: self.call_after_refresh(self._focus_if_wanted, name))
 
-        def focus() -> None:
-            if self._focus_wanted == name:
-                pane.focus_default()
+    def _focus_if_wanted(self, name: str) -> None:
+        if self._focus_wanted != name:
+            return  # a later F-key asked for another pane
+        self.pane(name).focus_default()
+        self._focus_pending = False
+        held, self._held_keys = self._held_keys, []
+        for key in held:  # after the focus change, which is queued the same way
+            self.app.post_message(key)
 
-        pane.when_built(focus)
+    def on_key(self, event: events.Key) -> None:
+        """Typing while the focus is on its way (F3, then code, as the app starts and the
+        REPL's body is still mounting): the keys wait and go to the pane once it has the
+        focus, instead of being lost."""
+        if self.focused is not None or not self._focus_pending:
+            return
+        if not (event.is_printable or event.key in TYPING_KEYS):
+            return  # F-keys, ctrl+q...: the app's bindings still see them
+        event.stop()
+        event.prevent_default()
+        self._held_keys.append(events.Key(event.key, event.character))
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         if event.tab is not None and event.tab.id:

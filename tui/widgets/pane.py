@@ -25,6 +25,11 @@ class Pane(Vertical):
     def on_mount(self) -> None:
         self.border_title = f"{self.PANE_TITLE} · {self.FKEY}"
 
+    @property
+    def is_built(self) -> bool:
+        """Whether the pane's widgets exist (a ``Deferred`` pane's only after frame 1)."""
+        return getattr(self, "built", True)
+
     def when_built(self, callback: Callable[[], Any]) -> None:
         """Call ``callback`` once the pane's widgets exist: now, unless a ``Deferred`` pane
         is still mounting its body."""
