@@ -24,6 +24,7 @@ from tui.core.devices import TorchInfo, load_torch
 from tui.screens.help import HelpScreen, bindings_of
 from tui.screens.main import MainScreen
 from tui.widgets.clipboard import copy_focused
+from tui.widgets.deferred import hold_late, release_late
 from tui.widgets.status_line import StatusLine
 from tui.widgets.too_small import blocks_action, guard_size
 from tui.widgets.wire import apply_low_bandwidth, quiet_cursor
@@ -83,6 +84,7 @@ class TorchTUI(App[int]):
             low_bandwidth = bool(os.environ.get("SSH_CONNECTION"))
         self.low_bandwidth = low_bandwidth
         apply_low_bandwidth(self, low_bandwidth)
+        hold_late(self)  # the dashboard and the inspector: released once torch is loaded
         self.torch_info: TorchInfo | None = None
         #: Published with the TorchInfo once torch is loaded; panes subscribe to it.
         self.torch_ready_signal: Signal[TorchInfo] = Signal(self, "torch-ready")
@@ -95,7 +97,7 @@ class TorchTUI(App[int]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(_collect_from_now_on)
-        self.call_after_refresh(self._load_torch)
+        self.call_after_refresh(self._load_torch_after_panes)
         self.call_after_refresh(lambda: guard_size(self, self.size))
 
     def _handle_exception(self, error: Exception) -> None:
@@ -116,6 +118,16 @@ class TorchTUI(App[int]):
         return not blocks_action(self, action)
 
     # -- torch loading -------------------------------------------------------------
+    def _load_torch_after_panes(self) -> None:
+        """Start loading torch once the lesson and the REPL are on screen: its import holds
+        the GIL for long stretches, and mounting them meanwhile took ~1 s longer."""
+        main = self._main()
+        if main is None:
+            self._load_torch()
+            return
+        lessons, repl = main.pane("lessons"), main.pane("repl")
+        lessons.when_built(lambda: repl.when_built(self._load_torch))
+
     @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
     def _load_torch(self) -> None:
         try:
@@ -144,10 +156,12 @@ class TorchTUI(App[int]):
         for warning in state.warnings.drain():
             self.notify(warning, severity="warning", timeout=8)
         self.torch_ready_signal.publish(info)
+        release_late(self)
 
     def on_torch_failed(self, message: TorchFailed) -> None:
         self.set_status(f"torch failed to load: {message.error}")
         self.notify(f"torch failed to load: {message.error}", severity="error", timeout=15)
+        release_late(self)
 
     def set_status(self, text: str) -> None:
         main = self._main()  # not self.screen: a help or too-small screen may be on top

@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from tui.app import TorchTUI
+from tui.screens.main import PANES
 from tui.widgets.deferred import Deferred, LoadingNote, after_build
 
 from .pilot_wait import wait_for
@@ -82,3 +83,20 @@ async def test_code_typed_right_after_f3_as_the_app_starts_reaches_the_repl():
         await wait_for(pilot, lambda: repl.session is not None, what="torch", timeout=60)
         await wait_for(pilot, lambda: repl.session.namespace.get("x") == 7, what="x = 7")
         assert app.focused is repl.input
+
+
+async def test_the_lesson_and_the_repl_come_first_and_the_dashboard_once_torch_is_loaded():
+    """torch starts loading only once the lesson and the REPL are mounted, and the
+    dashboard's settings (of no use without torch) only once it has loaded."""
+    app = TorchTUI(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        lessons, repl, dashboard = (app.screen.query_one(f"#{n}") for n in PANES)
+
+        def in_order() -> bool:
+            if any(worker.group == "torch" for worker in app.workers):
+                assert lessons.built and repl.built, "torch started before the panes"
+            if dashboard.built:
+                assert app.torch_info is not None, "the dashboard mounted before torch"
+            return dashboard.built
+
+        await wait_for(pilot, in_order, timeout=60, what="the dashboard")

@@ -107,8 +107,8 @@ async def test_copy_key_in_the_repl_copies_the_last_output(monkeypatch):
     async with app.run_test(size=(120, 40)) as pilot:
         await _wait(pilot, lambda: app.session is not None, tries=3000)
         await pilot.press("f3")
-        await pilot.pause()
         repl = app.screen.query_one("#repl")
+        await _wait(pilot, lambda: repl.built and app.focused is repl.input, tries=3000)
         repl.run_source("print('hello'); 6 * 7")
         await _wait(pilot, lambda: getattr(app, "last_cell", None) is not None, tries=3000)
         monkeypatch.setattr(app._driver, "write", written.append)

@@ -239,7 +239,8 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         self._device_ids: dict[str, tuple[str | None, str | None]] = {}
 
     # -- layout ---------------------------------------------------------------------------
-    PLACEHOLDER = IDLE_HINT
+    PLACEHOLDER = f"{IDLE_HINT}\n\nThe settings appear once torch has loaded…"
+    LATE = True  # of no use before torch is loaded; mounted meanwhile, it delayed torch
 
     def compose_body(self) -> ComposeResult:
         """After the first frame (see ``Deferred``): numpy and plotext come in with it."""

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import weakref
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -39,6 +41,60 @@ class LoadingNote(Static):
     DEFAULT_CSS = "LoadingNote { color: $text-muted; padding: 0 1; }"
 
 
+class _Builds:
+    """One app's deferred widgets, mounted one per frame in the order they appeared.
+
+    Mounted back to back, none of them showed until the last was in (~1.5 s here): the
+    lesson and the REPL, which are quick, now show first. In an app that called
+    ``hold_late``, ``LATE`` widgets wait until ``release_late`` (torch-tui holds them
+    until torch is loaded: mounting the dashboard and the inspector while torch imports
+    delayed torch by ~1 s on a 2-core box).
+    """
+
+    def __init__(self) -> None:
+        self.waiting: deque[Deferred] = deque()
+        self.late: list[Deferred] = []
+        self.held = False
+        self.scheduled = False
+
+    def add(self, widget: Any) -> None:
+        if widget.LATE and self.held:
+            self.late.append(widget)
+            return
+        self.waiting.append(widget)
+        self._schedule(widget.app)
+
+    def release(self, app: Any) -> None:
+        self.held = False
+        self.waiting.extend(self.late)
+        self.late.clear()
+        self._schedule(app)
+
+    def _schedule(self, app: Any) -> None:
+        if self.waiting and not self.scheduled:
+            self.scheduled = True
+            app.call_after_refresh(self.build_next, app)
+
+    async def build_next(self, app: Any) -> None:
+        if self.waiting:  # widgets mounted by this build (the REPL's inspector) queue up
+            await self.waiting.popleft()._build()
+        self.scheduled = False
+        self._schedule(app)  # the next one after the frame that shows this one
+
+
+_builds: weakref.WeakKeyDictionary[Any, _Builds] = weakref.WeakKeyDictionary()
+
+
+def hold_late(app: Any) -> None:
+    """From now on ``app``'s ``LATE`` deferred widgets wait for ``release_late(app)``."""
+    _builds.setdefault(app, _Builds()).held = True
+
+
+def release_late(app: Any) -> None:
+    """Let the ``LATE`` deferred widgets of ``app`` mount (now and from now on)."""
+    _builds.setdefault(app, _Builds()).release(app)
+
+
 class Deferred:
     """Mixin, listed before the widget base (``class Inspector(Deferred, Vertical)``), for
     widgets whose children come from ``compose_body`` after the first frame.
@@ -50,6 +106,9 @@ class Deferred:
     """
 
     PLACEHOLDER = "loading…"
+    #: In an app that holds them (``hold_late``), mount only after ``release_late(app)``:
+    #: for bodies of no use before torch is loaded.
+    LATE = False
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,7 +119,7 @@ class Deferred:
         yield LoadingNote(self.PLACEHOLDER)
 
     def _on_mount(self: Any) -> None:
-        self.call_after_refresh(self._build)
+        _builds.setdefault(self.app, _Builds()).add(self)
 
     def _quitting(self: Any) -> bool:
         return not (self.is_attached and self.app.is_running and not self.app._exit)

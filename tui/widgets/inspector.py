@@ -207,6 +207,7 @@ class InspectorPanel(Deferred, Vertical):
         self._graph_title = ""
 
     PLACEHOLDER = "Results that are tensors, modules or optimizers show up here."
+    LATE = True  # of no use before torch is loaded; mounted meanwhile, it delayed torch
 
     def compose_body(self) -> ComposeResult:
         """After the first frame (see ``Deferred``): the tabs are ~20 widgets to style."""
