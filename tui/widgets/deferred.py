@@ -76,10 +76,12 @@ class _Builds:
             app.call_after_refresh(self.build_next, app)
 
     async def build_next(self, app: Any) -> None:
-        if self.waiting:  # widgets mounted by this build (the REPL's inspector) queue up
-            await self.waiting.popleft()._build()
-        self.scheduled = False
-        self._schedule(app)  # the next one after the frame that shows this one
+        try:
+            if self.waiting:  # widgets mounted by this build (the REPL's inspector) queue up
+                await self.waiting.popleft()._build()
+        finally:
+            self.scheduled = False
+            self._schedule(app)  # the next one after the frame that shows this one
 
 
 _builds: weakref.WeakKeyDictionary[Any, _Builds] = weakref.WeakKeyDictionary()
