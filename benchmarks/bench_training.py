@@ -2,6 +2,7 @@
 
     python benchmarks/bench_training.py            # the whole table
     python benchmarks/bench_training.py --quick    # fewer, shorter slices
+    python benchmarks/bench_training.py --nets xor --control textual   # see below
 
 Modes, each in its own process (so one mode's threads and allocator never colour another):
 
@@ -19,9 +20,20 @@ coordinator lets one run for a slice (SIGCONT), stops it (SIGSTOP), then the oth
 the order A B B A .... Both count optimizer steps into a shared counter (one global
 optimizer step hook, the same in both). The speed swings even from one second to the
 next, so each side's rate is its steps over all its slices: both get equal shares of
-the same minutes. The table also shows the spread of the pairs' ratios (quartiles).
-Afterwards the dashboard process trains on undisturbed while it samples its event
-loop's lag and its UI thread's CPU.
+the same minutes.
+
+Why rounds: two processes of the same code differ by up to +-10% for as long as they
+live (memory layout; pinning both to one core changed nothing), so one pair of processes
+says little (two null runs of 32 slice pairs gave 0.945 and 1.021). Each net runs
+``--rounds`` (6) rounds of fresh processes with ``--pairs`` (8) slice pairs each; the
+table shows the rounds' spread. ``BENCH_CPUS=0`` pins the children to core 0.
+Afterwards the dashboard process of the last round trains on undisturbed while it
+samples its event loop's lag and its UI thread's CPU.
+
+Controls (``--control``), paired against the bare loop the same way, with no app at all:
+``bare`` runs a second bare process (a null test: it should give 1.00), and ``textual``
+runs the bare loop in a process that has imported Textual and its widgets first. The
+latter measures what merely holding Textual costs a Python-bound step.
 """
 
 from __future__ import annotations
@@ -245,7 +257,14 @@ def child(mode: str, quick: bool, device: str, shared_path: str | None) -> dict:
         return asyncio.run(_redraw())
     kind, net = mode.split("-")
     shared = Shared(shared_path or "")
-    if kind == "bare":
+    if kind == "textual":  # a control: the same bare loop, Textual merely imported
+        import textual.app
+        import textual.widgets
+
+        for name in ("Input", "Select", "RichLog", "TextArea", "DataTable", "Markdown"):
+            getattr(textual.widgets, name)  # textual.widgets imports these lazily
+        del textual
+    if kind in ("bare", "textual"):
         return bare(net, device, shared)
     return asyncio.run(_dash(net, device, shared, 3.0 if quick else 8.0))
 
@@ -253,15 +272,23 @@ def child(mode: str, quick: bool, device: str, shared_path: str | None) -> dict:
 class Child:
     """One mode's process, stopped and continued by the coordinator."""
 
-    def __init__(self, mode: str, quick: bool, device: str, folder: str) -> None:
+    def __init__(self, mode: str, quick: bool, device: str, folder: str, name: str = "") -> None:
         self.mode = mode
-        self.path = Shared.create(folder, mode)
+        name = name or mode  # the files' name: two bare processes need two (null test)
+        self.path = Shared.create(folder, name)
         self.shared = Shared(self.path)
-        self.err = open(os.path.join(folder, mode + ".err"), "w+")  # noqa: SIM115
+        self.err = open(os.path.join(folder, name + ".err"), "w+")  # noqa: SIM115
         cmd = [sys.executable, __file__, "--child", mode, "--device", device, "--shared"]
         cmd += [self.path] + (["--quick"] if quick else [])
         # stdout is only the final JSON line; stderr to a file, so a pipe never fills
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.err)
+        cpus = {int(c) for c in os.environ.get("BENCH_CPUS", "").split(",") if c}
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=self.err,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
+        )
 
     def failed(self, what: str) -> SystemExit:
         self.err.seek(0)
@@ -306,11 +333,12 @@ class Child:
             self.proc.wait()
 
 
-def paired(net: str, quick: bool, device: str, pairs: int) -> dict:
-    """Bare and dashboard side by side, taking turns; see the module docstring."""
+def _round(net: str, quick: bool, device: str, pairs: int, other: str, last: bool):
+    """One pair of fresh processes taking turns: each side's slices, and (last round of
+    the dashboard) what its process measured afterwards."""
     with tempfile.TemporaryDirectory() as folder:
-        dash = Child(f"dash-{net}", quick, device, folder)
-        bare = Child(f"bare-{net}", quick, device, folder)
+        dash = Child(f"{other}-{net}", quick, device, folder)
+        bare = Child(f"bare-{net}", quick, device, folder, name="baseline")
         try:
             dash.warm_then_stop(WARM[net])
             bare.warm_then_stop(WARM[net])
@@ -319,20 +347,37 @@ def paired(net: str, quick: bool, device: str, pairs: int) -> dict:
                 for who in ("dash", "bare") if i % 2 == 0 else ("bare", "dash"):
                     turns[who].append((dash if who == "dash" else bare).turn(SLICE))
             bare.kill()  # now, so the dashboard's lag is measured with the box to itself
-            result = dash.finish()
+            result = dash.finish() if other == "dash" and last else {}
         finally:
             bare.kill()
             dash.kill()
+    return turns, result
+
+
+def _rate(turns: list[tuple[int, float]]) -> float:
+    return sum(n for n, _ in turns) / sum(s for _, s in turns)
+
+
+def paired(
+    net: str, quick: bool, device: str, rounds: int, pairs: int, other: str = "dash"
+) -> dict:
+    """Bare and dashboard (or a control) side by side, taking turns; see the docstring."""
+    turns: dict[str, list[tuple[int, float]]] = {"bare": [], "dash": []}
+    by_round: list[float] = []
+    result: dict = {}
+    for r in range(rounds):
+        got, measured = _round(net, quick, device, pairs, other, last=r == rounds - 1)
+        result |= measured
+        by_round.append(_rate(got["dash"]) / _rate(got["bare"]))
+        for who in turns:
+            turns[who] += got[who]
     # The speed swings from slice to slice, so the rate is each side's steps over all
-    # its slices (equal shares of the same minutes); the pairs' spread shows the noise.
-    rate = {who: sum(n for n, _ in t) / sum(s for _, s in t) for who, t in turns.items()}
-    pair = sorted(
-        (d / ds) / (b / bs) for (d, ds), (b, bs) in zip(turns["dash"], turns["bare"], strict=True)
-    )
+    # its slices (equal shares of the same minutes); the rounds' spread shows the noise.
+    rate = {who: _rate(t) for who, t in turns.items()}
     return {
         **result,
         "ratio": rate["dash"] / rate["bare"],
-        "pair_quartiles": (pair[len(pair) // 4], pair[(3 * len(pair)) // 4]),
+        "rounds": sorted(by_round),
         "bare": rate["bare"],
         "dash": rate["dash"],
     }
@@ -353,8 +398,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--pairs", type=int, help="slice pairs per net (default 24, quick 6)")
+    ap.add_argument("--rounds", type=int, help="fresh process pairs per net (default 6)")
+    ap.add_argument("--pairs", type=int, help="slice pairs per round (default 8)")
     ap.add_argument("--nets", default="xor,mlp", help="which nets (default xor,mlp)")
+    ap.add_argument(
+        "--control",
+        choices=["bare", "textual"],
+        help="pair the bare loop with a control instead of the dashboard (see above)",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--shared", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -362,11 +413,24 @@ def main() -> int:
         print(json.dumps(child(args.child, args.quick, args.device, args.shared)), flush=True)
         return 0
 
-    pairs = args.pairs or (6 if args.quick else 24)
+    rounds = args.rounds or (2 if args.quick else 6)
+    pairs = args.pairs or (4 if args.quick else 8)
+    plan = f"{rounds} rounds of fresh processes x {pairs} pairs of {SLICE:g} s slices per net"
     nets = [n for n in args.nets.split(",") if n in ("xor", "mlp")]
     if not nets:
         ap.error("--nets takes xor, mlp or both")
-    results = {net: paired(net, args.quick, args.device, pairs) for net in nets}
+    if args.control:
+        what = {"bare": "a second bare process", "textual": "a process holding Textual"}
+        print(f"device: {args.device}; {plan}")
+        for net in nets:
+            r = paired(net, args.quick, args.device, rounds, pairs, other=args.control)
+            print(
+                f"{net}: the bare loop in {what[args.control]} / the bare loop: "
+                f"{r['ratio']:.3f} ({r['dash']:,.0f} vs {r['bare']:,.0f} steps/s; "
+                f"rounds {' '.join(f'{x:.2f}' for x in r['rounds'])})"
+            )
+        return 0
+    results = {net: paired(net, args.quick, args.device, rounds, pairs) for net in nets}
     redraw = run_mode("redraw", args.quick, args.device)
 
     rows = []
@@ -375,11 +439,11 @@ def main() -> int:
     for net in nets:
         title, r = titles[net], results[net]
         ok &= r["ratio"] >= 0.95
-        lo, hi = r["pair_quartiles"]
+        lo, hi = r["rounds"][0], r["rounds"][-1]
         rows.append(
             (
                 f"steps/s, {title}",
-                f"bare {r['bare']:,.0f} · dashboard {r['dash']:,.0f} (pairs {lo:.2f}-{hi:.2f})",
+                f"bare {r['bare']:,.0f} · dashboard {r['dash']:,.0f} (rounds {lo:.2f}-{hi:.2f})",
                 f"{r['ratio']:.2f}",
                 ">= 0.95",
             )
@@ -404,7 +468,7 @@ def main() -> int:
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
-        f"device: {args.device}; {pairs} pairs of {SLICE:g} s slices per net, ratio of steps/s over all slices; "
+        f"device: {args.device}; {plan}, ratio of steps/s over all slices; "
         f"{os.cpu_count()} cores, load average {load:.1f} at the end"
     )
     print(f"| {'measure':<46} | {'value':<52} | ratio | target   |")
