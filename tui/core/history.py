@@ -7,6 +7,7 @@ atomic replace, so a crash mid-save never loses the file; a corrupt file is set 
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from tui.core import state
@@ -27,6 +28,9 @@ class History:
         data = state.read_json(self.path, default={}, expect=dict) or {}
         raw = data.get("entries", [])
         self.entries: list[str] = [e for e in raw if isinstance(e, str) and e.strip()][-cap:]
+        #: Saves run on a thread (the REPL saves off the UI thread): one at a time, and
+        #: ``wait_saved`` lets quitting wait for the one in flight.
+        self._saving = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -43,11 +47,17 @@ class History:
 
     def save(self) -> str | None:
         """Write the file; returns an error message instead of raising."""
-        try:
-            state.atomic_write_json(self.path, {"version": 1, "entries": self.entries})
-        except state.StateError as exc:
-            return str(exc)
+        with self._saving:
+            try:
+                state.atomic_write_json(self.path, {"version": 1, "entries": list(self.entries)})
+            except state.StateError as exc:
+                return str(exc)
         return None
+
+    def wait_saved(self) -> None:
+        """Return once no save is in flight (the app exits without waiting for threads)."""
+        with self._saving:
+            pass
 
     def search(self, query: str, before: int | None = None) -> int | None:
         """Index of the newest entry before ``before`` that contains ``query``."""

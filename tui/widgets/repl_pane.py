@@ -156,6 +156,8 @@ operation stops when that operation returns to Python.
     def on_unmount(self) -> None:
         if self._history_dirty:
             self.history.save()
+        else:  # a save from _tick may be mid-write: quitting must not cut it (os._exit)
+            self.history.wait_saved()
 
     def _session_ready(self) -> None:
         session = getattr(self.app, "session", None)
