@@ -87,14 +87,18 @@ class _Builds:
 _builds: weakref.WeakKeyDictionary[Any, _Builds] = weakref.WeakKeyDictionary()
 
 
+def _builds_of(app: Any) -> _Builds:
+    return _builds.setdefault(app, _Builds())
+
+
 def hold_late(app: Any) -> None:
     """From now on ``app``'s ``LATE`` deferred widgets wait for ``release_late(app)``."""
-    _builds.setdefault(app, _Builds()).held = True
+    _builds_of(app).held = True
 
 
 def release_late(app: Any) -> None:
     """Let the ``LATE`` deferred widgets of ``app`` mount (now and from now on)."""
-    _builds.setdefault(app, _Builds()).release(app)
+    _builds_of(app).release(app)
 
 
 class Deferred:
@@ -121,7 +125,7 @@ class Deferred:
         yield LoadingNote(self.PLACEHOLDER)
 
     def _on_mount(self: Any) -> None:
-        _builds.setdefault(self.app, _Builds()).add(self)
+        _builds_of(self.app).add(self)
 
     def _quitting(self: Any) -> bool:
         return not (self.is_attached and self.app.is_running and not self.app._exit)
