@@ -1,8 +1,33 @@
-"""Shared fixtures: every test gets its own state home, never the real one."""
+"""Shared fixtures: every test gets its own state home, never the real one. And a hang
+ends the run with every thread's stack instead of running into CI's time limit."""
 
 from __future__ import annotations
 
+import faulthandler
+import os
+import sys
+
 import pytest
+
+#: No test here takes a minute; one that takes this long is stuck (a frozen app once
+#: kept CI busy for 90 minutes and said nothing). Overridable for a very slow box.
+HANG_LIMIT_S = float(os.environ.get("TORCH_TUI_TEST_HANG_LIMIT", "300"))
+_REPORT_FD = pytest.StashKey[int]()
+
+
+def pytest_configure(config) -> None:
+    # The terminal's stderr, kept before output capture swaps it for a file.
+    config.stash[_REPORT_FD] = os.dup(sys.stderr.fileno())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """A test still running after ``HANG_LIMIT_S`` prints all stacks and exits the run."""
+    faulthandler.dump_traceback_later(HANG_LIMIT_S, exit=True, file=item.config.stash[_REPORT_FD])
+    try:
+        return (yield)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ still usable, and that nothing went to the network.
 from __future__ import annotations
 
 import socket
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from textual.widgets import RichLog
+from ui.pilot_wait import wait_for
 
 import tui.app as app_module
 from tui.app import TorchTUI
@@ -42,16 +42,9 @@ class HardApp(TorchTUI):
 
 async def wait_until(
     pilot, condition: Callable[[], Any], timeout: float = DEADLINE, what: str = ""
-):
-    """Poll ``condition`` between frames until it is truthy; fail with ``what`` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or condition}")
-        await pilot.pause(0.02)
+) -> Any:
+    """``wait_for`` with the fault matrix's generous deadline."""
+    return await wait_for(pilot, condition, timeout, what)
 
 
 async def ready(pilot, app: HardApp) -> None:

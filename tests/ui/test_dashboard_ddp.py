@@ -11,6 +11,8 @@ import tui.core.distributed as distributed
 from tui.app import TorchTUI
 from tui.core.distributed import DDPReport, DDPSummary
 
+from .pilot_wait import wait_for
+
 REAL = distributed.DDPRunner
 
 
@@ -47,29 +49,21 @@ class FakeRunner:
         )  # fmt: skip
 
 
-async def _wait(pilot, cond, tries=1500):
-    for _ in range(tries):
-        if cond():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("condition not reached")
-
-
 async def test_data_parallel_option_trains_with_ddp_and_stops(monkeypatch):
     monkeypatch.setattr(distributed, "DDPRunner", FakeRunner)
     FakeRunner.made.clear()
     app = TorchTUI(device="cpu")
     async with app.run_test(size=(160, 48)) as pilot:
         pane = app.screen.query_one("#dashboard")
-        await _wait(pilot, lambda: app.torch_info is not None and pane.built)
+        await wait_for(pilot, lambda: app.torch_info is not None and pane.built, timeout=60)
         pane.query_one("#cfg-ddp", Select).value = 2
         await pilot.press("f5")
-        await _wait(pilot, lambda: FakeRunner.made and pane.current and pane.current.last)
+        await wait_for(pilot, lambda: FakeRunner.made and pane.current and pane.current.last)
         runner = FakeRunner.made[0]
         assert runner.world_size == 2
         metrics = pane.query_one("#dash-metrics", Static)
         want = f"world 2 · global batch {2 * runner.config.batch_size}"
-        await _wait(pilot, lambda: want in str(metrics.render()))
+        await wait_for(pilot, lambda: want in str(metrics.render()))
         await pilot.press("f5")  # stop
-        await _wait(pilot, lambda: pane.current.state == "stopped")
+        await wait_for(pilot, lambda: pane.current.state == "stopped")
         assert runner.stop.is_set()

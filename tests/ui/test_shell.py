@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from textual import events
 from textual.command import CommandPalette
 
 from tui.app import TorchTUI
@@ -46,6 +48,26 @@ async def test_function_keys_focus_each_pane():
             await wait_for(pilot, lambda name=name: pane_of(app, app.focused) == name)
 
 
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+async def test_f_keys_in_one_burst_settle_on_the_last_pane(size):
+    """F4, F3, F2 typed faster than the app draws: it ends on the lessons and stays
+    responsive (stale tab messages used to bounce the panes back and forth forever)."""
+    app = TorchTUI()
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: pane_of(app, app.focused) == "repl", timeout=10)
+        tabs = app.screen.query_one("#pane-tabs")
+        for key in ("f4", "f3", "f2"):
+            app.post_message(events.Key(key, None))
+        await wait_for(pilot, lambda: pane_of(app, app.focused) == "lessons", timeout=10)
+        for _ in range(5):
+            await pilot.pause(0.02)
+            assert pane_of(app, app.focused) == "lessons"
+            assert tabs.active == "tab-lessons"
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: pane_of(app, app.focused) == "repl", timeout=10)
+
+
 async def test_narrow_terminal_shows_one_pane_under_tabs():
     app = TorchTUI()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -60,6 +82,9 @@ async def test_narrow_terminal_shows_one_pane_under_tabs():
             others = {"lessons", "repl", "dashboard"} - {name}
             for other in others:
                 assert app.screen.query_one(f"#{other}").region.width == 0, other
+        await pilot.click("#tab-repl")  # a tab picked with the mouse shows its pane
+        await wait_for(pilot, lambda: pane_of(app, app.focused) == "repl")
+        await wait_for(pilot, lambda: app.screen.query_one("#repl").region.width >= 70)
 
 
 async def test_f1_lists_global_and_pane_keys():

@@ -9,23 +9,17 @@ from textual.widgets import Static, TextArea
 from tui.app import TorchTUI
 from tui.widgets.too_small import TooSmallScreen
 
+from .pilot_wait import wait_for
+
 
 def _message(app: TorchTUI) -> str:
     return str(app.screen.query_one("#too-small-message", Static).render())
 
 
-async def _wait(pilot, cond, tries: int = 200) -> None:
-    for _ in range(tries):
-        if cond():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError("condition not reached")
-
-
 async def test_too_small_terminal_says_so_and_recovers_on_resize():
     app = TorchTUI(device="cpu")
     async with app.run_test(size=(70, 20)) as pilot:
-        await _wait(pilot, lambda: isinstance(app.screen, TooSmallScreen))
+        await wait_for(pilot, lambda: isinstance(app.screen, TooSmallScreen))
         assert "terminal too small: need 80x24, have 70x20" in _message(app)
         # F1 must not open help under (or over) the message.
         await pilot.press("f1")
@@ -33,10 +27,10 @@ async def test_too_small_terminal_says_so_and_recovers_on_resize():
         assert isinstance(app.screen, TooSmallScreen)
 
         await pilot.resize_terminal(79, 30)
-        await _wait(pilot, lambda: "have 79x30" in _message(app))
+        await wait_for(pilot, lambda: "have 79x30" in _message(app))
 
         await pilot.resize_terminal(120, 40)
-        await _wait(pilot, lambda: not isinstance(app.screen, TooSmallScreen))
+        await wait_for(pilot, lambda: not isinstance(app.screen, TooSmallScreen))
         assert app.screen.query_one("#lessons") is not None
         await pilot.press("f1")
         await pilot.pause()
@@ -84,10 +78,10 @@ async def test_devices_command_notifies_the_device_list(monkeypatch):
     app = TorchTUI(device="cpu")
     async with app.run_test(size=(120, 40)) as pilot:
         notes: list[str] = []
-        await _wait(pilot, lambda: app.torch_info is not None, tries=3000)
+        await wait_for(pilot, lambda: app.torch_info is not None, timeout=60)
         monkeypatch.setattr(app, "notify", lambda msg, **kw: notes.append(msg))
         await app.run_action("devices")
-        await _wait(pilot, lambda: bool(notes))
+        await wait_for(pilot, lambda: bool(notes))
     assert notes[0].splitlines()[0] == "cpu"
 
 
@@ -105,15 +99,15 @@ async def test_copy_key_in_the_repl_copies_the_last_output(monkeypatch):
     app = TorchTUI(device="cpu")
     written: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        await _wait(pilot, lambda: app.session is not None, tries=3000)
+        await wait_for(pilot, lambda: app.session is not None, timeout=60)
         await pilot.press("f3")
         repl = app.screen.query_one("#repl")
-        await _wait(pilot, lambda: repl.built and app.focused is repl.input, tries=3000)
+        await wait_for(pilot, lambda: repl.built and app.focused is repl.input)
         repl.run_source("print('hello'); 6 * 7")
-        await _wait(pilot, lambda: getattr(app, "last_cell", None) is not None, tries=3000)
+        await wait_for(pilot, lambda: getattr(app, "last_cell", None) is not None)
         monkeypatch.setattr(app._driver, "write", written.append)
         await pilot.press("f8")
         payload = base64.b64encode(b"hello\n42").decode()
         osc52 = f"\x1b]52;c;{payload}\a"
         # on a loaded box the dashboard may still be mounting: wait for the write itself
-        await _wait(pilot, lambda: osc52 in written, tries=1000)
+        await wait_for(pilot, lambda: osc52 in written)

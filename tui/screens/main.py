@@ -75,7 +75,11 @@ class MainScreen(Screen):
             self.set_class(other == name, f"-show-{other}")
         tabs = self.query_one("#pane-tabs", Tabs)
         if tabs.active != f"tab-{name}":
-            tabs.active = f"tab-{name}"
+            # Only a tab the user picks may call back here: two panes asked for in one
+            # tick (F3 then F2, or a focus landing meanwhile) otherwise bounced each
+            # other's stale TabActivated back and forth forever, at 100% CPU.
+            with self.prevent(Tabs.TabActivated):
+                tabs.active = f"tab-{name}"
         if not focus:
             return
         self._focus_wanted = name
