@@ -165,7 +165,7 @@ async def test_start_stop_fifty_times_leaves_no_threads(shared):
         lambda: {t.ident for t in threading.enumerate()} <= baseline,
         what="the training threads to end",
     )
-    assert "Stopped" in message(app) or "stopped" in static_text(pane.query_one("#dash-metrics"))
+    assert "Stopped" in message(app) or "stopped" in pane.metrics.plain
     await start_and_see_it_run(pilot, app, steps="100000")
     assert app.is_running
 

@@ -15,6 +15,7 @@ from tui.core.devices import DeviceInfo
 from tui.widgets.dashboard_boundary import BoundaryView
 from tui.widgets.dashboard_pane import DashboardPane
 from tui.widgets.loss_plot import LossPlot
+from tui.widgets.train_metrics import TrainMetrics
 
 from .pilot_wait import wait_for
 
@@ -74,10 +75,11 @@ async def test_f5_starts_draws_the_curve_and_f5_stops():
         await _wait(pilot, lambda: pane.current is not None and len(pane.current.series) > 50)
         plot = pane.query_one(LossPlot)
         await _wait(pilot, lambda: plot.points_drawn > 10)
-        metrics = pane.query_one("#dash-metrics", Static)
-        await _wait(pilot, lambda: "steps/s" in _text(metrics))
+        metrics = pane.query_one("#dash-metrics", TrainMetrics)
+        await _wait(pilot, lambda: "steps/s" in metrics.plain)
         for label in ("loss", "acc", "steps/s", "step", "epoch", "elapsed", "ETA"):
-            assert label in _text(metrics)
+            assert label in metrics.plain
+        assert 0 < metrics.fraction < 1  # the progress bar moves
         assert pane.training
         await pilot.press("f5")
         await _wait(pilot, lambda: pane.current.state == "stopped")

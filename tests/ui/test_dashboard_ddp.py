@@ -5,11 +5,12 @@ tests/core/test_distributed.py), so this checks the wiring quickly."""
 from __future__ import annotations
 
 import numpy as np
-from textual.widgets import Select, Static
+from textual.widgets import Select
 
 import tui.core.distributed as distributed
 from tui.app import TorchTUI
 from tui.core.distributed import DDPReport, DDPSummary
+from tui.widgets.train_metrics import TrainMetrics
 
 from .pilot_wait import wait_for
 
@@ -61,9 +62,9 @@ async def test_data_parallel_option_trains_with_ddp_and_stops(monkeypatch):
         await wait_for(pilot, lambda: FakeRunner.made and pane.current and pane.current.last)
         runner = FakeRunner.made[0]
         assert runner.world_size == 2
-        metrics = pane.query_one("#dash-metrics", Static)
+        metrics = pane.query_one("#dash-metrics", TrainMetrics)
         want = f"world 2 · global batch {2 * runner.config.batch_size}"
-        await wait_for(pilot, lambda: want in str(metrics.render()))
+        await wait_for(pilot, lambda: want in metrics.plain)
         await pilot.press("f5")  # stop
         await wait_for(pilot, lambda: pane.current.state == "stopped")
         assert runner.stop.is_set()

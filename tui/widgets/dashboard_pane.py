@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import ContentSwitcher, Input, Label, ProgressBar, Select, Static
+from textual.widgets import ContentSwitcher, Input, Label, Select, Static
 
 from tui.core.training import (
     ACTIVATIONS,
@@ -36,6 +36,7 @@ from tui.core.training import (
 from tui.widgets.dashboard_ddp import ddp_metrics, ddp_row, ddp_workers, run_ddp
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.pane import Pane
+from tui.widgets.train_metrics import TrainMetrics
 
 if TYPE_CHECKING:  # pragma: no cover
     from tui.core.series import LossSeries
@@ -218,9 +219,6 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
     DashboardPane .dash-row Label { width: 9; color: $text-muted; }
     DashboardPane .dash-row Input, DashboardPane .dash-row Select { width: 1fr; }
     DashboardPane #dash-main { width: 1fr; height: 1fr; }
-    DashboardPane #dash-metrics { height: 3; }
-    DashboardPane #dash-progress { height: 1; }
-    DashboardPane #dash-progress Bar { width: 1fr; }
     DashboardPane #dash-view { height: 1fr; }
     DashboardPane #dash-message { height: 2; color: $warning; }
     """
@@ -232,7 +230,6 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         self._dirty = False
         self._plot_dirty = False
         self._next_plot = 0.0
-        self._progress_key: tuple[float, int] | None = None  # what the bar shows
         self._boundary_dirty = False
         self._repl_warned = False
         self._devices: list[tuple[str, str]] = [("cpu", "cpu")]
@@ -285,11 +282,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
                             )
                 yield ddp_row()  # data parallel: DDPRunner on N worker processes
             with Vertical(id="dash-main"):
-                yield Static(IDLE_HINT, id="dash-metrics")
-                # total=1, not None: an idle indeterminate bar animates at 15 fps (~3 KB/s)
-                yield ProgressBar(
-                    total=1, show_eta=False, show_percentage=False, id="dash-progress"
-                )
+                yield TrainMetrics(IDLE_HINT, id="dash-metrics")  # figures and progress bar
                 with ContentSwitcher(initial="dash-plot", id="dash-view"):
                     yield LossPlot(id="dash-plot")
                     yield BoundaryView(id="dash-boundary")
@@ -318,6 +311,10 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
     @property
     def plot(self) -> LossPlot:
         return self.query_one("#dash-plot")  # type: ignore[return-value]
+
+    @property
+    def metrics(self) -> TrainMetrics:
+        return self.query_one("#dash-metrics", TrainMetrics)
 
     @property
     def boundary_view(self) -> BoundaryView:
@@ -479,7 +476,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
         self.runs.clear()
         self.show_progress(1, 0)
         self.boundary_view.show(None)
-        self.query_one("#dash-metrics", Static).update("Reset. F5 or s starts a run.")
+        self.metrics.show("Reset. F5 or s starts a run.")
         self._say("")
         self._dirty = True
 
@@ -733,19 +730,13 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
     def redraw_metrics(self) -> None:
         """Metrics and progress, from the last report (no tensors here)."""
         run = self.current
-        # Fixed height, so no layout pass: a relayout of the whole screen costs ~10 ms.
-        self.query_one("#dash-metrics", Static).update(self._metrics_text(run), layout=False)
         if run is not None and run.last is not None:
-            self.show_progress(run.last.total_steps, run.last.step)
+            self.metrics.show(self._metrics_text(run), run.last.total_steps, run.last.step)
+        else:
+            self.metrics.show(self._metrics_text(run))
 
     def show_progress(self, total: float, progress: float) -> None:
-        """Move the bar only when its drawing changes (half-cell steps): ~1.5 ms a paint."""
-        bar = self.query_one("#dash-progress", ProgressBar)
-        cells = 2 * max(1, bar.size.width)
-        key = (total, int(cells * progress / total) if total else 0)
-        if key != self._progress_key:
-            self._progress_key = key
-            bar.update(total=total, progress=progress)
+        self.metrics.show(total=total, progress=progress)
 
     def redraw_view(self) -> None:
         """The visible view: the loss curve from the decimated series, or the boundary."""
@@ -797,7 +788,7 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
             if "temp" in r.gpu:
                 parts.append(f"temp {r.gpu['temp']:.0f}°C")
         # Pack whole parts into lines: a figure is never split from its label.
-        width = self.query_one("#dash-metrics", Static).size.width or 80
+        width = self.metrics.size.width or 80
         lines: list[tuple[str, int]] = []
         for part in parts:
             plain = len(part.replace("[b]", "").replace("[/b]", ""))
