@@ -31,9 +31,11 @@ Afterwards the dashboard process of the last round trains on undisturbed while i
 samples its event loop's lag and its UI thread's CPU.
 
 Controls (``--control``), paired against the bare loop the same way, with no app at all:
-``bare`` runs a second bare process (a null test: it should give 1.00), and ``textual``
-runs the bare loop in a process that has imported Textual and its widgets first. The
-latter measures what merely holding Textual costs a Python-bound step.
+``bare`` runs a second bare process (a null test: it should give 1.00); ``textual`` runs
+the bare loop in a process that has imported Textual and its widgets first; ``thread``
+runs it in a worker thread, as the dashboard does; ``app`` runs it in a thread beside the
+whole app (REPL model, dashboard built, idle). Together they split the dashboard's gap
+into what the process costs and what the dashboard's own drawing costs.
 """
 
 from __future__ import annotations
@@ -128,13 +130,16 @@ class Shared:
         register_optimizer_step_post_hook(counted)
 
 
-def bare(net: str, device: str, shared: Shared) -> dict:
+def bare(net: str, device: str, shared: Shared | None, ns: dict | None = None) -> dict:
+    """The plain loop; ``ns``: the XOR net already made there (the app's REPL)."""
     from tui.core.training import TrainConfig, bare_loop, build_job, job_from_namespace
 
-    shared.count_optimizer_steps()
+    if shared is not None:  # else the hook is in already
+        shared.count_optimizer_steps()
     if net == "xor":
-        ns: dict = {}
-        exec(SEED_XOR, ns)
+        if ns is None:
+            ns = {}
+            exec(SEED_XOR, ns)
         job = job_from_namespace(ns, steps=ENDLESS)
     else:
         job = build_job(TrainConfig.from_mapping({**MLP, "device": device, "steps": ENDLESS}))
@@ -142,14 +147,17 @@ def bare(net: str, device: str, shared: Shared) -> dict:
     return {}
 
 
-async def _dash(net: str, device: str, shared: Shared, measure: float) -> dict:
+async def _dash(
+    net: str, device: str, shared: Shared, measure: float, loop_only: bool = False
+) -> dict:
     from textual.widgets import Input, Select
 
     from tui.app import TorchTUI
     from tui.widgets.dashboard_pane import DashboardPane
     from tui.widgets.loss_plot import LossPlot
 
-    shared.count_optimizer_steps()
+    if not loop_only:
+        shared.count_optimizer_steps()
     app = TorchTUI(device=device, low_bandwidth=False)
     async with app.run_test(size=(160, 48)) as pilot:
         deadline = time.monotonic() + 60
@@ -168,6 +176,9 @@ async def _dash(net: str, device: str, shared: Shared, measure: float) -> dict:
                 dash.query_one(f"#cfg-{key}").value = value
             dash.query_one("#cfg-device", Select).value = device
         await pilot.pause(0.1)
+        if loop_only:  # the control: the bare loop beside the idle app, no dashboard run
+            await asyncio.to_thread(bare, net, device, None, app.session.namespace)
+            return {}
         if net == "xor":
             dash.focus_default()
             await pilot.pause()
@@ -264,8 +275,18 @@ def child(mode: str, quick: bool, device: str, shared_path: str | None) -> dict:
         for name in ("Input", "Select", "RichLog", "TextArea", "DataTable", "Markdown"):
             getattr(textual.widgets, name)  # textual.widgets imports these lazily
         del textual
+    if kind == "thread":  # a control: the same bare loop, in a thread as the app runs it
+        import threading
+
+        worker = threading.Thread(target=bare, args=(net, device, shared), daemon=True)
+        worker.start()
+        worker.join()
+        return {}
     if kind in ("bare", "textual"):
         return bare(net, device, shared)
+    if kind == "app":  # a control: the bare loop in a thread beside the whole app, idle
+        shared.count_optimizer_steps()
+        return asyncio.run(_dash(net, device, shared, 0.0, loop_only=True))
     return asyncio.run(_dash(net, device, shared, 3.0 if quick else 8.0))
 
 
@@ -403,7 +424,7 @@ def main() -> int:
     ap.add_argument("--nets", default="xor,mlp", help="which nets (default xor,mlp)")
     ap.add_argument(
         "--control",
-        choices=["bare", "textual"],
+        choices=["bare", "textual", "thread", "app"],
         help="pair the bare loop with a control instead of the dashboard (see above)",
     )
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -420,7 +441,12 @@ def main() -> int:
     if not nets:
         ap.error("--nets takes xor, mlp or both")
     if args.control:
-        what = {"bare": "a second bare process", "textual": "a process holding Textual"}
+        what = {
+            "bare": "a second bare process",
+            "textual": "a process holding Textual",
+            "thread": "a worker thread",
+            "app": "a thread beside the idle app",
+        }
         print(f"device: {args.device}; {plan}")
         for net in nets:
             r = paired(net, args.quick, args.device, rounds, pairs, other=args.control)
