@@ -30,7 +30,7 @@ table shows the rounds' spread. ``BENCH_CPUS=0`` pins the children to core 0.
 Afterwards the dashboard process of the last round trains on undisturbed while it
 samples its event loop's lag and its UI thread's CPU.
 
-Controls (``--control``), paired against the bare loop the same way, with no app at all:
+Controls (``--control``), paired against the bare loop the same way, no dashboard run:
 ``bare`` runs a second bare process (a null test: it should give 1.00); ``textual`` runs
 the bare loop in a process that has imported Textual and its widgets first; ``thread``
 runs it in a worker thread, as the dashboard does; ``app`` runs it in a thread beside the
