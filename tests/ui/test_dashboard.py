@@ -186,6 +186,22 @@ async def test_device_list_is_cpu_only_without_cuda(monkeypatch):
         assert [value for _, value in select._options] == ["cpu"]
 
 
+async def test_the_focused_setting_is_marked_by_its_label():
+    """Compact fields show no focus of their own: a keyboard user sees the row's label."""
+    app = TorchTUI(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        await pilot.press("f4")
+        await _wait(pilot, lambda: app.focused is pane.plot)
+        await pilot.press("shift+tab")
+        await _wait(pilot, lambda: app.focused is not None and app.focused.id == "cfg-ddp")
+        await pilot.pause()
+        labels = {str(lab.render()): lab for lab in pane.query(".dash-row Label")}
+        focused, other = labels["parallel"], labels["device"]
+        assert focused.styles.color != other.styles.color
+        assert focused.styles.text_style.bold and not other.styles.text_style.bold
+
+
 async def test_narrow_layout_gives_the_dashboard_the_screen():
     app = TorchTUI(device="cpu")
     async with app.run_test(size=(80, 24)) as pilot:

@@ -217,6 +217,8 @@ the REPL's own weights, so the REPL sees the trained model afterwards.
     DashboardPane.-no-config #dash-config { display: none; }
     DashboardPane .dash-row { height: 1; }
     DashboardPane .dash-row Label { width: 9; color: $text-muted; }
+    /* compact fields show no focus of their own: the row's label does */
+    DashboardPane .dash-row:focus-within Label { color: $accent; text-style: bold; }
     DashboardPane .dash-row Input, DashboardPane .dash-row Select { width: 1fr; }
     DashboardPane #dash-main { width: 1fr; height: 1fr; }
     DashboardPane #dash-view { height: 1fr; }
