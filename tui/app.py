@@ -107,10 +107,6 @@ class TorchTUI(App[int]):
             return
         super()._handle_exception(error)
 
-    def on_unmount(self) -> None:
-        if self.session is not None:
-            self.session.close()  # its thread ends after the cell in flight, if any
-
     def on_resize(self, event) -> None:
         guard_size(self, event.size)
 

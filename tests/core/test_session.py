@@ -259,13 +259,3 @@ def test_changed_lists_names_in_the_order_the_cell_bound_them():
     s = Session()
     r = s.execute("zeta = 1\nalpha = 2\nmid = 3\n")
     assert r.changed == ["zeta", "alpha", "mid"]
-
-
-def test_close_ends_the_exec_thread_after_the_running_cell():
-    s = Session("cpu")
-    future = s.submit(s.run_cell, "import time; time.sleep(0.3); done = 1")
-    s.close()
-    assert future.result(timeout=10).ok  # the cell in flight still finishes
-    s._thread.join(10)
-    assert not s._thread.is_alive()
-    assert s.namespace["done"] == 1

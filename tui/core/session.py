@@ -185,13 +185,6 @@ class Session:
         """Run one cell and return its record (blocks the caller until it finishes)."""
         return self.submit(self.run_cell, source).result()
 
-    def close(self) -> None:
-        """End the exec thread once its current job returns (the app is quitting).
-
-        The CLI exits the process anyway; a test process starts hundreds of apps, and each
-        left a thread holding its namespace."""
-        self._queue.put(None)
-
     def is_complete(self, source: str) -> bool:
         """False when Enter should add a line (see ``source_is_complete``)."""
         return source_is_complete(source)
@@ -234,10 +227,7 @@ class Session:
             result: Any = None
             done = False
             try:
-                item = self._queue.get()
-                if item is None:  # close()
-                    return
-                future, fn, args, kw = item
+                future, fn, args, kw = self._queue.get()
                 if not future.set_running_or_notify_cancel():
                     continue
                 with self._lock:
