@@ -66,7 +66,7 @@ class TrainMetrics(Widget):
         return int(2 * self.size.width * self.fraction)
 
     def render(self) -> Content:
-        """Textual's own Content, not Rich renderables: ~3x cheaper a frame."""
+        """Textual's own Content: Rich renderables would go through a Console each frame."""
         lines = Content.from_markup(self.text).split("\n")[:TEXT_LINES]
         lines += [Content("")] * (TEXT_LINES - len(lines))  # the bar stays on the last line
         width = self.size.width
