@@ -1,0 +1,131 @@
+"""What the agent computes after each cell: cards, variables, watches and exercise checks.
+
+Runs on IPython's main thread (a ``post_run_cell`` callback), so it sees the namespace as
+the cell left it and the next cell waits for it. It keeps no strong reference to the
+learner's objects: a card is data, and the object behind a card is kept by weak
+reference (for slice navigation), so ``del x`` frees it.
+"""
+
+from __future__ import annotations
+
+import types
+import weakref
+from collections import OrderedDict
+from typing import Any
+
+from tui.core import exercises
+from tui.core import inspect as insp
+from tui.core import protocol as p
+
+#: Objects behind recent cards, by key, held weakly.
+KEEP_REFS = 64
+
+
+class CellWatcher:
+    """The state the per-cell payload needs: watches, exercises, weak refs for previews."""
+
+    def __init__(self, namespace: dict) -> None:
+        self.ns = namespace
+        self.watches: tuple[str, ...] = ()
+        self.lesson = ""
+        self.exercises: list[p.ExerciseSpec] = []
+        self._refs: OrderedDict[int, Any] = OrderedDict()
+        self._next_key = 0
+        self._before: dict[str, int] = {}
+        #: Set by the trainer while a run trains the REPL's ``model``.
+        self.training_model: object | None = None
+
+    # -- weak references for slice navigation ------------------------------------------
+    def keep(self, obj: Any) -> int:
+        try:
+            ref: Any = weakref.ref(obj)
+        except TypeError:  # numpy arrays do not take weak references: no slice navigation
+            return -1
+        key = self._next_key
+        self._next_key += 1
+        self._refs[key] = ref
+        while len(self._refs) > KEEP_REFS:
+            self._refs.popitem(last=False)
+        return key
+
+    def kept(self, key: int) -> Any:
+        ref = self._refs.get(key)
+        return ref() if ref is not None else None
+
+    def card(self, obj: Any, title: str) -> Any:
+        return insp.card_for(obj, title, self.ns, key=self.keep(obj))
+
+    def card_for_name(self, name: str) -> Any:
+        if name not in self.ns:
+            return None
+        return self.card(self.ns[name], name)
+
+    def preview(self, key: int, index: list[int]) -> insp.Preview | None:
+        obj = self.kept(key)
+        if obj is None:
+            return None
+        import torch
+
+        if not isinstance(obj, torch.Tensor):
+            try:
+                obj = torch.from_numpy(obj)
+            except Exception:
+                return None
+        return insp.tensor_preview(obj, index)
+
+    # -- the per-cell hooks ------------------------------------------------------------
+    def before(self) -> None:
+        self._before = {k: id(v) for k, v in self.ns.items()}
+
+    def after(self, result: Any) -> p.CellPayload:
+        ns = self.ns
+        number = int(getattr(result, "execution_count", 0) or 0)
+        payload = p.CellPayload(number=number)
+        changed = [
+            k
+            for k, v in ns.items()
+            if not k.startswith("_") and self._before.get(k) != id(v) and k not in insp.HIDDEN_NAMES
+        ]
+        payload.changed = changed[-20:]
+        value = getattr(result, "result", None)
+        failed = getattr(result, "error_in_exec", None) or getattr(
+            result, "error_before_exec", None
+        )
+        if value is not None:
+            found, more = insp.find_cardables(value, f"Out[{number}]")
+            for title, obj in found:
+                card = self.card(obj, title)
+                if card is not None:
+                    payload.cards.append(card)
+            payload.more_cards = more
+        elif failed is None:
+            for name in reversed(changed[-insp.MAX_ASSIGNED_CARDS :]):
+                obj = ns[name]
+                if insp._kind_of(obj) is not None:
+                    card = self.card(obj, name)
+                    if card is not None:
+                        payload.cards.append(card)
+        payload.variables = insp.list_variables(ns)
+        payload.watches = self.evaluate_watches()
+        payload.checks = self.check()
+        if self.training_model is not None and "model" in (
+            getattr(getattr(result, "info", None), "raw_cell", "") or ""
+        ):
+            payload.warning = (
+                "model is training in the dashboard: this cell ran against weights that "
+                "change every step (x in the dashboard stops the run)"
+            )
+        return payload
+
+    def evaluate_watches(self) -> list[insp.WatchValue]:
+        return [insp.evaluate_watch(expr, self.ns) for expr in self.watches]
+
+    def check(self) -> p.Checks | None:
+        if not self.exercises:
+            return None
+        rows = []
+        for spec in self.exercises:
+            ex = types.SimpleNamespace(id=spec.id, check=spec.check)
+            r = exercises.run_check(ex, self.ns)  # type: ignore[arg-type]
+            rows.append(p.CheckResultRow(spec.id, r.passed, r.message, r.line))
+        return p.Checks(lesson=self.lesson, results=rows)

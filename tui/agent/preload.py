@@ -1,0 +1,35 @@
+"""The learner's starting namespace: torch, nn, F, np and the chosen device."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PRELOADED = ("torch", "nn", "F", "np", "device")
+
+
+def preload(device: str | None = None, shell: Any = None) -> str:
+    """Import torch into the namespace; returns the device used (cpu when ``device`` is
+    not there, with a warning kept for the app's Hello)."""
+    import numpy as np
+    import torch
+    import torch.nn.functional as F  # noqa: N812
+
+    from tui.core.devices import default_device, discover, resolve
+
+    if shell is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    devices = discover()
+    warning: str | None = None
+    if device is None:
+        device = default_device(devices)
+    else:
+        device, warning = resolve(device, devices)
+    shell.push(
+        {"torch": torch, "nn": torch.nn, "F": F, "np": np, "device": torch.device(device)},
+        interactive=False,
+    )
+    shell.user_ns["_torch_tui_warning"] = warning or ""
+    shell.user_ns_hidden["_torch_tui_warning"] = warning or ""
+    return device

@@ -1,0 +1,173 @@
+"""The agent's comm handler: typed requests in, typed replies and pushes out.
+
+Two comms, both opened by the app with a kernel subshell's id in their header:
+
+- ``torch_tui.agent`` carries requests and their replies. It only ever publishes from
+  the subshell's thread or from threads started there (training, watches), because
+  ipykernel routes a comm's incoming messages to the subshell it last published on:
+  that keeps stop and pause answered while a cell runs on the main shell.
+- ``torch_tui.events`` carries what the main thread pushes after each cell.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from tui.core import inspect as insp
+from tui.core import protocol as p
+
+from .cells import CellWatcher
+
+
+class Agent:
+    """One per kernel; ``install`` makes it and hooks it into IPython."""
+
+    def __init__(self, shell: Any) -> None:
+        self.shell = shell
+        self.cells = CellWatcher(shell.user_ns)
+        self.comm: Any = None
+        self.events: Any = None
+        self.device = shell.user_ns.get("device")
+        self._lock = threading.Lock()
+        self._handlers: dict[type, Callable[[Any], Any]] = {
+            p.Hello: self._hello,
+            p.Ping: lambda m: p.Ack(m.id),
+            p.CardRequest: self._card,
+            p.PreviewRequest: self._preview,
+            p.VariablesRequest: lambda m: p.VariablesReply(
+                m.id, insp.list_variables(self.cells.ns)
+            ),
+            p.SetWatches: self._set_watches,
+            p.SetExercises: self._set_exercises,
+            p.CheckNow: self._check_now,
+        }
+        from .train import TrainService
+
+        self.training = TrainService(self)
+        self._handlers[p.TrainStart] = self.training.start
+        self._handlers[p.TrainControl] = self.training.control
+        shell.events.register("pre_run_cell", self._pre_run_cell)
+        shell.events.register("post_run_cell", self._post_run_cell)
+        self.comm_manager.register_target(p.TARGET, self._open_requests)
+        self.comm_manager.register_target(p.EVENTS_TARGET, self._open_events)
+
+    @property
+    def comm_manager(self) -> Any:
+        return self.shell.kernel.comm_manager
+
+    # -- comms -------------------------------------------------------------------------
+    def _open_requests(self, comm: Any, msg: dict) -> None:
+        self.comm = comm
+        comm.on_msg(self._on_msg)
+
+    def _open_events(self, comm: Any, msg: dict) -> None:
+        self.events = comm
+
+    def send(self, message: Any) -> None:
+        """A reply or a push from the subshell side (its thread or one started there)."""
+        comm = self.comm
+        if comm is not None:
+            comm.send(p.encode(message))
+
+    def push_event(self, message: Any) -> None:
+        comm = self.events
+        if comm is not None:
+            comm.send(p.encode(message))
+
+    def spawn(self, target: Callable[[], Any], name: str) -> threading.Thread:
+        """A daemon thread in this context, so what it publishes routes like a reply."""
+        ctx = contextvars.copy_context()
+        thread = threading.Thread(target=ctx.run, args=(target,), name=name, daemon=True)
+        thread.start()
+        return thread
+
+    def _on_msg(self, msg: dict) -> None:
+        data = msg.get("content", {}).get("data")
+        try:
+            request = p.decode(data)
+        except p.ProtocolError as exc:
+            self.send(p.Error("", str(exc)))
+            return
+        handler = self._handlers.get(type(request))
+        if handler is None:
+            self.send(p.Error(getattr(request, "id", ""), f"unknown request {type(request)}"))
+            return
+        try:
+            reply = handler(request)
+        except Exception as exc:  # a failing request must never break the agent
+            last = traceback.format_exception_only(type(exc), exc)[-1].strip()
+            reply = p.Error(getattr(request, "id", ""), last)
+        if reply is not None:
+            self.send(reply)
+
+    # -- cells -------------------------------------------------------------------------
+    def _pre_run_cell(self, info: Any) -> None:
+        self.cells.before()
+
+    def _post_run_cell(self, result: Any) -> None:
+        if self.events is None:
+            return
+        try:
+            payload = self.cells.after(result)
+        except Exception as exc:  # the learner's objects may raise anything
+            payload = p.CellPayload(
+                number=int(getattr(result, "execution_count", 0) or 0),
+                warning=f"the inspector could not summarise this cell: {exc}",
+            )
+        self.push_event(payload)
+
+    # -- handlers ----------------------------------------------------------------------
+    def _hello(self, msg: p.Hello) -> p.Welcome:
+        import torch
+
+        from tui.core.devices import discover
+
+        devices = [p.DeviceRow(d.name, d.label, d.total_memory) for d in discover()]
+        return p.Welcome(
+            id=msg.id,
+            torch_version=torch.__version__,
+            device=str(self.shell.user_ns.get("device", "cpu")),
+            devices=devices,
+            warning=self.shell.user_ns.get("_torch_tui_warning", "") or "",
+            pid=os.getpid(),
+        )
+
+    def _card(self, msg: p.CardRequest) -> p.CardReply:
+        return p.CardReply(msg.id, self.cells.card_for_name(msg.name))
+
+    def _preview(self, msg: p.PreviewRequest) -> p.PreviewReply:
+        return p.PreviewReply(msg.id, self.cells.preview(msg.key, list(msg.index)))
+
+    def _set_watches(self, msg: p.SetWatches) -> p.WatchValues:
+        self.cells.watches = tuple(msg.exprs)
+        return p.WatchValues(self.cells.evaluate_watches())
+
+    def _set_exercises(self, msg: p.SetExercises) -> p.Ack:
+        self.cells.lesson = msg.lesson
+        self.cells.exercises = list(msg.exercises)
+        return p.Ack(msg.id)
+
+    def _check_now(self, msg: p.CheckNow) -> p.Checks:
+        checks = self.cells.check() or p.Checks(lesson=self.cells.lesson)
+        checks.id = msg.id
+        return checks
+
+
+_AGENT: Agent | None = None
+
+
+def install(shell: Any = None) -> Agent:
+    """Load the agent into this kernel (once); the app opens its comms next."""
+    global _AGENT
+    if _AGENT is None:
+        if shell is None:
+            from IPython import get_ipython
+
+            shell = get_ipython()
+        _AGENT = Agent(shell)
+    return _AGENT

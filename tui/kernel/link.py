@@ -1,0 +1,446 @@
+"""The app's side of the kernel: jupyter_client's async client on Textual's event loop.
+
+One reader task per channel dispatches replies by parent msg_id, so nothing awaits on
+the event loop without a timeout and many requests can be in flight. The agent lives
+behind two comms opened on a kernel subshell (see ``tui.agent.server``). Events for the
+UI (ready, died, not responding, input wanted, agent pushes) go to one callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui.core import cells
+from tui.core import protocol as p
+from tui.kernel.launch import KernelProcess
+
+#: Seconds a request that should be instant may take before the kernel counts as stuck.
+RESPONSE_LIMIT = 5.0
+BOOTSTRAP = "import tui.agent as _tta; _tta.install(); del _tta"
+
+
+@dataclass
+class Ready:
+    welcome: p.Welcome
+
+
+@dataclass
+class Died:
+    reason: str
+
+
+@dataclass
+class NotResponding:
+    what: str
+
+
+@dataclass
+class InputWanted:
+    prompt: str
+    password: bool
+
+
+@dataclass
+class Pushed:
+    message: Any
+
+
+@dataclass
+class Failed:
+    """The kernel could not be started or the agent not loaded; ``text`` says why."""
+
+    text: str
+
+
+class KernelGone(Exception):
+    """The kernel ended (or was replaced) while a request waited."""
+
+
+class KernelLink:
+    """One connection to one kernel; a restart makes a new link."""
+
+    def __init__(
+        self,
+        connection_file: Path,
+        on_event: Callable[[Any], None],
+        process: KernelProcess | None = None,
+        device: str | None = None,
+    ) -> None:
+        self.connection_file = connection_file
+        self.process = process
+        self.device = device
+        self.on_event = on_event
+        self.client: Any = None
+        self.subshell: str | None = None
+        self.welcome: p.Welcome | None = None
+        self.ready = asyncio.Event()
+        self.dead = False
+        self._replies: dict[str, asyncio.Future] = {}
+        self._cells: dict[str, _CellWatch] = {}
+        self._agent: dict[str, asyncio.Future] = {}
+        self._comm_id = uuid.uuid4().hex
+        self._events_id = uuid.uuid4().hex
+        self._tasks: list[asyncio.Task] = []
+
+    @property
+    def owned(self) -> bool:
+        """True for a kernel this app started (and so may restart and kill)."""
+        return self.process is not None
+
+    # -- start -------------------------------------------------------------------------
+    async def start(self) -> None:
+        try:
+            await self._connect()
+        except KernelGone:
+            return
+        except Exception as exc:  # noqa: BLE001 - reported in the REPL, never raised
+            if not self.dead:
+                self.on_event(Failed(f"{type(exc).__name__}: {exc}"))
+
+    async def _connect(self) -> None:
+        from jupyter_client.asynchronous import AsyncKernelClient
+
+        client = AsyncKernelClient(connection_file=str(self.connection_file))
+        client.load_connection_file()
+        client.start_channels()
+        self.client = client
+        for reader in (self._read_shell, self._read_iopub, self._read_stdin, self._read_control):
+            self._tasks.append(asyncio.create_task(reader()))
+        self._tasks.append(asyncio.create_task(self._watch()))
+        await self._request("kernel_info_request", {}, channel="control", timeout=60)
+        reply = await self._request("create_subshell_request", {}, channel="control")
+        self.subshell = reply.get("subshell_id")
+        boot = await self._request(
+            "execute_request", _silent(BOOTSTRAP), subshell=True, timeout=120
+        )
+        if boot.get("status") != "ok":
+            raise RuntimeError(
+                "the torch-tui agent could not be loaded in this kernel "
+                f"({boot.get('ename', '')}: {boot.get('evalue', '')}): "
+                "install torch-tui in the kernel's environment"
+            )
+        for target, comm_id in ((p.TARGET, self._comm_id), (p.EVENTS_TARGET, self._events_id)):
+            content = {"comm_id": comm_id, "target_name": target, "data": {}}
+            self._send("comm_open", content, subshell=True)
+        if self.owned:  # an attached kernel keeps its own namespace
+            code = f"from tui.agent import preload as _p; _p({self.device!r}); del _p"
+            await self._request("execute_request", _silent(code), timeout=300)
+        self.welcome = await self.agent(p.Hello(device=self.device), timeout=120)
+        self.ready.set()
+        self.on_event(Ready(self.welcome))
+
+    # -- sending -----------------------------------------------------------------------
+    def _send(
+        self, msg_type: str, content: dict, channel: str = "shell", subshell: bool = False
+    ) -> str:
+        if self.dead or self.client is None:
+            raise KernelGone("the kernel is gone")
+        msg = self.client.session.msg(msg_type, content)
+        if subshell and self.subshell:
+            msg["header"]["subshell_id"] = self.subshell
+        getattr(self.client, f"{channel}_channel").send(msg)
+        return msg["header"]["msg_id"]
+
+    async def _request(
+        self,
+        msg_type: str,
+        content: dict,
+        channel: str = "shell",
+        subshell: bool = False,
+        timeout: float | None = RESPONSE_LIMIT,
+    ) -> dict:
+        msg_id = self._send(msg_type, content, channel, subshell)
+        future = asyncio.get_running_loop().create_future()
+        self._replies[msg_id] = future
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            self._stuck(msg_type)
+            raise
+        finally:
+            self._replies.pop(msg_id, None)
+
+    def _stuck(self, what: str) -> None:
+        if not self.dead:
+            self.on_event(NotResponding(what))
+
+    async def agent(self, message: Any, timeout: float = RESPONSE_LIMIT) -> Any:
+        """Send a request to the agent; its reply (an Error reply raises RuntimeError)."""
+        message.id = uuid.uuid4().hex
+        future = asyncio.get_running_loop().create_future()
+        self._agent[message.id] = future
+        try:
+            data = p.encode(message)
+            self._send("comm_msg", {"comm_id": self._comm_id, "data": data}, subshell=True)
+            reply = await asyncio.wait_for(future, timeout)
+        except asyncio.TimeoutError:
+            self._stuck(type(message).__name__)
+            raise
+        finally:
+            self._agent.pop(message.id, None)
+        if isinstance(reply, p.Error):
+            raise RuntimeError(reply.text)
+        return reply
+
+    def tell(self, message: Any) -> None:
+        """A request whose reply nobody waits for (stop, pause, watches)."""
+        message.id = uuid.uuid4().hex
+        try:
+            self._send(
+                "comm_msg", {"comm_id": self._comm_id, "data": p.encode(message)}, subshell=True
+            )
+        except KernelGone:
+            pass
+
+    async def execute(
+        self, source: str, on_output: Callable[[cells.Output], None], tag: str | None = None
+    ) -> cells.CellOutcome:
+        """Run a cell on the main shell, streaming its outputs; waits for the kernel."""
+        await self.ready.wait()
+        start = time.perf_counter()
+        content = {
+            "code": source,
+            "silent": False,
+            "store_history": True,
+            "user_expressions": {},
+            "allow_stdin": True,
+            "stop_on_error": False,
+        }
+        watch = _CellWatch(cells.CellOutcome(source=source, tag=tag), on_output)
+        msg_id = self._send("execute_request", content)
+        self._cells[msg_id] = watch
+        try:
+            try:
+                await asyncio.wait_for(asyncio.shield(watch.seen), RESPONSE_LIMIT)
+            except asyncio.TimeoutError:
+                self._stuck("execute_request")
+            await watch.done
+        finally:
+            self._cells.pop(msg_id, None)
+        watch.outcome.duration = time.perf_counter() - start
+        return watch.outcome
+
+    async def complete(self, code: str, cursor: int) -> tuple[int, int, list[str]]:
+        reply = await self._request(
+            "complete_request", {"code": code, "cursor_pos": cursor}, subshell=True
+        )
+        return reply.get("cursor_start", cursor), reply.get("cursor_end", cursor), list(
+            reply.get("matches", [])
+        )
+
+    async def inspect(self, code: str, cursor: int, detail: int = 0) -> str:
+        reply = await self._request(
+            "inspect_request",
+            {"code": code, "cursor_pos": cursor, "detail_level": detail},
+            subshell=True,
+        )
+        if not reply.get("found"):
+            return ""
+        return reply.get("data", {}).get("text/plain", "")
+
+    def send_input(self, text: str) -> None:
+        try:
+            if self.client is not None and not self.dead:
+                self.client.input(text)
+        except Exception:  # noqa: BLE001 - a reply to a kernel that went away
+            pass
+
+    def interrupt(self) -> None:
+        """SIGINT to a kernel we started; an interrupt_request to one we attached to."""
+        if self.process is not None:
+            self.process.interrupt()
+        else:
+            try:
+                self._send("interrupt_request", {}, channel="control")
+            except KernelGone:
+                pass
+
+    # -- receiving ---------------------------------------------------------------------
+    async def _read(self, getter: Callable, handle: Callable[[dict], None]) -> None:
+        while not self.dead:
+            try:
+                msg = await getter(timeout=0.5)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - queue.Empty on timeout, or a closed socket
+                continue
+            try:
+                handle(msg)
+            except Exception:  # noqa: BLE001 - one odd message must not stop the reader
+                continue
+
+    async def _read_shell(self) -> None:
+        await self._read(self.client.get_shell_msg, self._on_reply)
+
+    async def _read_control(self) -> None:
+        await self._read(self.client.get_control_msg, self._on_reply)
+
+    async def _read_stdin(self) -> None:
+        def on_stdin(msg: dict) -> None:
+            if msg["header"]["msg_type"] == "input_request":
+                c = msg["content"]
+                self.on_event(InputWanted(c.get("prompt", ""), bool(c.get("password"))))
+
+        await self._read(self.client.get_stdin_msg, on_stdin)
+
+    async def _read_iopub(self) -> None:
+        await self._read(self.client.get_iopub_msg, self._on_iopub)
+
+    def _on_reply(self, msg: dict) -> None:
+        parent = msg.get("parent_header", {}).get("msg_id")
+        watch = self._cells.get(parent)
+        if watch is not None and msg["header"]["msg_type"] == "execute_reply":
+            watch.reply(msg["content"])
+        future = self._replies.get(parent)
+        if future is not None and not future.done():
+            future.set_result(msg["content"])
+
+    def _on_iopub(self, msg: dict) -> None:
+        msg_type = msg["header"]["msg_type"]
+        content = msg.get("content", {})
+        parent = msg.get("parent_header", {}).get("msg_id")
+        if msg_type in ("comm_msg", "comm_open"):
+            self._on_comm(content, parent)
+            return
+        watch = self._cells.get(parent)
+        if watch is None:
+            return
+        watch.seen_now()
+        if msg_type == "status":
+            if content.get("execution_state") == "idle":
+                watch.idle()
+            return
+        if msg_type == "execute_input":
+            watch.outcome.number = int(content.get("execution_count") or 0)
+            return
+        if msg_type == "error":
+            watch.outcome.error_name = content.get("ename", "")
+            watch.outcome.error_value = content.get("evalue", "")
+        for out in cells.outputs_of(msg_type, content):
+            watch.output(out)
+
+    def _on_comm(self, content: dict, parent: str | None) -> None:
+        comm_id = content.get("comm_id")
+        if comm_id not in (self._comm_id, self._events_id):
+            return
+        try:
+            message = p.decode(content.get("data"))
+        except p.ProtocolError as exc:
+            self.on_event(Failed(str(exc)))
+            return
+        future = self._agent.get(getattr(message, "id", "") or "")
+        if future is not None and not future.done():
+            future.set_result(message)
+            return
+        watch = self._cells.get(parent or "")
+        if watch is not None and isinstance(message, p.CellPayload):
+            watch.outcome.payload = message
+        self.on_event(Pushed(message))
+
+    # -- life and death ----------------------------------------------------------------
+    async def _watch(self) -> None:
+        """Notice a kernel that ended: our own by its exit status, another by heartbeat."""
+        misses = 0
+        while not self.dead:
+            await asyncio.sleep(0.25)
+            if self.process is not None:
+                if self.process.poll() is not None:
+                    self._died(self.process.exit_reason())
+                    return
+            elif self.client is not None:
+                misses = 0 if self.client.hb_channel.is_beating() else misses + 1
+                if misses >= 12:
+                    self._died("its heartbeat stopped")
+                    return
+
+    def _died(self, reason: str) -> None:
+        if self.dead:
+            return
+        self.dead = True
+        self.ready.clear()
+        for watch in list(self._cells.values()):
+            watch.outcome.status = "died"
+            watch.finish()
+        for future in [*self._replies.values(), *self._agent.values()]:
+            if not future.done():
+                future.set_exception(KernelGone(reason))
+        self.on_event(Died(reason))
+
+    async def close(self, kill: bool = True) -> None:
+        """Stop listening; a kernel we started is killed with its process group."""
+        self.dead = True
+        for task in self._tasks:
+            task.cancel()
+        for future in [*self._replies.values(), *self._agent.values()]:
+            if not future.done():
+                future.set_exception(KernelGone("closed"))
+        if self.client is not None:
+            try:
+                self.client.stop_channels()
+            except Exception:  # noqa: BLE001
+                pass
+        if kill and self.process is not None:
+            await asyncio.to_thread(self.process.kill)
+
+
+class _CellWatch:
+    """One running cell: done once its reply and its idle status have both arrived."""
+
+    def __init__(self, outcome: cells.CellOutcome, on_output: Callable) -> None:
+        loop = asyncio.get_running_loop()
+        self.outcome = outcome
+        self.on_output = on_output
+        self.seen: asyncio.Future = loop.create_future()
+        self.done: asyncio.Future = loop.create_future()
+        self._replied = False
+        self._idle = False
+
+    def seen_now(self) -> None:
+        if not self.seen.done():
+            self.seen.set_result(True)
+
+    def output(self, out: cells.Output) -> None:
+        self.outcome.outputs.append(out)
+        self.on_output(out)
+
+    def reply(self, content: dict) -> None:
+        self.seen_now()
+        status = content.get("status", "ok")
+        if self.outcome.status != "died":
+            self.outcome.status = status
+        if status == "error":
+            self.outcome.error_name = self.outcome.error_name or content.get("ename", "")
+            self.outcome.error_value = self.outcome.error_value or content.get("evalue", "")
+        for page in cells.pages_of(content):
+            self.output(page)
+        self.outcome.asked_exit = cells.asks_exit(content)
+        self._replied = True
+        if self._idle:
+            self.finish()
+
+    def idle(self) -> None:
+        self._idle = True
+        if self._replied:
+            self.finish()
+
+    def finish(self) -> None:
+        self.seen_now()
+        if not self.done.done():
+            self.done.set_result(True)
+
+
+def _silent(code: str) -> dict:
+    return {
+        "code": code,
+        "silent": True,
+        "store_history": False,
+        "user_expressions": {},
+        "allow_stdin": False,
+        "stop_on_error": False,
+    }
