@@ -39,3 +39,36 @@ def tmp_home(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("SSH_CONNECTION", raising=False)
     return home
+
+
+@pytest.fixture(scope="session")
+def shared_kernel(tmp_path_factory):
+    """One kernel process for the UI tests that do not need a fresh one (each app resets
+    its namespace on connect and never kills it)."""
+    from tui.kernel.launch import spawn_kernel
+
+    home = tmp_path_factory.mktemp("kernel-home")
+    old = os.environ.get("TORCH_TUI_HOME")
+    os.environ["TORCH_TUI_HOME"] = str(home)
+    try:
+        process = spawn_kernel()
+    finally:
+        if old is None:
+            os.environ.pop("TORCH_TUI_HOME", None)
+        else:
+            os.environ["TORCH_TUI_HOME"] = old
+    yield process
+    process.kill()
+
+
+@pytest.fixture
+def make_app(shared_kernel):
+    """``make_app(**kwargs)``: a TorchTUI on the shared kernel."""
+    from tui.app import TorchTUI
+
+    def make(**kwargs):
+        kwargs.setdefault("kernel", shared_kernel)
+        kwargs.setdefault("keep_kernel", kwargs["kernel"] is shared_kernel)
+        return TorchTUI(**kwargs)
+
+    return make

@@ -1,7 +1,9 @@
-"""The Textual application: composes the main screen and owns the global keys.
+"""The Textual application: composes the main screen, owns the global keys and the kernel.
 
-Importing this module must not import torch: the first frame is painted first, and
-torch is loaded in a thread worker right after (see ``load_torch``).
+The app process never imports torch: the learner's code, the cards and training live in
+a Jupyter kernel (``tui.kernel``), spawned before the first frame so that it imports
+torch on the other core while the UI paints. Kernel events arrive as ``KernelEvent``
+messages that the main screen routes to the panes.
 """
 
 from __future__ import annotations
@@ -15,31 +17,21 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
-from textual.message import Message
-from textual.signal import Signal
 
 from tui.commands import AreaCommands
 from tui.core import state
-from tui.core.devices import TorchInfo, load_torch
+from tui.core.devices import DeviceInfo, TorchInfo
+from tui.kernel import hub as kh
+from tui.kernel import link as kl
+from tui.kernel.launch import KernelProcess
 from tui.screens.help import HelpScreen, bindings_of
 from tui.screens.main import MainScreen
 from tui.widgets.clipboard import copy_focused
 from tui.widgets.deferred import hold_late, release_late
+from tui.widgets.kernel_event import KernelEvent
 from tui.widgets.status_line import StatusLine
 from tui.widgets.too_small import blocks_action, guard_size
 from tui.widgets.wire import apply_low_bandwidth, quiet_cursor
-
-
-@dataclass
-class TorchReady(Message):
-    """Posted by the loader worker once torch is imported."""
-
-    info: TorchInfo
-
-
-@dataclass
-class TorchFailed(Message):
-    error: str
 
 
 def _collect_from_now_on() -> None:
@@ -75,6 +67,9 @@ class TorchTUI(App[int]):
         lesson: str | None = None,
         lessons_dirs: list[Path] | None = None,
         low_bandwidth: bool | None = None,
+        kernel: KernelProcess | None = None,
+        existing: Path | None = None,
+        keep_kernel: bool = False,
     ) -> None:
         super().__init__()
         self.requested_device = device
@@ -84,20 +79,24 @@ class TorchTUI(App[int]):
             low_bandwidth = bool(os.environ.get("SSH_CONNECTION"))
         self.low_bandwidth = low_bandwidth
         apply_low_bandwidth(self, low_bandwidth)
-        hold_late(self)  # the dashboard and the inspector: released once torch is loaded
+        hold_late(self)  # the dashboard and the inspector: released once the kernel is up
+        #: What the kernel reported at its last start (torch version, devices).
         self.torch_info: TorchInfo | None = None
-        #: Published with the TorchInfo once torch is loaded; panes subscribe to it.
-        self.torch_ready_signal: Signal[TorchInfo] = Signal(self, "torch-ready")
-        #: The REPL's session (tui.core.session.Session), created once torch is loaded.
-        self.session = None
-        self.session_error: str | None = None
+        #: The kernel, across restarts (``tui.kernel.hub``).
+        self.kernel = kh.KernelHub(
+            self._post_kernel_event,
+            device=device,
+            existing=existing,
+            process=kernel,
+            keep_kernel=keep_kernel,
+        )
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
 
     def on_mount(self) -> None:
         self.call_after_refresh(_collect_from_now_on)
-        self.call_after_refresh(self._load_torch_after_panes)
+        self.call_after_refresh(self.kernel.start)
         self.call_after_refresh(lambda: guard_size(self, self.size))
 
     def _handle_exception(self, error: Exception) -> None:
@@ -117,51 +116,42 @@ class TorchTUI(App[int]):
         # While the terminal is too small only quit / train / copy keys do anything.
         return not blocks_action(self, action)
 
-    # -- torch loading -------------------------------------------------------------
-    def _load_torch_after_panes(self) -> None:
-        """Start loading torch once the lesson and the REPL are on screen: its import holds
-        the GIL for long stretches, and mounting them meanwhile took ~1 s longer."""
+    # -- the kernel ----------------------------------------------------------------
+    def _post_kernel_event(self, event: object, generation: int) -> None:
+        self.post_message(KernelEvent(event, generation))
+
+    def on_kernel_event(self, message: KernelEvent) -> None:
+        """Every kernel event: the app keeps the status line, the screen routes the rest."""
+        if message.generation != self.kernel.generation:
+            return  # from a kernel that was replaced since
+        event = message.event
+        if isinstance(event, kl.Ready):
+            self._kernel_ready(event.welcome)
+        elif isinstance(event, kh.Starting):
+            self.set_status("restarting the kernel…" if event.restart else "starting the kernel…")
+        elif isinstance(event, kl.Died):
+            self.set_status(f"kernel died ({event.reason}) · ctrl+n in the REPL restarts it")
+        elif isinstance(event, kl.Failed):
+            self.set_status(f"kernel failed: {event.text}")
+            release_late(self)
         main = self._main()
-        if main is None:
-            self._load_torch()
-            return
-        lessons, repl = main.pane("lessons"), main.pane("repl")
-        lessons.when_built(lambda: repl.when_built(self._load_torch))
+        if main is not None:
+            main.route_kernel_event(event)
 
-    @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
-    def _load_torch(self) -> None:
-        try:
-            info = load_torch(self.requested_device)
-        except Exception as exc:  # a broken torch install must not crash the app
-            self.post_message(TorchFailed(f"{type(exc).__name__}: {exc}"))
-            return
-        try:
-            from tui.core.session import Session
-
-            self.session = Session(info.device)
-        except Exception as exc:  # the REPL says why; the rest of the app still works
-            self.session_error = f"{type(exc).__name__}: {exc}"
-        # torch brings ~165k long-lived objects; frozen, they are never traversed again by
-        # the collector, whose gen-2 passes otherwise stall the UI thread for 0.1-0.6 s
-        # (measured by benchmarks/bench_card.py).
-        gc.freeze()
-        self.post_message(TorchReady(info))
-
-    def on_torch_ready(self, message: TorchReady) -> None:
-        info = message.info
+    def _kernel_ready(self, welcome) -> None:
+        devices = tuple(DeviceInfo(d.name, d.label, d.total_memory) for d in welcome.devices)
+        info = TorchInfo(welcome.torch_version, devices, welcome.device, welcome.warning or None)
         self.torch_info = info
-        self.set_status(info.summary())
+        where = "attached kernel" if self.kernel.attached else f"kernel pid {welcome.pid}"
+        self.set_status(f"{info.summary()} · {where}")
         if info.warning:
             self.notify(info.warning, severity="warning", timeout=8)
         for warning in state.warnings.drain():
             self.notify(warning, severity="warning", timeout=8)
-        self.torch_ready_signal.publish(info)
         release_late(self)
 
-    def on_torch_failed(self, message: TorchFailed) -> None:
-        self.set_status(f"torch failed to load: {message.error}")
-        self.notify(f"torch failed to load: {message.error}", severity="error", timeout=15)
-        release_late(self)
+    async def on_unmount(self) -> None:
+        await self.kernel.shutdown()
 
     def set_status(self, text: str) -> None:
         main = self._main()  # not self.screen: a help or too-small screen may be on top

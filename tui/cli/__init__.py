@@ -41,6 +41,24 @@ def dir_arg(text: str) -> Path:
     return path.resolve()
 
 
+def _connection_file(text: str) -> Path:
+    path = Path(text).expanduser()
+    if not path.is_file():
+        from tui.kernel.launch import runtime_root
+
+        for folder in (Path.cwd(), runtime_root(), _jupyter_runtime()):
+            if (folder / text).is_file():
+                return (folder / text).resolve()
+        raise argparse.ArgumentTypeError(f"connection file {text!r} not found")
+    return path.resolve()
+
+
+def _jupyter_runtime() -> Path:
+    from platformdirs import user_runtime_dir
+
+    return Path(user_runtime_dir("jupyter", appauthor=False))
+
+
 def _versions() -> str:
     from importlib import metadata  # ~25 ms: only --version needs it
 
@@ -78,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--lessons-dir", type=dir_arg, action="append", metavar="DIR", help="extra lessons folder"
     )
+    parser.add_argument(
+        "--existing",
+        type=_connection_file,
+        metavar="FILE",
+        help="attach to a running Jupyter kernel (its connection file) instead of starting one",
+    )
     bw = parser.add_mutually_exclusive_group()
     bw.add_argument(
         "--low-bandwidth",
@@ -102,19 +126,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_app(args: argparse.Namespace) -> int:
+    # The kernel first: it imports torch on the other core while Textual loads and paints.
+    kernel = None
+    if args.existing is None:
+        from tui.kernel.launch import spawn_kernel
+
+        kernel = spawn_kernel(cwd=Path.cwd())
     # No cyclic GC until the first frame (the app turns it back on then, see
     # TorchTUI.on_mount): importing Textual and mounting the screen allocate enough to
     # trigger ~90 ms of collections, a full one among them, that find almost nothing.
     gc.disable()
-    from tui.app import TorchTUI
+    try:
+        from tui.app import TorchTUI
 
-    app = TorchTUI(
-        device=args.device,
-        lesson=args.lesson,
-        lessons_dirs=args.lessons_dir or [],
-        low_bandwidth=args.low_bandwidth,
-    )
-    app.run()
+        app = TorchTUI(
+            device=args.device,
+            lesson=args.lesson,
+            lessons_dirs=args.lessons_dir or [],
+            low_bandwidth=args.low_bandwidth,
+            kernel=kernel,
+            existing=args.existing,
+        )
+        with _children_end_with_us(app):
+            app.run()
+    finally:
+        if kernel is not None:
+            kernel.kill()
     code = app.return_code or 0
     # The terminal is restored and every file is saved by now. Skip the interpreter's
     # teardown: collecting torch's module graph at exit takes seconds on a small box,
@@ -124,15 +161,43 @@ def run_app(args: argparse.Namespace) -> int:
     os._exit(code)
 
 
+class _children_end_with_us:
+    """SIGHUP (a dropped SSH connection) and SIGTERM end the app the normal way, so the
+    kernel is killed on the way out; a SIGKILLed app's kernel notices its parent is gone."""
+
+    def __init__(self, app: object) -> None:
+        self.app = app
+
+    def __enter__(self) -> None:
+        import signal
+
+        def end(signum: int, frame: object) -> None:
+            self.app.kernel.kill_now()  # type: ignore[attr-defined]
+            if self.ending:  # a second signal: no more waiting for a clean exit
+                os._exit(128 + signum)
+            self.ending = True
+            self.app.exit(128 + signum)  # type: ignore[attr-defined]
+
+        self.ending = False
+        self._old = {s: signal.signal(s, end) for s in (signal.SIGHUP, signal.SIGTERM)}
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        # A GPU that is not there: say so now rather than fall back quietly (the app would).
-        problem = check_requested(getattr(args, "device", None))
+        handler = getattr(args, "handler", None)
+        # A GPU that is not there: say so now rather than fall back quietly. The app
+        # itself never imports torch: its kernel checks the device and says so.
+        problem = check_requested(getattr(args, "device", None)) if handler else None
         if problem:
             raise UsageError(f"{problem}; try --device cpu")
-        handler = getattr(args, "handler", None)
         return handler(args) if handler else run_app(args)
     except UsageError as exc:
         print(f"torch-tui: {exc}", file=sys.stderr)

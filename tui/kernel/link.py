@@ -71,8 +71,10 @@ class KernelLink:
         on_event: Callable[[Any], None],
         process: KernelProcess | None = None,
         device: str | None = None,
+        fresh_namespace: bool = False,
     ) -> None:
         self.connection_file = connection_file
+        self.fresh_namespace = fresh_namespace
         self.process = process
         self.device = device
         self.on_event = on_event
@@ -130,6 +132,8 @@ class KernelLink:
             self._send("comm_open", content, subshell=True)
         if self.owned:  # an attached kernel keeps its own namespace
             code = f"from tui.agent import preload as _p; _p({self.device!r}); del _p"
+            if self.fresh_namespace:  # a kernel shared between apps (tests)
+                code = "get_ipython().reset(new_session=False)\n" + code
             await self._request("execute_request", _silent(code), timeout=300)
         self.welcome = await self.agent(p.Hello(device=self.device), timeout=120)
         self.ready.set()

@@ -134,6 +134,15 @@ class MainScreen(Screen):
         """Every finished cell: the lesson pane marks blocks run and shows exercise checks."""
         self.query_one("#lessons", LessonPane).cell_done(message.record)
 
+    def route_kernel_event(self, event: object) -> None:
+        """The app hands every kernel event here; each pane takes what concerns it."""
+        for name in PANES:
+            pane = self.pane(name)
+            try:
+                pane.kernel_event(event)
+            except Exception as exc:  # one pane failing must not starve the others
+                self.log.error(f"{name} could not take {type(event).__name__}: {exc!r}")
+
     def focused_pane(self) -> Pane | None:
         node = self.focused
         while node is not None and not isinstance(node, Pane):

@@ -53,5 +53,6 @@ class Pane(Vertical):
         selection."""
         return None
 
-    def on_torch_ready(self, info: object) -> None:
-        """Called once torch is imported (in a worker) and the devices are known."""
+    def kernel_event(self, event: object) -> None:
+        """A kernel event routed by the main screen (``tui.kernel.link``: Ready, Died,
+        Pushed...). Called on the UI thread; a pane takes what concerns it."""

@@ -1,0 +1,164 @@
+"""The app's one handle on "the kernel", whichever kernel that is right now.
+
+A restart replaces the link (and, for a kernel we started, the process); the hub stays,
+so panes hold the hub and never a link. Every link event reaches ``post`` tagged with
+the link's generation, so an event of a kernel that was already replaced is ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui.core import cells
+from tui.kernel import link as kl
+from tui.kernel.launch import KernelProcess, spawn_kernel
+
+
+class KernelUnavailable(RuntimeError):
+    """No kernel is ready (starting, restarting, or dead): the message says which."""
+
+
+@dataclass
+class Starting:
+    """A kernel is being started (at launch or by a restart)."""
+
+    restart: bool = False
+
+
+class KernelHub:
+    def __init__(
+        self,
+        post: Callable[[Any, int], None],
+        device: str | None = None,
+        existing: Path | None = None,
+        process: KernelProcess | None = None,
+        cwd: Path | None = None,
+        keep_kernel: bool = False,
+    ) -> None:
+        self.post = post
+        self.device = device
+        self.existing = existing
+        self.cwd = cwd
+        self.generation = 0
+        self.link: kl.KernelLink | None = None
+        self._process = process  # spawned before the first frame, adopted by start()
+        #: The given process is shared (tests): reset its namespace, never kill it.
+        self._keep: KernelProcess | None = process if keep_kernel else None
+        self.last_death: str | None = None
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        return self.link is not None and self.link.ready.is_set() and not self.link.dead
+
+    @property
+    def welcome(self) -> Any:
+        return self.link.welcome if self.link is not None else None
+
+    @property
+    def attached(self) -> bool:
+        """True when connected to a kernel someone else started (``--existing``)."""
+        return self.link is not None and not self.link.owned
+
+    @property
+    def pid(self) -> int | None:
+        if self.link is not None and self.link.process is not None:
+            return self.link.process.pid
+        return None
+
+    # -- life --------------------------------------------------------------------------
+    def start(self, restart: bool = False, local: bool = False) -> None:
+        """Start (or restart) on the running event loop; events follow through ``post``."""
+        self.generation += 1
+        gen = self.generation
+        self.post(Starting(restart), gen)
+        if self.existing is not None and not local:
+            link = kl.KernelLink(self.existing, lambda e: self.post(e, gen), device=self.device)
+        else:
+            self.existing = None
+            process = self._process or spawn_kernel(cwd=self.cwd)
+            self._process = None
+            link = kl.KernelLink(
+                process.connection_file,
+                lambda e: self.post(e, gen),
+                process,
+                self.device,
+                fresh_namespace=process is self._keep,
+            )
+        self.link = link
+        asyncio.get_running_loop().create_task(link.start())
+
+    async def restart(self, local: bool = False) -> None:
+        """A fresh kernel: the old one (if ours) is killed with everything it started."""
+        old = self.link
+        self.link = None
+        if old is not None:
+            await old.close(kill=self._kills(old))
+        self.start(restart=True, local=local)
+
+    def _kills(self, link: kl.KernelLink) -> bool:
+        return link.owned and link.process is not self._keep
+
+    async def shutdown(self) -> None:
+        link, self.link = self.link, None
+        if link is not None:
+            await link.close(kill=self._kills(link))
+        if self._process is not None and self._process is not self._keep:
+            self._process.kill()
+
+    def kill_now(self) -> None:
+        """At exit, from any thread and without the event loop: no child left behind."""
+        for process in (self._process, self.link.process if self.link else None):
+            if process is not None and process is not self._keep:
+                with contextlib.suppress(Exception):
+                    process.kill()
+
+    # -- requests ----------------------------------------------------------------------
+    def _live(self) -> kl.KernelLink:
+        link = self.link
+        if link is None or link.dead:
+            raise KernelUnavailable(
+                "the kernel is not running: ctrl+n in the REPL starts a fresh one"
+            )
+        return link
+
+    async def execute(
+        self, source: str, on_output: Callable[[cells.Output], None], tag: str | None = None
+    ) -> cells.CellOutcome:
+        """Run a cell once a kernel is ready (cells typed during a start wait for it)."""
+        while True:
+            link = self.link
+            if link is None or link.dead:
+                await asyncio.sleep(0.05)  # a restart is about to make the next link
+                continue
+            return await link.execute(source, on_output, tag)
+
+    async def agent(self, message: Any, timeout: float = kl.RESPONSE_LIMIT) -> Any:
+        link = self._live()
+        if not link.ready.is_set():
+            raise KernelUnavailable("the kernel is still starting")
+        return await link.agent(message, timeout)
+
+    def tell(self, message: Any) -> None:
+        link = self.link
+        if link is not None and link.ready.is_set():
+            link.tell(message)
+
+    async def complete(self, code: str, cursor: int) -> tuple[int, int, list[str]]:
+        return await self._live().complete(code, cursor)
+
+    async def inspect(self, code: str, cursor: int, detail: int = 0) -> str:
+        return await self._live().inspect(code, cursor, detail)
+
+    def interrupt(self) -> None:
+        if self.link is not None:
+            self.link.interrupt()
+
+    def send_input(self, text: str) -> None:
+        if self.link is not None:
+            self.link.send_input(text)
