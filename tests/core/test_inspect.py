@@ -255,24 +255,58 @@ def test_watches_evaluate_and_errors_are_text():
     assert core.evaluate_watch("missing + 1", ns).text == "2"  # recovers once defined
 
 
-def test_hook_builds_cards_variables_and_watches():
-    insp = core.Inspector()
-    insp.watches = ("x.sum()", "1/0")
-    x = torch.arange(12.0).reshape(3, 4)
-    ns = {"x": x}
-    rec = SimpleNamespace(has_result=True, result=x * 2, number=2, error=None, changed=[])
-    p = insp.hook(rec, ns)
+def _cell(number, result=None, error=None, source=""):
+    info = SimpleNamespace(raw_cell=source)
+    return SimpleNamespace(
+        execution_count=number,
+        result=result,
+        error_in_exec=error,
+        error_before_exec=None,
+        info=info,
+    )
+
+
+def test_the_agent_builds_cards_variables_and_watches():
+    from tui.agent.cells import CellWatcher
+
+    ns: dict = {}
+    cells = CellWatcher(ns)
+    cells.watches = ("x.sum()", "1/0")
+    cells.before()
+    ns["x"] = torch.arange(12.0).reshape(3, 4)
+    p = cells.after(_cell(1))  # an assignment has no result: the assigned tensor's card
+    assert [c.title for c in p.cards] == ["x"] and p.changed == ["x"]
+    cells.before()
+    p = cells.after(_cell(2, result=ns["x"] * 2))
     assert [c.title for c in p.cards] == ["Out[2]"] and p.cards[0].shape == [3, 4]
     assert [v.name for v in p.variables] == ["x"]
     assert p.watches[0].ok and "66.0" in p.watches[0].text
     assert not p.watches[1].ok and "ZeroDivisionError" in p.watches[1].text
-    # an assignment has no result: the assigned tensor gets the card
-    rec2 = SimpleNamespace(has_result=False, result=None, number=3, error=None, changed=["x"])
-    assert [c.title for c in insp.hook(rec2, ns).cards] == ["x"]
-    # slices come back for kept results
+    assert p.checks is None  # no exercises set
+    # slices come back while the object lives; a key never given is None
+    key = cells.card_for_name("x").key
+    assert cells.preview(key, []).cells[0][1] == "1.0"
+    assert cells.preview(10_000, []) is None
+
+
+def test_the_agent_keeps_nothing_alive():
+    import gc
+    import weakref
+
+    from tui.agent.cells import CellWatcher
+
+    ns: dict = {}
+    cells = CellWatcher(ns)
+    cells.before()
+    ns["x"] = torch.ones(1000)
+    ref = weakref.ref(ns["x"])
+    p = cells.after(_cell(1))
     key = p.cards[0].key
-    assert insp.preview(key, []).cells[0][1] == "2.0"
-    assert insp.preview(10_000, []) is None
+    assert cells.preview(key, []) is not None
+    del ns["x"]
+    gc.collect()
+    assert ref() is None, "a card must not keep its tensor alive"
+    assert cells.preview(key, []) is None
 
 
 def test_format_number():

@@ -223,12 +223,13 @@ class TrainEnded:
 
 # -- the codec -----------------------------------------------------------------------------
 def _registry() -> dict[str, type]:
+    from tui.core import inspect_types
     from tui.core import training as training_types
 
     classes: list[type] = [
         obj for obj in globals().values() if isinstance(obj, type) and dataclasses.is_dataclass(obj)
     ]
-    for module in (insp, training_types):
+    for module in (inspect_types, insp, training_types):
         classes += [
             obj
             for obj in vars(module).values()
