@@ -351,8 +351,11 @@ class KernelLink:
     async def _watch(self) -> None:
         """Notice a kernel that ended: our own by its exit status, another by heartbeat."""
         misses = 0
+        probe: asyncio.Task | None = None
         while not self.dead:
             await asyncio.sleep(0.25)
+            if self._cells and self.ready.is_set() and (probe is None or probe.done()):
+                probe = asyncio.create_task(self._probe())
             if self.process is not None:
                 if self.process.poll() is not None:
                     self._died(self.process.exit_reason())
@@ -362,6 +365,17 @@ class KernelLink:
                 if misses >= 12:
                     self._died("its heartbeat stopped")
                     return
+
+    async def _probe(self) -> None:
+        """While a cell runs, the agent (on its subshell) still answers at once; when it
+        does not, the kernel is alive but broken (e.g. ``builtins.isinstance = None``)."""
+        await asyncio.sleep(2.0)
+        if not self._cells or self.dead:
+            return
+        try:
+            await self.agent(p.Ping())
+        except Exception:  # noqa: BLE001 - the timeout already said "not responding"
+            await asyncio.sleep(RESPONSE_LIMIT)
 
     def _died(self, reason: str) -> None:
         if self.dead:
@@ -381,6 +395,9 @@ class KernelLink:
         self.dead = True
         for task in self._tasks:
             task.cancel()
+        for watch in list(self._cells.values()):
+            watch.outcome.status = "restarted"
+            watch.finish()
         for future in [*self._replies.values(), *self._agent.values()]:
             if not future.done():
                 future.set_exception(KernelGone("closed"))
