@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from tui.core.distributed import DDPReport, DDPRunner, backend_for, worker_devices
-from tui.core.training import ConfigError, TrainConfig
+from tui.core.distributed import DDPRunner, backend_for, worker_devices
+from tui.core.training import ConfigError, Report, TrainConfig
 
 CFG = {"dataset": "circles", "samples": 256, "batch_size": 32, "hidden": "8", "device": "cpu"}
 
@@ -38,7 +38,7 @@ def _run_in_thread(runner: DDPRunner):
      ("exit", "worker rank 1 died (exit code 7)")],
 )  # fmt: skip
 def test_a_dying_worker_is_reported_with_its_rank(kind, words):
-    reports: list[DDPReport] = []
+    reports: list[Report] = []
     config = TrainConfig.from_mapping({**CFG, "steps": 100_000})
     runner = DDPRunner(config, 2, on_report=reports.append, fault=(1, 5, kind))
     t, box = _run_in_thread(runner)
