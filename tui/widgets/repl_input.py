@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from tui.core.history import History
-from tui.core.session import source_is_complete
+from tui.core.completeness import source_is_complete
 
 NEWLINE_KEYS = {"ctrl+j", "alt+enter", "shift+enter", "ctrl+enter"}
 
@@ -46,6 +46,10 @@ class ReplInput(TextArea):
     class InterruptRequested(Message):
         pass
 
+    @dataclass
+    class SignatureRequested(Message):
+        text: str  # the line up to and including the "("
+
     def __init__(self, history: History | None = None, **kwargs) -> None:
         super().__init__(
             theme="monokai",
@@ -62,6 +66,8 @@ class ReplInput(TextArea):
         self._before_search = ""
         #: Set by the pane: True while a cell runs (ctrl+c then interrupts, not copies).
         self.running = False
+        #: Set by the pane while the kernel waits for ``input()``: Enter sends the line.
+        self.raw_mode = False
 
     def on_mount(self) -> None:
         # tree-sitter compiles its Python query in ~60 ms: highlight after the first frame
@@ -86,7 +92,7 @@ class ReplInput(TextArea):
         row, col = self.cursor_location
         last_row = self.document.line_count - 1
         if key == "enter":
-            if row == last_row and source_is_complete(self.text):
+            if self.raw_mode or (row == last_row and source_is_complete(self.text)):
                 source = self.text
                 if source.strip():
                     # Clear now, not when the pane gets the message: keys typed right
@@ -94,6 +100,8 @@ class ReplInput(TextArea):
                     self.clear()
                     self.reset_browsing()
                     self.post_message(self.Submitted(source))
+                elif self.raw_mode:
+                    self.post_message(self.Submitted(""))
                 return True
             self._newline()
             return True
@@ -112,6 +120,11 @@ class ReplInput(TextArea):
         if key == "ctrl+r":
             self._start_search()
             return True
+        if event.character == "(" and not self.raw_mode:
+            line = self.document[row][:col]
+            if line.strip() and (line[-1:].isalnum() or line[-1:] in "_]"):
+                self.post_message(self.SignatureRequested(line + "("))
+            return False  # the "(" is typed as usual
         if key == "tab":
             line = self.document[row][:col]
             if line.strip():

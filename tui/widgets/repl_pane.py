@@ -1,9 +1,9 @@
-"""The REPL pane: an output log, a Python input, and the inspector beside them.
+"""The REPL pane: IPython in the kernel, an output log, a Python input, the inspector.
 
-Cells never run on the UI thread: an async worker hands each one to the session's exec
-thread (``session.submit``) and awaits the future, so the event loop keeps drawing while
-a cell runs. Cells typed before torch has loaded wait in a queue and run once the app
-publishes ``torch_ready_signal`` (the session is created in the loader worker).
+Cells run in the kernel (``app.kernel``); an async worker sends them one at a time and
+writes their outputs as they stream in, so the UI never waits on the kernel. Cells typed
+before a kernel is ready (at launch, during a restart) queue and run in order once it
+is. A kernel that dies costs a restart (ctrl+n), never the app.
 """
 
 from __future__ import annotations
@@ -19,19 +19,23 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Static
 
+from tui.core import cells
 from tui.core.history import History
+from tui.kernel import hub as kh
+from tui.kernel import link as kl
 from tui.widgets import repl_render as render
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.pane import Pane
+from tui.widgets.repl_help import COMMANDS, HELP
 
 if TYPE_CHECKING:  # the body's widgets are imported by compose_body, after frame 1
     from textual.widgets import RichLog
 
-    from tui.core.session import ExecResult, Session
     from tui.widgets.inspector import InspectorPanel
     from tui.widgets.repl_input import ReplInput
 
-STILL_RUNNING_AFTER = 1.0  # seconds after ctrl+c before saying "stuck in native code"
+#: Seconds after ctrl+c before a cell still running counts as stuck in native code.
+STILL_RUNNING_AFTER = 2.0
 
 
 class ReplPane(Deferred, Pane):
@@ -39,40 +43,10 @@ class ReplPane(Deferred, Pane):
     AREA = "repl"
     PANE_TITLE = "REPL"
     FKEY = "F3"
-    HELP = """\
-# REPL
-
-Python with `torch`, `nn`, `F` (torch.nn.functional), `np` and `device` preloaded.
-The value of a cell's last expression is shown as `Out[n]` and bound to `_`; tensors,
-modules and optimizers get a card in the inspector beside the log.
-
-| Key | Does |
-|---|---|
-| enter | run the cell when it is complete, else add an (indented) line |
-| ctrl+j / alt+enter | always add a line (shift+enter is not seen by most terminals) |
-| an empty last line + enter | ends a block (`for`, `def`, `if`, ...) and runs it |
-| up / down | previous / next cell from history (on the first / last line) |
-| ctrl+r | search history backwards; enter accepts, esc cancels |
-| tab | complete a name or attribute (indents at the start of a line) |
-| ctrl+c | interrupt the running cell (copies a selection when nothing runs) |
-| ctrl+n | reset the session: a fresh namespace |
-| ctrl+l | clear the output log |
-| ctrl+o | show or hide the inspector |
-| f6 | focus the inspector (esc goes back to the input) |
-
-`exit()` does not close the app: quit with ctrl+q. `input()` is not available (the
-terminal belongs to the UI): assign values directly. A cell stuck inside one long torch
-operation stops when that operation returns to Python.
-"""
-    COMMANDS = [
-        ("reset session", "reset_session", "A fresh namespace (torch, nn, F, np, device)"),
-        ("interrupt", "interrupt", "Stop the running cell with KeyboardInterrupt"),
-        ("clear output", "clear_output", "Clear the REPL's output log"),
-        ("toggle inspector", "toggle_inspector", "Show or hide the inspector"),
-        ("focus inspector", "focus_inspector", "Move the keyboard into the inspector"),
-    ]
+    HELP = HELP
+    COMMANDS = COMMANDS
     BINDINGS = [
-        Binding("ctrl+n", "reset_session", "Reset", show=False),
+        Binding("ctrl+n", "restart_kernel", "Restart", show=False),
         Binding("ctrl+l", "clear_output", "Clear", show=False),
         Binding("ctrl+o", "toggle_inspector", "Inspector", show=False),
         # priority: the input (a TextArea) binds f6 to "select line"
@@ -85,7 +59,7 @@ operation stops when that operation returns to Python.
     ReplPane #repl-log { height: 1fr; background: $surface; scrollbar-size-vertical: 1; }
     ReplPane #repl-hint { height: auto; max-height: 4; color: $text-muted; display: none; }
     ReplPane #repl-hint.-shown { display: block; }
-    ReplPane #repl-status { height: 1; color: $warning; display: none; }
+    ReplPane #repl-status { height: auto; max-height: 2; color: $warning; display: none; }
     ReplPane #repl-status.-shown { display: block; }
     ReplPane #repl-inspector { width: 2fr; }
     ReplPane.-toggled #repl-inspector { display: none; }
@@ -96,24 +70,25 @@ operation stops when that operation returns to Python.
     """
 
     class CellDone(Message, bubble=True):
-        """Posted after every cell (typed or sent by another pane) with its record."""
+        """Posted after every cell (typed or sent by another pane) with its outcome."""
 
-        def __init__(self, record: ExecResult) -> None:
+        def __init__(self, outcome: cells.CellOutcome) -> None:
             super().__init__()
-            self.record = record
+            self.outcome = outcome
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.session: Session | None = None
         self.history = History()
-        self._pending: deque[tuple[str, bool]] = deque()
+        self._pending: deque[tuple[str, str | None]] = deque()
         self._draining = False
         self._running_since: float | None = None
         self._running_number: int | None = None
         self._interrupt_at: float | None = None
-        self._echo_number = 0
-        self._ready = asyncio.Event()
+        self._stuck_said = False
+        self._next_number = 1
         self._history_dirty = False
+        self._input_wanted = False
+        self.last_outcome: cells.CellOutcome | None = None
 
     def compose_body(self) -> ComposeResult:
         """After the first frame (see ``Deferred``), with the imports of its widgets."""
@@ -136,38 +111,67 @@ operation stops when that operation returns to Python.
         return True if self.built else None  # no input or log yet: nothing to act on
 
     def on_built(self) -> None:
-        self.input.border_title = "In [1]"
+        self._update_prompt()
         self.log_widget.write(
             render.render_note(
-                "Python with torch, nn, F, np and device. Enter runs, ctrl+j adds a line, "
-                "ctrl+c interrupts, F1 for keys."
+                "IPython with torch, nn, F, np and device. Enter runs, ctrl+j adds a line, "
+                "ctrl+c interrupts, ctrl+n restarts the kernel, F1 for keys."
             )
         )
-        # Runs only while a cell runs or history waits to be saved: every wake of the UI
-        # thread takes the GIL from a training thread (benchmarks/bench_training.py).
+        # Runs only while a cell runs or history waits to be saved.
         self._ticker = self.set_interval(0.25, self._tick, pause=True)
-        if getattr(self.app, "session", None) is not None:
-            self._session_ready()
-        else:
-            signal = getattr(self.app, "torch_ready_signal", None)
-            if signal is not None:
-                signal.subscribe(self, lambda _info: self._session_ready())
+        if not self.kernel.ready:
+            self._set_status("starting the kernel… (cells typed now run once it is ready)")
 
     def on_unmount(self) -> None:
         if self._history_dirty:
             self.history.save()
-        else:  # a save from _tick may be mid-write: quitting must not cut it (os._exit)
+        else:  # a save from _tick may be mid-write: quitting must not cut it
             self.history.wait_saved()
 
-    def _session_ready(self) -> None:
-        session = getattr(self.app, "session", None)
-        if session is None:
-            error = getattr(self.app, "session_error", None) or "torch did not load"
-            self.log_widget.write(render.render_note(f"The REPL cannot start: {error}", "red"))
-            return
-        self.session = session
-        self._ready.set()
-        self._update_prompt()
+    @property
+    def kernel(self) -> kh.KernelHub:
+        return self.app.kernel  # type: ignore[attr-defined]
+
+    # -- kernel events (routed by the main screen) -------------------------------------
+    def kernel_event(self, event: object) -> None:
+        self.when_built(lambda: self._kernel_event(event))
+
+    def _kernel_event(self, event: object) -> None:
+        inspector_event = getattr(self.inspector, "kernel_event", None)
+        if callable(inspector_event):
+            inspector_event(event)
+        if isinstance(event, kl.Ready):
+            w = event.welcome
+            self._set_status("")
+            where = " (attached to a running kernel)" if self.kernel.attached else ""
+            self._note(f"kernel ready{where}: torch {w.torch_version} on {w.device}", "green")
+        elif isinstance(event, kh.Starting) and event.restart:
+            self._next_number = 1
+            self._update_prompt()
+            self._set_status("restarting the kernel… (cells typed now run once it is ready)")
+        elif isinstance(event, kl.Died):
+            self._input_wanted = False
+            self._note(
+                f"The kernel died ({event.reason}). Your history and lesson progress are safe; "
+                "ctrl+n starts a fresh kernel.",
+                "bold red",
+            )
+            self._set_status(f"kernel died ({event.reason}): ctrl+n restarts")
+        elif isinstance(event, kl.NotResponding):
+            self._set_status("kernel not responding: ctrl+n restarts")
+            self._note("kernel not responding: ctrl+n restarts", "bold red")
+        elif isinstance(event, kl.Failed):
+            self._note(f"The kernel could not start: {event.text}", "bold red")
+            self._set_status("kernel failed: ctrl+n tries again")
+        elif isinstance(event, kl.InputWanted):
+            self._input_wanted = True
+            self.input.raw_mode = True
+            self.input.border_title = event.prompt.strip() or "input"
+            self._note(f"{event.prompt} (the kernel waits for a line: type it and press Enter)")
+
+    def _note(self, text: str, style: str = "dim") -> None:
+        self.log_widget.write(render.render_note(text, style))
 
     # -- parts -------------------------------------------------------------------------
     @property
@@ -186,68 +190,74 @@ operation stops when that operation returns to Python.
         return self.input
 
     def _update_prompt(self) -> None:
-        count = self.session.count if self.session is not None else 0
-        self.input.border_title = f"In [{max(count, self._echo_number) + 1}]"
+        if not self._input_wanted:
+            self.input.border_title = f"In [{self._next_number + len(self._pending)}]"
+
+    def copy_text(self) -> str | None:
+        return self.last_outcome.text() if self.last_outcome is not None else None
 
     # -- running cells -----------------------------------------------------------------
     @after_build
-    def run_source(self, source: str, echo: bool = True) -> None:
-        """Run ``source`` as if typed (other panes' "send to REPL" use this)."""
+    def run_source(self, source: str, echo: bool = True, tag: str | None = None) -> None:
+        """Run ``source`` as if typed; ``tag`` comes back on the outcome (lesson blocks)."""
         if not source.strip():
             return
         self.history.add(source, save=False)
         self._history_dirty = True  # saved by _tick once no cell runs: off the hot path
-        self._pending.append((source, echo))
+        number = self._next_number + len(self._pending) + (self._running_since is not None)
+        self._pending.append((source, tag))
         self._ticker.resume()
         if echo:
-            base = self.session.count if self.session is not None else 0
-            self._echo_number = max(self._echo_number, base) + 1
-            self.log_widget.write(render.render_input(self._echo_number, source))
-            self._update_prompt()
-        if not self._ready.is_set():
-            self._set_status("waiting for torch… (the cell runs once it has loaded)")
+            self.log_widget.write(render.render_input(number, source))
+        self._update_prompt()
         if not self._draining:
             self._draining = True
             self.run_worker(self._drain(), group="repl-run", exit_on_error=False)
 
     async def _drain(self) -> None:
         try:
-            await self._ready.wait()
             while self._pending:
-                source, _echo = self._pending.popleft()
-                await self._run_one(source)
+                source, tag = self._pending.popleft()
+                await self._run_one(source, tag)
         finally:
             self._draining = False
 
-    async def _run_one(self, source: str) -> None:
-        session = self.session
-        assert session is not None
+    async def _run_one(self, source: str, tag: str | None) -> None:
+        from tui.widgets.repl_output import CellWriter
+
+        writer = CellWriter(self.log_widget)
         self._running_since = time.monotonic()
-        self._running_number = session.count + 1
+        self._running_number = self._next_number
         self._interrupt_at = None
-        self.input.running = True  # the status line appears at the next tick (0.25 s):
-        # a quick cell never shows it, which spares two relayouts per cell
+        self._stuck_said = False
+        self.input.running = True
         try:
-            record = await asyncio.wrap_future(session.submit(session.run_cell, source))
-        except Exception as exc:  # the session itself failed: say so, keep the REPL
-            self.log_widget.write(render.render_note(f"The cell could not run: {exc}", "red"))
+            outcome = await self.kernel.execute(source, writer.output, tag)
+        except Exception as exc:  # the link failed: say so, keep the REPL
+            self._note(f"The cell could not run: {exc}", "red")
             return
         finally:
             self._running_since = None
             self.input.running = False
+            self._end_input()
             self._set_status("")
-        self._show_record(record)
-
-    def _show_record(self, record: ExecResult) -> None:
-        log = self.log_widget
-        for item in render.render_record(record):
-            log.write(item)
+        writer.finish(outcome)
+        if outcome.number:
+            self._next_number = outcome.number + 1
         self._update_prompt()
-        try:
-            self.inspector.show(record)
-        except Exception as exc:  # the inspector must never break the REPL
-            self.log(f"inspector failed: {exc!r}")
-        self.post_message(self.CellDone(record))
+        self.last_outcome = outcome
+        if outcome.payload is not None and outcome.payload.warning:
+            self._note(outcome.payload.warning, "yellow")
+        if outcome.status in ("died", "restarted"):
+            why = "died" if outcome.status == "died" else "was restarted"
+            self._note(f"In [{self._running_number}] did not finish: the kernel {why}.", "red")
+        self.post_message(self.CellDone(outcome))
+
+    def _end_input(self) -> None:
+        if self._input_wanted:
+            self._input_wanted = False
+            self.input.raw_mode = False
+            self._update_prompt()
 
     def _tick(self) -> None:
         if self._running_since is None:
@@ -257,17 +267,19 @@ operation stops when that operation returns to Python.
             if not self._pending and not self._draining:
                 self._ticker.pause()
             return
-        elapsed = time.monotonic() - self._running_since
+        if not self.kernel.ready:
+            return  # the status says the kernel is starting
+        n = self._running_number
         if self._interrupt_at is not None:
             if time.monotonic() - self._interrupt_at >= STILL_RUNNING_AFTER:
+                self._stuck_said = True
                 self._set_status(
-                    f"In [{self._running_number}] still running after ctrl+c: it is inside a "
-                    "native call and stops when that returns to Python"
+                    f"In [{n}] is still busy after ctrl+c, probably inside native code: "
+                    "ctrl+c again offers a kernel restart"
                 )
             return
-        self._set_status(
-            f"running In [{self._running_number}]… {elapsed:.1f} s  (ctrl+c interrupts)"
-        )
+        elapsed = time.monotonic() - self._running_since
+        self._set_status(f"running In [{n}]… {elapsed:.1f} s  (ctrl+c interrupts)")
 
     def _set_status(self, text: str) -> None:
         status = self.query_one("#repl-status", Static)
@@ -279,6 +291,11 @@ operation stops when that operation returns to Python.
     # -- messages from the input -------------------------------------------------------
     def on_repl_input_submitted(self, message: ReplInput.Submitted) -> None:
         message.stop()
+        if self._input_wanted:
+            self.log_widget.write(render.render_note(message.source, ""))
+            self.kernel.send_input(message.source)
+            self._end_input()
+            return
         self.run_source(message.source)
 
     def on_repl_input_hint(self, message: ReplInput.Hint) -> None:
@@ -295,34 +312,65 @@ operation stops when that operation returns to Python.
         message.stop()
         self.run_worker(self._complete(message.text), group="repl-complete", exclusive=True)
 
+    def on_repl_input_signature_requested(self, message: ReplInput.SignatureRequested) -> None:
+        message.stop()
+        self.run_worker(self._signature(message.text), group="repl-complete", exclusive=True)
+
     async def _complete(self, text: str) -> None:
-        session = self.session
-        if session is None:
-            self.input.post_message(self.input.Hint("completion needs torch: still loading…"))
+        try:
+            start, end, matches = await self.kernel.complete(text, len(text))
+        except Exception:  # noqa: BLE001 - no kernel, or it did not answer in time
+            self.input.post_message(self.input.Hint("completion needs a running kernel"))
             return
-        if session.busy:  # the exec thread is taken: resolve statically on a thread
-            comp = await asyncio.to_thread(session.complete, text, True)
-        else:
-            comp = await asyncio.wrap_future(session.submit(session.complete, text, False))
-        self.input.apply_completion(text, comp.start, comp.word, comp.matches)
+        word = text[start : len(text)]
+        matches = [m for m in matches if m.startswith(word)]
+        self.input.apply_completion(text, start, word, matches)
+
+    async def _signature(self, text: str) -> None:
+        from tui.widgets.repl_help import signature_line
+
+        try:
+            found = await self.kernel.inspect(text, len(text) - 1)
+        except Exception:  # noqa: BLE001
+            return
+        line = signature_line(found)
+        if line:
+            self.input.post_message(self.input.Hint(line))
 
     # -- actions -----------------------------------------------------------------------
     def action_interrupt(self) -> None:
-        session = self.session
-        if self._running_since is not None and session is not None:
-            if session.interrupt():
-                self._interrupt_at = time.monotonic()
-                self._set_status(f"interrupting In [{self._running_number}]…")
-            else:
-                self.notify("The cell is finishing; nothing left to interrupt.", timeout=3)
+        if self._running_since is not None:
+            if self._stuck_said:
+                self._offer_restart()
+                return
+            self.kernel.interrupt()
+            self._interrupt_at = time.monotonic()
+            self._set_status(f"interrupting In [{self._running_number}]…")
             return
         if self._pending:
             n = len(self._pending)
             self._pending.clear()
             self._set_status("")
-            self.log_widget.write(render.render_note(f"cancelled {n} waiting cell(s)", "yellow"))
+            self._update_prompt()
+            self._note(f"cancelled {n} waiting cell(s)", "yellow")
             return
-        self.notify("Nothing running (ctrl+c interrupts a running cell; ctrl+q quits).", timeout=3)
+        self.input.clear()  # idle: ctrl+c clears the input, as in IPython
+
+    def _offer_restart(self) -> None:
+        from tui.screens.confirm import ConfirmScreen
+
+        def chosen(yes: bool | None) -> None:
+            if yes:
+                self.action_restart_kernel()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"In [{self._running_number}] does not stop. Restart the kernel? "
+                "Its variables are lost; history and lesson progress are kept.",
+                "Enter restarts · Esc keeps waiting",
+            ),
+            chosen,
+        )
 
     def action_clear_output(self) -> None:
         self.log_widget.clear()
@@ -337,19 +385,17 @@ operation stops when that operation returns to Python.
             self.toggle_class("-toggled")
         self.call_after_refresh(inspector.focus_default)
 
-    def action_reset_session(self) -> None:
-        if self.session is None:
-            self.notify("The session starts once torch has loaded.", timeout=3)
-            return
-        self._pending.clear()
-        self.run_worker(self._reset(), group="repl-reset", exclusive=True)
-
-    async def _reset(self) -> None:
-        session = self.session
-        assert session is not None
-        await asyncio.to_thread(session.reset)
-        self.log_widget.write(
-            render.render_note(
-                "session reset: a fresh namespace with torch, nn, F, np, device", "yellow"
+    def action_restart_kernel(self) -> None:
+        """A fresh kernel, at once: frees all memory and clears a CUDA fault."""
+        if self.kernel.attached:
+            self._note(
+                "This kernel was started elsewhere: torch-tui does not shut it down. "
+                "A local kernel replaces it.",
+                "yellow",
             )
-        )
+        self._end_input()
+        self.run_worker(self._restart(), group="repl-reset", exclusive=True)
+
+    async def _restart(self) -> None:
+        self._note("restarting the kernel: a fresh namespace with torch, nn, F, np, device", "yellow")
+        await self.kernel.restart(local=True)

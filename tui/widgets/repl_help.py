@@ -1,0 +1,64 @@
+"""The REPL's help text, palette commands, and the signature hint shown on ``(``."""
+
+from __future__ import annotations
+
+import re
+
+HELP = """\
+# REPL
+
+IPython, running in a Jupyter kernel, with `torch`, `nn`, `F` (torch.nn.functional), `np`
+and `device` preloaded. The value of a cell's last expression is shown as `Out[n]`;
+tensors, modules and optimizers get a card in the inspector beside the log.
+
+| Key | Does |
+|---|---|
+| enter | run the cell when it is complete, else add an (indented) line |
+| ctrl+j / alt+enter | always add a line (shift+enter is not seen by most terminals) |
+| an empty last line + enter | ends a block (`for`, `def`, `if`, ...) and runs it |
+| up / down | previous / next cell from history (on the first / last line) |
+| ctrl+r | search history backwards; enter accepts, esc cancels |
+| tab | complete a name or attribute (indents at the start of a line) |
+| ( | show the signature of what is before it |
+| ctrl+c | interrupt the running cell; again when it is stuck: offer a restart; idle: clear the input |
+| ctrl+n | restart the kernel: a fresh namespace, all memory given back |
+| ctrl+l | clear the output log |
+| ctrl+o | show or hide the inspector |
+| f6 | focus the inspector (esc goes back to the input) |
+
+IPython works as you know it: `torch.zeros?` and `torch.zeros??` show the docstring and
+the source, `%timeit`, `%time`, `%who`, `%history`, and `%debug` after an exception (a
+post-mortem debugger: `input()` works, the REPL shows its prompt). `In`, `Out` and `_`
+keep displayed results alive: `%xdel x` deletes `x` everywhere, `%reset -f out` forgets
+the outputs.
+
+**When things go wrong**, the kernel takes the blow, never the app: a crash
+(`os._exit`, a segfault, the OOM killer) is reported in one line, and ctrl+n gives a
+fresh kernel in a few seconds. A restart is also how you free all memory (GPU memory
+included) and clear a CUDA error ("device-side assert triggered"), which otherwise stays
+until the process ends. `exit()` does not close the app: quit with ctrl+q.
+"""
+
+COMMANDS = [
+    ("restart kernel", "restart_kernel", "A fresh kernel: new namespace, all memory freed"),
+    ("interrupt", "interrupt", "Stop the running cell (SIGINT to the kernel)"),
+    ("clear output", "clear_output", "Clear the REPL's output log"),
+    ("toggle inspector", "toggle_inspector", "Show or hide the inspector"),
+    ("focus inspector", "focus_inspector", "Move the keyboard into the inspector"),
+]
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def signature_line(inspected: str) -> str:
+    """The signature out of IPython's ``inspect_reply`` text (first lines, no colour)."""
+    text = _ANSI.sub("", inspected)
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(("Signature:", "Init signature:", "Call signature:")):
+            return line.split(":", 1)[1].strip()[:300]
+        if line.startswith("Docstring:") and i + 1 < len(lines):
+            first = lines[i + 1].strip()
+            if "(" in first:
+                return first[:300]
+    return ""

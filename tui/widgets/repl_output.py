@@ -1,0 +1,110 @@
+"""Writing one cell's outputs into the REPL log as they arrive, safely and capped.
+
+Stream text is written line by line (a partial last line waits for its end or for the
+cell's end), a carriage return keeps what a terminal would show last, and only colour
+(SGR) escapes survive: every other control sequence is removed, so nothing a cell
+prints can move the cursor or repaint the UI. A cell's log lines are capped; the rest
+is counted and said in one line.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rich.text import Text
+
+from tui.core import cells
+from tui.widgets import repl_render as render
+
+MAX_LINES = 2_000
+MAX_LINE_CHARS = 5_000
+
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def ansi_text(text: str, style: str = "") -> Text:
+    """Colour kept, everything else made safe (see ``repl_render.clean``)."""
+    keep: list[str] = []
+
+    def stash(m: re.Match) -> str:
+        keep.append(m.group(0))
+        return f"\ue000{len(keep) - 1}\ue001"
+
+    marked = _SGR.sub(stash, text)
+    safe = render.clean(marked)
+    restored = re.sub(r"\ue000(\d+)\ue001", lambda m: keep[int(m.group(1))], safe)
+    out = Text.from_ansi(restored, style=style)
+    out.end = ""
+    return out
+
+
+class CellWriter:
+    """One running cell's share of the log."""
+
+    def __init__(self, log: Any) -> None:
+        self.log = log
+        self.lines = 0
+        self.dropped = 0
+        self._partial: dict[str, str] = {"stdout": "", "stderr": ""}
+
+    def _write(self, renderable: Any, lines: int = 1) -> None:
+        if self.lines >= MAX_LINES:
+            self.dropped += lines
+            return
+        self.lines += lines
+        self.log.write(renderable)
+
+    def _text_lines(self, text: str, style: str = "") -> None:
+        for line in text.split("\n"):
+            if self.lines >= MAX_LINES:
+                self.dropped += 1
+                continue
+            if len(line) > MAX_LINE_CHARS:
+                line = line[:MAX_LINE_CHARS] + f"… ({len(line) - MAX_LINE_CHARS:,} more chars)"
+            self._write(ansi_text(line, style))
+
+    def stream(self, name: str, text: str) -> None:
+        buf = self._partial.get(name, "") + text
+        head, sep, tail = buf.rpartition("\n")
+        self._partial[name] = tail
+        if sep:
+            self._text_lines(head, "red" if name == "stderr" else "")
+
+    def flush(self) -> None:
+        for name, rest in self._partial.items():
+            if rest:
+                self._text_lines(rest, "red" if name == "stderr" else "")
+        self._partial = {"stdout": "", "stderr": ""}
+
+    def output(self, out: cells.Output) -> None:
+        if isinstance(out, cells.Stream):
+            self.stream(out.name, out.text)
+            return
+        self.flush()
+        if isinstance(out, cells.Result):
+            body = ansi_text(out.text)
+            n = out.text.count("\n") + 1
+            if n > MAX_LINES:
+                body = ansi_text("\n".join(out.text.split("\n")[:MAX_LINES]))
+                self.dropped += n - MAX_LINES
+            self._write(render._prompt(f"Out[{out.number}]:", "bold red", body), n)
+        elif isinstance(out, cells.ErrorOut):
+            self._text_lines(out.traceback.rstrip("\n") or f"{out.name}: {out.value}")
+        elif isinstance(out, cells.Page):
+            self._text_lines(out.text.rstrip("\n"))
+        elif isinstance(out, cells.Rich):
+            self._write(Text(out.placeholder, style="cyan"))
+        elif isinstance(out, cells.ClearOutput):
+            pass  # a log keeps what it showed; the next output follows it
+
+    def finish(self, outcome: cells.CellOutcome) -> None:
+        self.flush()
+        if self.dropped:
+            self.log.write(
+                Text(f"... {self.dropped:,} more lines not shown (output capped)", style="dim")
+            )
+        if outcome.asked_exit or outcome.error_name == "SystemExit":
+            self.log.write(Text(cells.QUIT_HINT, style="yellow"))
+        if outcome.duration >= 1.0 and outcome.status != "died":
+            self.log.write(Text(f"({outcome.duration:.1f} s)", style="dim"))
