@@ -1,74 +1,87 @@
-"""The inspector panel with a real Session: cards, variables, autograd tree, watches."""
+"""The inspector panel on a real kernel: cards, variables, autograd tree, watches.
+
+The panel renders only what the kernel sends; these tests run cells through the kernel
+hub (as the REPL does) and hand every kernel event to the panel (as the REPL does).
+"""
 
 from __future__ import annotations
 
-import asyncio
+import time
 from functools import partial
 
 import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Static, TabbedContent, Tree
 
+from tui.core import protocol as p
+from tui.kernel.hub import KernelHub
 from tui.widgets.inspector import InspectorPanel, WatchPanel
 from tui.widgets.inspector_cards import TensorCard
+from tui.widgets.kernel_event import KernelEvent
 
 from .pilot_wait import wait_for
 
-torch = pytest.importorskip("torch")
-
-
-@pytest.fixture(scope="module")
-def session_cls():
-    from tui.core.session import Session
-
-    return Session
-
 
 class InspectorApp(App):
-    def __init__(self, session) -> None:
+    """The panel alone, on the shared kernel (its namespace reset on connect)."""
+
+    def __init__(self, process) -> None:
         super().__init__()
-        self.session = session
+        self.kernel = KernelHub(self._post, device="cpu", process=process, keep_kernel=True)
+        self.events: list[object] = []
+
+    def _post(self, event: object, generation: int) -> None:
+        self.post_message(KernelEvent(event, generation))
 
     def compose(self) -> ComposeResult:
         yield InspectorPanel(id="insp")
+
+    def on_mount(self) -> None:
+        self.kernel.start()
+
+    def on_kernel_event(self, message: KernelEvent) -> None:
+        if message.generation == self.kernel.generation:
+            self.events.append(message.event)
+            self.query_one(InspectorPanel).kernel_event(message.event)
+
+    async def on_unmount(self) -> None:
+        await self.kernel.shutdown()
 
 
 def texts(app, selector: str = "Static") -> str:
     return "\n".join(str(w.render()) for w in app.query(selector))
 
 
-until = partial(wait_for, timeout=10.0)  # the shared helper, this file's deadline
-
-
-async def built(app, pilot) -> InspectorPanel:
-    """The panel, once its tabs are mounted (they come after the first frame)."""
-    panel = app.query_one(InspectorPanel)
-    await until(pilot, lambda: panel.built)
-    return panel
-
-
-async def run_cell(pilot, session, panel, source: str):
-    record = await asyncio.wrap_future(session.submit(session.run_cell, source))
-    assert record.error is None, record.error
-    panel.show(record)
-    await pilot.pause()
-    return record
+until = partial(wait_for, timeout=60.0)  # the first test waits for torch in the kernel
 
 
 @pytest.fixture
-def session(session_cls):
-    s = session_cls()
-    yield s
+def inspector_app(shared_kernel):
+    return InspectorApp(shared_kernel)
 
 
-async def test_cell_result_shows_a_tensor_card(session):
-    app = InspectorApp(session)
+async def built(app, pilot) -> InspectorPanel:
+    """The panel, once the kernel is ready and its tabs are mounted."""
+    panel = app.query_one(InspectorPanel)
+    await until(pilot, lambda: app.kernel.ready and panel.built, what="the kernel and the panel")
+    return panel
+
+
+async def run_cell(pilot, app, panel, source: str, ok: bool = True):
+    """Run a cell in the kernel and wait until the panel has shown its payload."""
+    outcome = await app.kernel.execute(source, lambda out: None)
+    assert outcome.ok == ok, outcome.text()
+    await until(pilot, lambda: panel.last_cell == outcome.number, what=f"payload of {source!r}")
+    return outcome
+
+
+async def test_cell_result_shows_a_tensor_card(inspector_app):
+    app = inspector_app
     async with app.run_test(size=(50, 48)) as pilot:
         panel = await built(app, pilot)
-        panel.attach(session)  # normally found through app.session once torch is ready
-        await run_cell(pilot, session, panel, "x = torch.arange(12.).reshape(3, 4)")
-        await run_cell(pilot, session, panel, "x * 2")
-        await until(pilot, lambda: "Out[2]" in texts(app, "TensorCard Static"))
+        await run_cell(pilot, app, panel, "x = torch.arange(12.).reshape(3, 4)")
+        out = await run_cell(pilot, app, panel, "x * 2")
+        await until(pilot, lambda: f"Out[{out.number}]" in texts(app, "TensorCard Static"))
         text = texts(app, "TensorCard Static")
         assert "shape (3, 4)" in text and "dtype float32" in text
         assert "16.0 18.0 20.0 22.0" in text
@@ -76,13 +89,12 @@ async def test_cell_result_shows_a_tensor_card(session):
         assert len(app.query(TensorCard)) == 1
 
 
-async def test_enter_on_a_variable_opens_its_card(session):
-    app = InspectorApp(session)
+async def test_enter_on_a_variable_opens_its_card(inspector_app):
+    app = inspector_app
     async with app.run_test(size=(50, 40)) as pilot:
         panel = await built(app, pilot)
-        panel.attach(session)
         await run_cell(
-            pilot, session, panel, "w = torch.ones(2, 5, dtype=torch.int64)\nm = nn.Linear(5, 2)"
+            pilot, app, panel, "w = torch.ones(2, 5, dtype=torch.int64)\nm = nn.Linear(5, 2)"
         )
         table = app.query_one(DataTable)
         assert table.row_count == 2
@@ -102,12 +114,11 @@ async def test_enter_on_a_variable_opens_its_card(session):
         await until(pilot, lambda: "trainable 12" in texts(app, "ModuleCard"))
 
 
-async def test_slices_of_a_3d_tensor_move_with_brackets(session):
-    app = InspectorApp(session)
+async def test_slices_of_a_3d_tensor_move_with_brackets(inspector_app):
+    app = inspector_app
     async with app.run_test(size=(50, 48)) as pilot:
         panel = await built(app, pilot)
-        panel.attach(session)
-        await run_cell(pilot, session, panel, "torch.arange(24.).reshape(2, 3, 4)")
+        await run_cell(pilot, app, panel, "t3 = torch.arange(24.).reshape(2, 3, 4)")
         card = app.query_one(TensorCard)
         card.focus()
         assert "slice [0, :, :]" in texts(app, "TensorCard Static")
@@ -118,19 +129,39 @@ async def test_slices_of_a_3d_tensor_move_with_brackets(session):
         await until(pilot, lambda: "slice [0, :, :]" in texts(app, "TensorCard Static"))
 
 
-async def test_autograd_tree_names_the_leaves(session):
-    app = InspectorApp(session)
+async def test_del_frees_the_tensor_behind_a_card(inspector_app):
+    """The kernel holds the object behind a card weakly: ``del x`` frees it."""
+    app = inspector_app
     async with app.run_test(size=(50, 40)) as pilot:
         panel = await built(app, pilot)
-        panel.attach(session)
+        await run_cell(pilot, app, panel, "big = torch.ones(1000, 1000)")
+        key = app.query_one(TensorCard).card.key
+        assert key >= 0
+        reply = await app.kernel.agent(p.PreviewRequest(key=key, index=[]))
+        assert reply.preview is not None
+        out = await run_cell(
+            pilot,
+            app,
+            panel,
+            "import gc, weakref\n_ref = weakref.ref(big)\ndel big\ngc.collect()\n"
+            "print('freed' if _ref() is None else 'alive')",
+        )
+        assert "freed" in out.text(), out.text()
+        reply = await app.kernel.agent(p.PreviewRequest(key=key, index=[]))
+        assert reply.preview is None
+
+
+async def test_autograd_tree_names_the_leaves(inspector_app):
+    app = inspector_app
+    async with app.run_test(size=(50, 40)) as pilot:
+        panel = await built(app, pilot)
         await run_cell(
             pilot,
-            session,
+            app,
             panel,
             "a = torch.ones(3, requires_grad=True)\nb = torch.ones(3, requires_grad=True)",
         )
-        await run_cell(pilot, session, panel, "(a * b).sum()")
-        await pilot.press("g")  # nothing focused in the panel yet: use the action
+        await run_cell(pilot, app, panel, "(a * b).sum()")
         panel.action_tab("graph")
         await pilot.pause()
         tree = app.query_one(Tree)
@@ -148,12 +179,11 @@ async def test_autograd_tree_names_the_leaves(session):
         assert tree.cursor_line == 2
 
 
-async def test_watches_update_show_errors_and_recover(session):
-    app = InspectorApp(session)
+async def test_watches_update_show_errors_and_recover(inspector_app):
+    app = inspector_app
     async with app.run_test(size=(50, 40)) as pilot:
         panel = await built(app, pilot)
-        panel.attach(session)
-        await run_cell(pilot, session, panel, "w = torch.zeros(3)")
+        await run_cell(pilot, app, panel, "w = torch.zeros(3)")
         panel.action_add_watch()
         await pilot.pause()
         assert isinstance(app.focused, Input)
@@ -164,61 +194,70 @@ async def test_watches_update_show_errors_and_recover(session):
         assert watches.exprs == ["w.sum()", "undefined_name * 2"]
         await until(pilot, lambda: "NameError" in texts(app, "WatchPanel Static"))
         assert "w.sum()\n0.0  (float32 scalar" in texts(app, "WatchPanel Static")
-        await run_cell(pilot, session, panel, "w += 1\nundefined_name = 21")
+        await run_cell(pilot, app, panel, "w += 1\nundefined_name = 21")
         await until(pilot, lambda: "42" in texts(app, "WatchPanel Static"))
         assert "w.sum()\n3.0  (float32 scalar" in texts(app, "WatchPanel Static")
         assert "NameError" not in texts(app, "WatchPanel Static")
-        # the timer keeps values fresh while something else changes the namespace
-        session.submit(lambda: session.namespace["w"].add_(1)).result()
-        await until(
-            pilot, lambda: "w.sum()\n6.0  (float32 scalar" in texts(app, "WatchPanel Static")
-        )
         # remove the selected watch
         app.query_one("#watch-list").focus()
         await pilot.press("delete")
         assert watches.exprs == ["undefined_name * 2"]
+        await until(pilot, lambda: panel.watch_exprs == ("undefined_name * 2",))
 
 
-async def test_watch_timer_never_evaluates_on_the_ui_thread(session):
-    import threading
-
-    from tui.core import inspect as core
-
-    threads = set()
-    real = core.evaluate_watch
-
-    def spy(expr, ns):
-        threads.add(threading.get_ident())
-        return real(expr, ns)
-
-    app = InspectorApp(session)
-    async with app.run_test(size=(50, 30)) as pilot:
+async def test_watches_are_pushed_while_a_run_trains(inspector_app):
+    """No cell runs, a training run does: the agent re-evaluates the watches on its own,
+    at most 4 times a second, and stops once the run ends."""
+    app = inspector_app
+    async with app.run_test(size=(50, 40)) as pilot:
         panel = await built(app, pilot)
-        panel.attach(session)
-        core_eval = core.evaluate_watch
-        core.evaluate_watch = spy
-        try:
-            panel.action_add_watch()
-            await pilot.press(*"1 + 1", "enter")
-            await until(pilot, lambda: "\n2" in texts(app, "WatchPanel Static"))
-        finally:
-            core.evaluate_watch = core_eval
-    assert threads and threading.get_ident() not in threads
+        await run_cell(pilot, app, panel, "import time")
+        panel.action_add_watch()
+        await pilot.press(*"time.monotonic()", "enter")
+        await until(pilot, lambda: panel.watch_exprs == ("time.monotonic()",))
+
+        def pushes() -> list[p.WatchValues]:
+            return [
+                e.message
+                for e in app.events
+                if hasattr(e, "message") and isinstance(e.message, p.WatchValues)
+            ]
+
+        assert not pushes()
+        run = p.TrainStart(run_id=7, config={"dataset": "xor", "steps": 1_000_000})
+        await app.kernel.agent(run)
+        start = time.monotonic()
+        await until(pilot, lambda: len(pushes()) >= 3, what="watch values pushed while training")
+        elapsed = time.monotonic() - start
+        assert len(pushes()) <= 4 * elapsed + 2
+        seen = {v.values[0].text for v in pushes()}
+        assert len(seen) >= 2, "each push is a fresh evaluation"
+        shown = texts(app, "WatchPanel Static")
+        assert any(text in shown for text in seen)
+        await app.kernel.agent(p.TrainControl(run_id=7, action="stop"))
+        await until(
+            pilot,
+            lambda: any(
+                type(getattr(e, "message", None)).__name__ == "TrainEnded" for e in app.events
+            ),
+            what="the run to end",
+        )
+        await pilot.pause(0.3)
+        count = len(pushes())
+        await pilot.pause(0.8)
+        assert len(pushes()) == count, "no pushes once the run has ended"
 
 
-async def test_containers_get_a_card_per_tensor_and_errors_do_not_break(session):
-    app = InspectorApp(session)
+async def test_containers_get_a_card_per_tensor_and_errors_do_not_break(inspector_app):
+    app = inspector_app
     async with app.run_test(size=(50, 48)) as pilot:
         panel = await built(app, pilot)
-        panel.attach(session)
-        await run_cell(
-            pilot, session, panel, "(torch.zeros(2), 'x', torch.ones(3, dtype=torch.bool))"
+        out = await run_cell(
+            pilot, app, panel, "(torch.zeros(2), 'x', torch.ones(3, dtype=torch.bool))"
         )
         titles = [str(c.card.title) for c in app.query(TensorCard)]
-        assert titles == ["Out[1][0]", "Out[1][2]"]
-        record = await asyncio.wrap_future(session.submit(session.run_cell, "1/0"))
-        panel.show(record)  # an error keeps the previous cards
-        await pilot.pause()
+        assert titles == [f"Out[{out.number}][0]", f"Out[{out.number}][2]"]
+        await run_cell(pilot, app, panel, "1/0", ok=False)  # an error keeps the cards
         assert len(app.query(TensorCard)) == 2
 
 

@@ -8,9 +8,12 @@ reference (for slice navigation), so ``del x`` frees it.
 
 from __future__ import annotations
 
+import threading
+import time
 import types
 import weakref
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tui.core import exercises
@@ -19,6 +22,8 @@ from tui.core import protocol as p
 
 #: Objects behind recent cards, by key, held weakly.
 KEEP_REFS = 64
+#: While a training run is active, watches are re-evaluated and pushed this often (s).
+WATCH_PUSH_INTERVAL = 0.25
 
 
 class CellWatcher:
@@ -34,6 +39,10 @@ class CellWatcher:
         self._before: dict[str, int] = {}
         #: Set by the trainer while a run trains the REPL's ``model``.
         self.training_model: object | None = None
+        #: True while a cell runs on the main thread (the watch pusher then waits).
+        self.busy = False
+        self._watch_lock = threading.Lock()
+        self._watch_thread: threading.Thread | None = None
 
     # -- weak references for slice navigation ------------------------------------------
     def keep(self, obj: Any) -> int:
@@ -75,9 +84,16 @@ class CellWatcher:
 
     # -- the per-cell hooks ------------------------------------------------------------
     def before(self) -> None:
+        self.busy = True
         self._before = {k: id(v) for k, v in self.ns.items()}
 
     def after(self, result: Any) -> p.CellPayload:
+        try:
+            return self._payload(result)
+        finally:
+            self.busy = False
+
+    def _payload(self, result: Any) -> p.CellPayload:
         ns = self.ns
         number = int(getattr(result, "execution_count", 0) or 0)
         payload = p.CellPayload(number=number)
@@ -117,8 +133,40 @@ class CellWatcher:
             )
         return payload
 
-    def evaluate_watches(self) -> list[insp.WatchValue]:
-        return [insp.evaluate_watch(expr, self.ns) for expr in self.watches]
+    def evaluate_watches(self, exprs: tuple[str, ...] | None = None) -> list[insp.WatchValue]:
+        return [insp.evaluate_watch(e, self.ns) for e in (self.watches if exprs is None else exprs)]
+
+    # -- watches while training ----------------------------------------------------------
+    def push_watches_while_training(
+        self,
+        spawn: Callable[[Callable[[], Any], str], threading.Thread],
+        send: Callable[[Any], None],
+        runs: Mapping[int, Any],
+    ) -> None:
+        """Make sure one thread pushes ``WatchValues`` (at most 4 a second) while a run of
+        ``runs`` (``TrainService.runs``: handles with a ``done`` event) trains and no cell
+        is running; it ends once there are no watches. ``spawn`` starts it in the agent's
+        context, so its messages route like replies."""
+        with self._watch_lock:
+            if self._watch_thread is None and self.watches:
+                self._watch_thread = spawn(
+                    lambda: self._push_watches(send, runs), "torch-tui-watches"
+                )
+
+    def _push_watches(self, send: Callable[[Any], None], runs: Mapping[int, Any]) -> None:
+        while True:
+            time.sleep(WATCH_PUSH_INTERVAL)
+            with self._watch_lock:
+                exprs = self.watches
+                if not exprs:
+                    self._watch_thread = None
+                    return
+            if self.busy or not any(not h.done.is_set() for h in list(runs.values())):
+                continue
+            try:
+                send(p.WatchValues(self.evaluate_watches(exprs)))
+            except Exception:  # noqa: BLE001 - a closed comm: the next app sets watches again
+                continue
 
     def check(self) -> p.Checks | None:
         if not self.exercises:

@@ -145,7 +145,8 @@ class Agent:
 
     def _set_watches(self, msg: p.SetWatches) -> p.WatchValues:
         self.cells.watches = tuple(msg.exprs)
-        return p.WatchValues(self.cells.evaluate_watches())
+        self.cells.push_watches_while_training(self.spawn, self.send, self.training.runs)
+        return p.WatchValues(self.cells.evaluate_watches(), id=msg.id)
 
     def _set_exercises(self, msg: p.SetExercises) -> p.Ack:
         self.cells.lesson = msg.lesson

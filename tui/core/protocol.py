@@ -193,7 +193,10 @@ class CellPayload:
 
 @dataclass
 class WatchValues:
+    """The reply to SetWatches (with its ``id``), and pushed while a run trains (no id)."""
+
     values: list[insp.WatchValue] = field(default_factory=list)
+    id: str = ""
 
 
 @dataclass

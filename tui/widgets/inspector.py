@@ -1,15 +1,14 @@
 """The tensor inspector beside the REPL: result cards, variables, autograd graph, watches.
 
-Threading: every summary is computed on the session's exec thread, either by the
-``post_run_hooks["inspector"]`` hook after each cell or through ``session.submit``; the
-UI thread only renders the plain data that comes back (``tui.core.inspect``). The watch
-timer submits its evaluation and never evaluates anything itself.
+It renders only what arrives from the kernel (``tui.core.protocol``): after each cell the
+agent pushes a ``CellPayload`` (cards, variables, watch values); opening a variable sends
+a ``CardRequest``, a slice change a ``PreviewRequest``, a watch change ``SetWatches``.
+While a training run is active the agent pushes ``WatchValues`` itself (at most 4 a
+second). Nothing here holds a learner's object: the kernel keeps only weak references.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,20 +30,15 @@ from textual.widgets import (
     Tree,
 )
 
-from tui.core import inspect as core
+from tui.core import inspect_types as core
+from tui.core import protocol as p
+from tui.kernel import link as kl
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.inspector_cards import WIDGET_FOR, card_widget
 
-#: Watches are re-evaluated at most this often (seconds) by the UI timer.
-WATCH_INTERVAL = 0.25
-
-
-@dataclass
-class WatchesEvaluated(Message):
-    """Posted from the exec thread (post_message is thread-safe and never blocks)."""
-
-    values: list[core.WatchValue]
-    exprs: tuple[str, ...]
+#: Seconds a card may take in the kernel (a 1e8-element tensor's stats take a while).
+CARD_TIMEOUT = 60.0
+PREVIEW_TIMEOUT = 30.0
 
 
 class VariablesPanel(DataTable):
@@ -111,7 +105,7 @@ class AutogradTree(Tree[str]):
 
 
 class WatchPanel(Vertical):
-    """Pinned expressions, re-evaluated after each cell and by the panel's timer."""
+    """Pinned expressions, evaluated in the kernel after each cell (and while training)."""
 
     BINDINGS = [
         Binding("delete,d", "remove", "Remove the selected watch"),
@@ -199,25 +193,22 @@ class InspectorPanel(Deferred, Vertical):
     InspectorPanel AutogradTree { height: 1fr; }
     """
 
+    PLACEHOLDER = "Results that are tensors, modules or optimizers show up here."
+    LATE = True  # of no use before the kernel is up; mounted meanwhile, it slowed the start
+
     def __init__(self, *children: Any, **kw: Any) -> None:
         super().__init__(*children, **kw)
-        self.core = core.Inspector()
-        self.session: Any = None
-        self._watch_future: concurrent.futures.Future | None = None
-        self._graph_title = ""
-
-    PLACEHOLDER = "Results that are tensors, modules or optimizers show up here."
-    LATE = True  # of no use before torch is loaded; mounted meanwhile, it delayed torch
+        #: The watch expressions the kernel was last told (what the values must match).
+        self.watch_exprs: tuple[str, ...] = ()
+        #: The number of the last cell whose payload is on screen (its cards mounted).
+        self.last_cell = 0
 
     def compose_body(self) -> ComposeResult:
         """After the first frame (see ``Deferred``): the tabs are ~20 widgets to style."""
         with TabbedContent(id="inspector-tabs"):
             with TabPane("Card", id="card"):
                 with VerticalScroll(id="cards"):
-                    yield Static(
-                        "Results that are tensors, modules or optimizers show up here.",
-                        id="cards-note",
-                    )
+                    yield Static(self.PLACEHOLDER, id="cards-note")
             with TabPane("Vars", id="vars"):
                 yield VariablesPanel(id="variables")
             with TabPane("Autograd", id="graph"):
@@ -225,61 +216,78 @@ class InspectorPanel(Deferred, Vertical):
             with TabPane("Watch", id="watch"):
                 yield WatchPanel(id="watches")
 
-    def on_mount(self) -> None:
-        signal = getattr(self.app, "torch_ready_signal", None)
-        if signal is not None:
-            signal.subscribe(self, self._on_torch_ready)
-        if getattr(self.app, "torch_info", None) is not None:
-            self._find_session()
-        # Only while there are watches: an idle wake still takes the GIL from training.
-        self._watch_timer = self.set_interval(WATCH_INTERVAL, self._tick_watches, pause=True)
+    # -- the kernel --------------------------------------------------------------------
+    def kernel_event(self, event: object) -> None:
+        """Every kernel event (the REPL pane hands them all here)."""
+        if isinstance(event, kl.Pushed):
+            message = event.message
+            if isinstance(message, p.CellPayload):
+                self.show_payload(message)
+            elif isinstance(message, p.WatchValues):
+                self.show_watch_values(message.values)
+        elif isinstance(event, kl.Ready):
+            self._kernel_ready()
+        elif isinstance(event, kl.Died):
+            self._kernel_died(event.reason)
 
-    def on_unmount(self) -> None:
-        signal = getattr(self.app, "torch_ready_signal", None)
-        if signal is not None:
-            signal.unsubscribe(self)
+    @property
+    def _kernel(self) -> Any:
+        return getattr(self.app, "kernel", None)
 
-    # -- the session ---------------------------------------------------------------------
-    def _on_torch_ready(self, _info: object) -> None:
-        self._find_session()
+    async def _ask(self, message: Any, timeout: float = kl.RESPONSE_LIMIT) -> Any:
+        kernel = self._kernel
+        if kernel is None:
+            raise RuntimeError("there is no kernel")
+        return await kernel.agent(message, timeout)
 
-    def _find_session(self, tries: int = 100) -> None:
-        """The app creates ``app.session`` once torch is loaded; wait for it briefly."""
-        session = getattr(self.app, "session", None)
-        if session is not None:
-            self.attach(session)
-        elif tries > 0:
-            self.set_timer(0.1, lambda: self._find_session(tries - 1))
-
-    def attach(self, session: Any) -> None:
-        """Register the post-run hook that computes each cell's cards on the exec thread."""
-        if self.session is session:
-            return
-        self.session = session
-        session.post_run_hooks["inspector"] = self.core.hook
-
-    async def _run(self, fn: Any, *args: Any) -> Any:
-        """Run ``fn`` on the exec thread and await it without blocking the event loop."""
-        if self.session is None:
-            raise RuntimeError("the Python session is still starting")
-        return await asyncio.wrap_future(self.session.submit(fn, *args))
-
-    # -- after each cell -------------------------------------------------------------------
     @after_build
-    def show(self, record: Any) -> None:
-        """Render what the hook computed for ``record`` (called by the REPL pane)."""
-        payload = getattr(record, "extras", {}).get("inspector")
-        if isinstance(payload, str):
-            self._note(f"inspector failed: {payload}")
-            return
-        if not isinstance(payload, core.Payload):
-            return
+    def _kernel_ready(self) -> None:
+        """A (re)started kernel knows no watches and has a namespace of its own."""
+        self.run_worker(self._refresh(), group="inspector-ready", exclusive=True)
+
+    async def _refresh(self) -> None:
+        try:
+            rows = await self._ask(p.VariablesRequest())
+            self.query_one(VariablesPanel).show_rows(list(rows.rows))
+            if self.watch_exprs:
+                values = await self._ask(p.SetWatches(exprs=list(self.watch_exprs)))
+                self.show_watch_values(values.values)
+        except Exception as exc:  # noqa: BLE001 - the next cell's payload brings them
+            self.log(f"inspector refresh failed: {exc!r}")
+
+    @after_build
+    def _kernel_died(self, reason: str) -> None:
+        if self.query(".card").exclude(".-gone"):
+            self._note(f"The kernel ended ({reason}): these cards are what it last sent.")
+            self.query_one("#cards-note").display = True
+
+    # -- after each cell -----------------------------------------------------------------
+    @after_build
+    def show_payload(self, payload: p.CellPayload) -> None:
+        """Render what the agent computed after a cell: cards, variables, watch values."""
         if payload.cards:
-            self.show_cards(payload.cards, payload.more_cards)
-        self.query_one(VariablesPanel).show_rows(payload.variables)
-        watches = self.query_one(WatchPanel)
-        if payload.watches and tuple(w.expr for w in payload.watches) == tuple(watches.exprs):
-            watches.show_values(payload.watches)
+            mounted = self.show_cards(payload.cards, payload.more_cards)
+            self.run_worker(self._shown(mounted, payload.number), group="inspector-shown")
+        else:
+            self.last_cell = payload.number
+        if payload.warning:  # the cell could not be summarised, or trained weights moved
+            self._note(payload.warning)
+            self.query_one("#cards-note").display = True
+        self.query_one(VariablesPanel).show_rows(list(payload.variables))
+        if payload.watches:
+            self.show_watch_values(payload.watches)
+
+    async def _shown(self, mounted: AwaitComplete, number: int) -> None:
+        await mounted
+        self.last_cell = max(self.last_cell, number)
+
+    def show_watch_values(self, values: list[core.WatchValue]) -> None:
+        """Values for the watches, if they are for the expressions shown now."""
+        if not self.built:
+            return
+        panel = self.query_one(WatchPanel)
+        if tuple(v.expr for v in values) == tuple(panel.exprs):
+            panel.show_values(values)
 
     def _note(self, text: str) -> None:
         self.query_one("#cards-note", Static).update(text)
@@ -325,13 +333,21 @@ class InspectorPanel(Deferred, Vertical):
         return focused is not None and self in focused.ancestors
 
     async def _fetch_preview(self, key: int, index: list[int]) -> core.Preview | None:
+        """Another slice of the tensor behind a card (``PreviewRequest``)."""
         try:
-            return await self._run(self.core.preview, key, index)
-        except Exception as exc:  # a busy or interrupted session: say so, keep the old slice
-            self.notify(f"Could not fetch that slice: {exc}", severity="warning")
+            reply = await self._ask(p.PreviewRequest(key=key, index=list(index)), PREVIEW_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - a dead or busy kernel: keep the old slice
+            self.notify(
+                f"Could not fetch that slice: {exc or type(exc).__name__}", severity="warning"
+            )
             return None
+        if reply.preview is None:
+            self.notify(
+                "That tensor is gone (deleted, or the kernel restarted).", severity="warning"
+            )
+        return reply.preview
 
-    # -- variables: Enter opens a card -------------------------------------------------------
+    # -- variables: Enter opens a card -----------------------------------------------------
     @on(VariablesPanel.Open)
     async def _open_variable(self, event: VariablesPanel.Open) -> None:
         event.stop()
@@ -342,13 +358,13 @@ class InspectorPanel(Deferred, Vertical):
         self.run_worker(self._open_card(name), group="inspector-card", exclusive=True)
 
     async def _open_card(self, name: str) -> None:
-        if self.session is not None and self.session.busy:
-            self.notify("A cell is running; the card opens when it finishes.")
         try:
-            card = await self._run(self.core.card_for_name, name, self.session.namespace)
-        except Exception as exc:
-            self.notify(f"Could not inspect {name}: {type(exc).__name__}: {exc}", severity="error")
+            reply = await self._ask(p.CardRequest(name=name), CARD_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - said in a notification
+            text = str(exc) or type(exc).__name__
+            self.notify(f"Could not inspect {name}: {text}", severity="error")
             return
+        card = reply.card
         if card is None:
             self.notify(f"{name} is no longer defined.", severity="warning")
             return
@@ -358,40 +374,22 @@ class InspectorPanel(Deferred, Vertical):
         if isinstance(card, core.TensorCard):
             self.query_one(AutogradTree).show_graph(card.title, card.graph)
 
-    # -- watches -----------------------------------------------------------------------------
+    # -- watches ---------------------------------------------------------------------------
     @on(WatchPanel.Changed)
     def _watches_changed(self, event: WatchPanel.Changed) -> None:
         event.stop()
-        self.core.watches = event.exprs  # one atomic assignment, read by the exec thread
-        if event.exprs:
-            self._watch_timer.resume()
-        else:
-            self._watch_timer.pause()
-        self._tick_watches()
+        self.watch_exprs = event.exprs
+        self.run_worker(self._send_watches(event.exprs), group="inspector-watch", exclusive=True)
 
-    def _tick_watches(self) -> None:
-        """Timer: submit an evaluation when there are watches and the session is idle."""
-        session = self.session
-        if not self.core.watches or session is None or session.busy:
+    async def _send_watches(self, exprs: tuple[str, ...]) -> None:
+        try:
+            reply = await self._ask(p.SetWatches(exprs=list(exprs)))
+        except Exception as exc:  # noqa: BLE001 - sent again when the kernel is ready
+            self.log(f"watches not set: {exc!r}")
             return
-        if self._watch_future is not None and not self._watch_future.done():
-            return
-        exprs = self.core.watches
-        future = session.submit(self.core.evaluate_watches, session.namespace)
-        self._watch_future = future
+        self.show_watch_values(reply.values)
 
-        def done(f: concurrent.futures.Future) -> None:  # runs on the exec thread
-            if not f.cancelled() and f.exception() is None:
-                self.post_message(WatchesEvaluated(f.result(), exprs))
-
-        future.add_done_callback(done)
-
-    def on_watches_evaluated(self, message: WatchesEvaluated) -> None:
-        panel = self.query_one(WatchPanel)
-        if message.exprs == tuple(panel.exprs):
-            panel.show_values(message.values)
-
-    # -- keys --------------------------------------------------------------------------------
+    # -- keys ------------------------------------------------------------------------------
     @after_build
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab

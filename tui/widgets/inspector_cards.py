@@ -1,7 +1,7 @@
-"""Card widgets: they render the plain data from ``tui.core.inspect``, nothing more.
+"""Card widgets: they render the plain data from ``tui.core.inspect_types``, nothing more.
 
-No torch here and no tensor work: a slice change asks the panel, which runs the preview
-on the session's exec thread and hands back a new ``Preview`` to draw.
+No torch here and no tensor work: a slice change asks the panel, which sends a
+``PreviewRequest`` to the kernel and hands back the new ``Preview`` to draw.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from tui.core import inspect as core
+from tui.core import inspect_types as core
 
 if TYPE_CHECKING:  # pragma: no cover
     from tui.widgets.histogram_plot import HistogramPlot
