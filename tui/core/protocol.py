@@ -89,12 +89,15 @@ class CheckNow:
 
 @dataclass
 class TrainStart:
-    """``config`` is a TrainConfig mapping; ``source`` "repl" trains the REPL's model."""
+    """``config`` is a TrainConfig mapping; ``source`` "repl" trains the REPL's model.
+
+    ``workers`` > 1 trains the config data parallel (DDP) on that many processes."""
 
     id: str = ""
     run_id: int = 0
     source: str = "playground"
     config: dict[str, Any] = field(default_factory=dict)
+    workers: int = 1
 
 
 @dataclass
@@ -102,6 +105,15 @@ class TrainControl:
     id: str = ""
     run_id: int = 0
     action: str = "stop"  # stop | pause | resume
+
+
+@dataclass
+class ExportRequest:
+    """Save run ``run_id``'s model (its state dict) to ``path`` (model.pt), in the kernel."""
+
+    id: str = ""
+    run_id: int = 0
+    path: str = ""
 
 
 @dataclass
@@ -222,6 +234,15 @@ class TrainEnded:
     run_id: int = 0
     summary: Any = None
     error: str | None = None
+
+
+@dataclass
+class ExportReply:
+    """``written``: model.pt is there; else ``note`` says why not (a DDP run, a restart)."""
+
+    id: str = ""
+    written: bool = False
+    note: str = ""
 
 
 # -- the codec -----------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Each file is written to a temp name and renamed (``state.atomic_write_*``), so a crash
 never leaves half a file; the folder name is unique even for two exports in a second.
-Called from a worker thread (``torch.save`` is tensor work).
+The app writes config.json and history.csv (``write_run``, no torch); the kernel, where
+the model lives, writes model.pt (``save_model``, asked by an ``ExportRequest``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,30 @@ def _atomic_torch_save(obj: Any, path: Path) -> None:
         raise
 
 
+def write_run(
+    config: dict[str, Any],
+    losses: np.ndarray,
+    first_step: int,
+    metrics: list[tuple[int, float | None, float]],
+    summary: Summary | None,
+    root: Path | None = None,
+) -> Path:
+    """A new run folder with config.json and history.csv (no torch: the app writes these)."""
+    path = new_run_dir(root)
+    meta = dict(config)
+    if summary is not None:
+        meta["summary"] = summary.to_dict()
+    state.atomic_write_json(path / "config.json", meta)
+    state.atomic_write_text(path / "history.csv", history_csv(losses, first_step, metrics))
+    return path
+
+
+def save_model(model: Any, path: Path) -> None:
+    """The model's state dict (on the cpu) as ``path``; in the kernel, where the model is."""
+    sd = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    _atomic_torch_save(sd, path)
+
+
 def export_run(
     config: dict[str, Any],
     losses: np.ndarray,
@@ -76,14 +101,8 @@ def export_run(
     summary: Summary | None,
     root: Path | None = None,
 ) -> Path:
-    """Write the run and return its folder."""
-    path = new_run_dir(root)
-    meta = dict(config)
-    if summary is not None:
-        meta["summary"] = summary.to_dict()
-    state.atomic_write_json(path / "config.json", meta)
-    state.atomic_write_text(path / "history.csv", history_csv(losses, first_step, metrics))
-    if job is not None:
-        sd = {k: v.detach().cpu() for k, v in job.model.state_dict().items()}
-        _atomic_torch_save(sd, path / "model.pt")
+    """Write the run (and the job's model, when there is one) and return its folder."""
+    path = write_run(config, losses, first_step, metrics, summary, root)
+    if job is not None and job.model is not None:
+        save_model(job.model, path / "model.pt")
     return path
