@@ -18,6 +18,9 @@ _REPORT_FD = pytest.StashKey[int]()
 def pytest_configure(config) -> None:
     # The terminal's stderr, kept before output capture swaps it for a file.
     config.stash[_REPORT_FD] = os.dup(sys.stderr.fileno())
+    config.addinivalue_line(
+        "markers", "fresh_kernel: the test's apps start kernels of their own (crash tests)"
+    )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -41,34 +44,67 @@ def tmp_home(tmp_path, monkeypatch):
     return home
 
 
-@pytest.fixture(scope="session")
-def shared_kernel(tmp_path_factory):
-    """One kernel process for the UI tests that do not need a fresh one (each app resets
-    its namespace on connect and never kills it)."""
-    from tui.kernel.launch import spawn_kernel
+class _SharedKernel:
+    """One kernel process for the app tests that do not need a fresh one: each app resets
+    its namespace on connect and never kills it. Respawned if a test killed it."""
 
-    home = tmp_path_factory.mktemp("kernel-home")
-    old = os.environ.get("TORCH_TUI_HOME")
-    os.environ["TORCH_TUI_HOME"] = str(home)
-    try:
-        process = spawn_kernel()
-    finally:
-        if old is None:
-            os.environ.pop("TORCH_TUI_HOME", None)
-        else:
-            os.environ["TORCH_TUI_HOME"] = old
-    yield process
-    process.kill()
+    def __init__(self, home) -> None:
+        self.home = home
+        self.process = None
+
+    def get(self):
+        from tui.kernel.launch import spawn_kernel
+
+        if self.process is None or self.process.poll() is not None:
+            old = os.environ.get("TORCH_TUI_HOME")
+            os.environ["TORCH_TUI_HOME"] = str(self.home)
+            try:
+                self.process = spawn_kernel()
+            finally:
+                if old is None:
+                    os.environ.pop("TORCH_TUI_HOME", None)
+                else:
+                    os.environ["TORCH_TUI_HOME"] = old
+        return self.process
+
+
+@pytest.fixture(scope="session")
+def _shared(tmp_path_factory):
+    shared = _SharedKernel(tmp_path_factory.mktemp("kernel-home"))
+    yield shared
+    if shared.process is not None:
+        shared.process.kill()
+
+
+@pytest.fixture(autouse=True)
+def _apps_share_a_kernel(request, monkeypatch):
+    """A TorchTUI made in a test uses the shared kernel unless the test passes
+    ``kernel=None`` (a fresh kernel of its own: crash tests) or its own process."""
+    if "fresh_kernel" in request.keywords:
+        return
+    import tui.app
+
+    shared = request.getfixturevalue("_shared")
+    original = tui.app.TorchTUI.__init__
+
+    def init(self, *args, **kwargs):
+        if "kernel" not in kwargs and kwargs.get("existing") is None:
+            kwargs["kernel"] = shared.get()
+            kwargs.setdefault("keep_kernel", True)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(tui.app.TorchTUI, "__init__", init)
 
 
 @pytest.fixture
-def make_app(shared_kernel):
-    """``make_app(**kwargs)``: a TorchTUI on the shared kernel."""
+def shared_kernel(_shared):
+    """The shared kernel's process (respawned if a test killed it)."""
+    return _shared.get()
+
+
+@pytest.fixture
+def make_app():
+    """``make_app(**kwargs)``: a TorchTUI (on the shared kernel unless told otherwise)."""
     from tui.app import TorchTUI
 
-    def make(**kwargs):
-        kwargs.setdefault("kernel", shared_kernel)
-        kwargs.setdefault("keep_kernel", kwargs["kernel"] is shared_kernel)
-        return TorchTUI(**kwargs)
-
-    return make
+    return lambda **kwargs: TorchTUI(**kwargs)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from ui.pilot_wait import wait_for
+
 CORE = sorted(p.stem for p in (Path(__file__).parents[1] / "tui" / "core").glob("*.py"))
 
 
@@ -25,6 +27,8 @@ def test_importing_the_app_does_not_import_torch():
 NOT_BEFORE_FIRST_FRAME = [
     "torch",
     "numpy",
+    "jupyter_client",  # the kernel is spawned before; the client connects after
+    "zmq",
     "plotext",
     "markdown_it",  # lessons and the Markdown widget
     "yaml",  # lesson front matter
@@ -48,3 +52,25 @@ def test_the_first_frame_waits_for_no_heavy_import():
 def test_core_module_does_not_import_textual(name):
     mods = _modules_after_import(f"tui.core.{name}")
     assert not any(m == "textual" or m.startswith("textual.") for m in mods)
+
+
+def _maps(pid: int | str) -> str:
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+@pytest.mark.fresh_kernel
+async def test_torch_lives_in_the_kernel_and_never_in_the_app():
+    """Once the kernel is ready and a tensor card has been shown: no torch module and no
+    libtorch mapped in the app's process; both in the kernel's."""
+    from tui.app import TorchTUI
+
+    app = TorchTUI(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.ready, timeout=120, what="the kernel")
+        repl = app.screen.query_one("#repl")
+        repl.run_source("t = torch.ones(3, 4) * 2\nt")
+        await wait_for(pilot, lambda: repl.last_outcome is not None, 60, "the cell")
+        assert repl.last_outcome.ok
+        assert "torch" not in sys.modules
+        assert "libtorch" not in _maps("self")
+        assert "libtorch" in _maps(app.kernel.pid)

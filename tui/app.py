@@ -16,7 +16,6 @@ from pathlib import Path
 from textual import work
 from textual.app import App
 from textual.binding import Binding
-from textual.css.query import NoMatches
 
 from tui.commands import AreaCommands
 from tui.core import state
@@ -72,6 +71,7 @@ class TorchTUI(App[int]):
         keep_kernel: bool = False,
     ) -> None:
         super().__init__()
+        self.quitting = False
         self.requested_device = device
         self.start_lesson = lesson
         self.lessons_dirs = list(lessons_dirs or [])
@@ -99,12 +99,10 @@ class TorchTUI(App[int]):
         self.call_after_refresh(self.kernel.start)
         self.call_after_refresh(lambda: guard_size(self, self.size))
 
-    def _handle_exception(self, error: Exception) -> None:
-        """Quit while the deferred panes were still mounting: Textual's Select looks for
-        children the teardown already skipped. Not the learner's problem: exit quietly."""
-        if isinstance(error, NoMatches) and (self._exit or not self.is_running):
-            return
-        super()._handle_exception(error)
+    def exit(self, *args, **kwargs) -> None:
+        """Quitting: deferred panes still mounting see ``quitting`` and stop there."""
+        self.quitting = True
+        super().exit(*args, **kwargs)
 
     def on_resize(self, event) -> None:
         guard_size(self, event.size)
@@ -194,7 +192,7 @@ class TorchTUI(App[int]):
         self.call_from_thread(self.notify, text, title="Devices", timeout=12)
 
     def on_repl_pane_cell_done(self, message) -> None:
-        self.last_cell = message.record  # what F8 copies from the REPL without a selection
+        self.last_cell = message.outcome  # what F8 copies from the REPL without a selection
 
     def action_copy_text(self) -> None:
         """F8: copy the focused pane's text (last output, selected cell) through OSC 52."""

@@ -131,8 +131,13 @@ class MainScreen(Screen):
             self.show_pane(node.id, focus=False)
 
     def on_repl_pane_cell_done(self, message: ReplPane.CellDone) -> None:
-        """Every finished cell: the lesson pane marks blocks run and shows exercise checks."""
-        self.query_one("#lessons", LessonPane).cell_done(message.record)
+        """Every finished cell: the lesson pane marks blocks run (by the cell's tag) and
+        shows exercise checks."""
+        self.query_one("#lessons", LessonPane).cell_done(message.outcome)
+
+    def on_lesson_pane_run_block(self, message: LessonPane.RunBlock) -> None:
+        """A lesson block to run: the REPL runs it as if typed, tagged with its id."""
+        self.query_one("#repl", ReplPane).run_source(message.code, tag=message.block_id)
 
     def route_kernel_event(self, event: object) -> None:
         """The app hands every kernel event here; each pane takes what concerns it."""

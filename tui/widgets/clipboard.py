@@ -33,17 +33,11 @@ def text_to_copy(app: App) -> str | None:
     return None
 
 
-def cell_text(record: object) -> str:
-    """A finished REPL cell as plain text: its output, or its source when it printed nothing."""
-    parts = [
-        getattr(record, "stdout", "") or "",
-        getattr(record, "stderr", "") or "",
-        getattr(record, "error", "") or "",
-    ]
-    if getattr(record, "has_result", False):
-        parts.append(getattr(record, "result_repr", None) or repr(getattr(record, "result", "")))
-    text = "\n".join(p.rstrip("\n") for p in parts if p)
-    return text or (getattr(record, "source", "") or "")
+def cell_text(outcome: object) -> str:
+    """A finished REPL cell (a CellOutcome) as plain text: its output, else its source."""
+    text_of = getattr(outcome, "text", None)
+    text = text_of().rstrip("\n") if callable(text_of) else ""
+    return text or (getattr(outcome, "source", "") or "")
 
 
 def copy_focused(app: App) -> str | None:

@@ -124,11 +124,13 @@ class Deferred:
     def compose(self) -> ComposeResult:
         yield LoadingNote(self.PLACEHOLDER)
 
-    def _on_mount(self: Any) -> None:
+    def on_mount(self: Any) -> None:
+        # Textual calls the on_mount of every class in the MRO: the pane's own runs too.
         _builds_of(self.app).add(self)
 
     def _quitting(self: Any) -> bool:
-        return not (self.is_attached and self.app.is_running and not self.app._exit)
+        app = self.app
+        return not (self.is_attached and app.is_running and not getattr(app, "quitting", False))
 
     async def _build(self: Any) -> None:
         if self._quitting():  # quit before the first frame: mounting now would race

@@ -193,9 +193,6 @@ class ReplPane(Deferred, Pane):
         if not self._input_wanted:
             self.input.border_title = f"In [{self._next_number + len(self._pending)}]"
 
-    def copy_text(self) -> str | None:
-        return self.last_outcome.text() if self.last_outcome is not None else None
-
     # -- running cells -----------------------------------------------------------------
     @after_build
     def run_source(self, source: str, echo: bool = True, tag: str | None = None) -> None:
