@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from tui.core.exercises import ExerciseChecker, run_check
+from tui.core.exercises import run_check
 from tui.core.lessons import Exercise, parse_lesson
 from tui.core.progress import Progress, progress_path
 
@@ -69,13 +69,29 @@ def test_a_check_that_swallows_exceptions_is_still_stopped():
     assert "longer than" in run_check(exercise(code), {}, time_limit=0.3).message
 
 
-def test_the_checker_checks_the_current_lesson():
-    checker = ExerciseChecker()
-    assert checker(None, {}) is None
-    checker.lesson = parse_lesson(LESSON)
-    payload = checker(None, {"b": 2})
-    assert payload["lesson"] == "p"
-    assert payload["results"]["set-b"].passed
+def test_the_agent_checks_the_exercises_it_was_given():
+    from types import SimpleNamespace
+
+    from tui.agent.cells import CellWatcher
+    from tui.core import protocol as p
+
+    ns: dict = {}
+    cells = CellWatcher(ns)
+    assert cells.check() is None  # no exercises set
+    lesson = parse_lesson(LESSON)
+    cells.lesson = lesson.id
+    cells.exercises = [
+        p.ExerciseSpec(e.id, e.title, e.check, e.check_line) for e in lesson.exercises
+    ]
+    ns["b"] = 2
+    checks = cells.check()
+    assert checks.lesson == "p"
+    assert [(r.id, r.passed) for r in checks.results] == [("set-b", True)]
+    ns["b"] = 3
+    cells.before()
+    payload = cells.after(SimpleNamespace(execution_count=1, result=None, error_in_exec=None))
+    assert not payload.checks.results[0].passed  # checked after every cell
+    assert "b" in ns and ns["b"] == 3  # a check changes nothing
 
 
 def test_progress_round_trip_and_completion(tmp_home):

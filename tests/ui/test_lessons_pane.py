@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from tui.app import TorchTUI
 from tui.screens.lesson_picker import ChoiceList, LessonPicker
 from tui.widgets.lesson_pane import LessonPane
 from tui.widgets.lesson_parts import CodeBlock, ExerciseCard
@@ -80,18 +79,28 @@ def lessons_dir(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def no_torch(monkeypatch):
-    """Tests of reading and navigating do not need torch: skip loading it (and its cost)."""
-    monkeypatch.setattr(TorchTUI, "_load_torch", lambda self: None)
-
-
-def pane_of(app: TorchTUI) -> LessonPane:
+def pane_of(app) -> LessonPane:
     return app.screen.query_one("#lessons", LessonPane)
 
 
-async def test_keyboard_navigation(lessons_dir, no_torch):
-    app = TorchTUI(lessons_dirs=[lessons_dir])
+async def kernel_text(app, code: str) -> str:
+    """What ``code`` prints in the kernel (run beside the REPL, not through it)."""
+    outcome = await app.kernel.execute(code, lambda out: None)
+    return outcome.text().strip()
+
+
+async def finished(pilot, app, source: str) -> object:
+    """The outcome of the REPL's cell ``source``, once it has finished."""
+
+    def done():
+        cell = getattr(app, "last_cell", None)
+        return cell if cell is not None and cell.source == source else None
+
+    return await wait_for(pilot, done, 60, f"the cell {source!r}")
+
+
+async def test_keyboard_navigation(lessons_dir, make_app):
+    app = make_app(lessons_dirs=[lessons_dir])
     async with app.run_test(size=(160, 48)) as pilot:
         pane = pane_of(app)
         await wait_for(pilot, lambda: pane.lesson is not None, what="a lesson")
@@ -135,19 +144,19 @@ async def test_keyboard_navigation(lessons_dir, no_torch):
         await wait_for(pilot, lambda: pane.lesson.id == "02-second", what="the linked lesson")
 
 
-async def test_blocks_run_in_the_repl_and_an_exercise_turns_green(lessons_dir, monkeypatch):
-    app = TorchTUI(lessons_dirs=[lessons_dir])
+async def test_blocks_run_in_the_repl_and_an_exercise_turns_green(lessons_dir, make_app):
+    app = make_app(lessons_dirs=[lessons_dir])
     async with app.run_test(size=(160, 48)) as pilot:
         pane = pane_of(app)
-        await wait_for(pilot, lambda: getattr(app, "session", None) is not None, 60, "the session")
-        await wait_for(pilot, lambda: pane._session is not None, what="the exercise hook")
-        assert "exercises" in app.session.post_run_hooks
+        await wait_for(pilot, lambda: app.kernel.ready, 60, "the kernel")
+        await wait_for(pilot, lambda: pane.exercises_for == "01-mini", what="SetExercises")
         await pilot.press("down")  # select the first code block
         block = pane.selected_widget()
         assert isinstance(block, CodeBlock) and block.has_class("-selected")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: block.state == "ok", what="the block to run")
-        assert "a" in app.session.namespace
+        await wait_for(pilot, lambda: block.state == "ok", 60, "the block to run")
+        assert app.last_cell.tag == "lesson:01-mini/block-0"  # matched by its tag
+        assert await kernel_text(app, "print(a.sum().item())") == "3.0"
         card = pane.query_one(ExerciseCard)
         await wait_for(pilot, lambda: card.result is not None, what="a check result")
         assert not card.result.passed
@@ -155,29 +164,46 @@ async def test_blocks_run_in_the_repl_and_an_exercise_turns_green(lessons_dir, m
         repl.run_source("z = torch.ones(3)")
         await wait_for(pilot, lambda: "all zeros" in card.result.message, what="feedback")
         assert "✗" in str(card.query_one(".ex-status").render())
-        assert "z" not in app.session.namespace or app.session.namespace["z"].sum() == 3
         repl.run_source("z = torch.zeros(3)")
         await wait_for(pilot, lambda: card.result.passed, what="the exercise to pass")
         assert "✓" in str(card.query_one(".ex-status").render())
         assert "three-zeros" in pane.progress.of("01-mini").passed
+        # c checks now (SetExercises, then CheckNow), without a cell
+        card.set_result(None)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: card.result is not None and card.result.passed, what="c")
         await pilot.press("h")
         assert card.hints_shown == 1
         await pilot.press("s")
         assert not card.solution_shown, "the first s only asks"
         await pilot.press("s")
         assert card.solution_shown
-        # rebuild the REPL state up to the second section after a reset
-        app.session.reset()
+        # the same code typed in the REPL is not the block: blocks match by tag only
         await pilot.press("n")
+        second = pane.query_one(CodeBlock)
+        repl.run_source("b = a * 2")
+        await finished(pilot, app, "b = a * 2")
+        assert second.state == ""
+        # rebuild the REPL state up to the second section after losing it
+        repl.run_source("del a, b")
+        await finished(pilot, app, "del a, b")
         await pilot.press("a")
-        await wait_for(pilot, lambda: "b" in app.session.namespace, what="run up to here")
-        assert "a" in app.session.namespace
+        await wait_for(pilot, lambda: second.state == "ok", 60, "run up to here")
+        assert await kernel_text(app, "print(b.sum().item())") == "6.0"
         assert (pane.lesson.id, pane.section) == ("01-mini", 1)
+        # a restarted kernel forgets the exercises: the pane tells the new one on Ready
+        pane.exercises_for = None
+        await app.kernel.restart()
+        await wait_for(pilot, lambda: pane.exercises_for == "01-mini", 90, "SetExercises again")
+        await pilot.press("p")
+        card = pane.query_one(ExerciseCard)
+        repl.run_source("z = torch.zeros(3)")
+        await wait_for(pilot, lambda: card.result is not None and card.result.passed, 60)
+        await pilot.press("n")
         done = pane.progress.completion(pane.lesson)
 
     # the next day: the app reopens at the same lesson and section, with the progress kept
-    monkeypatch.setattr(TorchTUI, "_load_torch", lambda self: None)  # not needed from here on
-    again = TorchTUI(lessons_dirs=[lessons_dir])
+    again = make_app(lessons_dirs=[lessons_dir])
     async with again.run_test(size=(160, 48)) as pilot:
         pane = pane_of(again)
         await wait_for(pilot, lambda: pane.lesson is not None)

@@ -1,7 +1,7 @@
 """``torch-tui lessons list|check``: see the curriculum, and prove its code runs.
 
 ``list`` prints id, title, concepts and status (ok, or broken with the reason).
-``check`` runs each lesson's blocks and exercises in one fresh session and prints one
+``check`` runs each lesson's blocks and exercises in a fresh kernel and prints one
 line per block or exercise, then ``N passed, N failed[, N skipped]`` alone on a line.
 Exit codes: 0 all passed, 1 anything failed (a broken file counts), 2 usage errors.
 """
@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         dest="check_device",
         type=device_arg,
         default=None,
-        help="device for the session: cpu (default), cuda, cuda:N or mps",
+        help="device for the kernel: cpu (default), cuda, cuda:N or mps",
     )
     cp.add_argument(
         "files", nargs="*", metavar="FILE", help="lesson files or folders (default: all lessons)"

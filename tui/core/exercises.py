@@ -1,10 +1,12 @@
 """Exercise checks: assertions run against the learner's namespace, safely and briefly.
 
-A check runs on the session's exec thread (as a post-run hook after every cell), in a
-*copy* of the namespace mapping so names it assigns never leak into the learner's REPL,
-and under a time limit (an asynchronous exception raised in the exec thread), so a
-check that loops forever fails instead of freezing the REPL. (A single long native op cannot be interrupted;
-checks should stay small.)
+A check runs in the kernel (``tui.agent.cells``: after every cell on IPython's main
+thread, or for ``CheckNow`` on the agent's subshell thread), in a *copy* of the
+namespace mapping so names it assigns never leak into the learner's REPL, and under a
+time limit (an asynchronous exception raised in the checking thread), so a check that
+loops forever fails instead of freezing the REPL. (A single long native op cannot be
+interrupted; checks should stay small.) The app only sends the checks' source
+(``protocol.ExerciseSpec``) and shows the results.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import ctypes
 import threading
 import time
 import traceback
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,37 +148,3 @@ def _failing_line(exc: BaseException, source: str, filename: str) -> str:
 
 def check_all(lesson: Lesson, namespace: dict[str, Any]) -> dict[str, CheckResult]:
     return {ex.id: run_check(ex, namespace) for ex in lesson.exercises}
-
-
-class ExerciseChecker:
-    """The post-run hook: checks the current lesson's exercises after every cell.
-
-    The UI sets ``lesson`` (a plain attribute swap, safe across threads); the hook runs on
-    the session's exec thread and returns ``{"lesson": id, "results": {ex_id: CheckResult}}``,
-    which the session stores in ``record.extras["exercises"]``.
-    """
-
-    def __init__(self) -> None:
-        self.lesson: Lesson | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self, record: object, namespace: dict[str, Any]) -> dict[str, Any] | None:
-        return self.check(namespace)
-
-    def check(self, namespace: dict[str, Any]) -> dict[str, Any] | None:
-        lesson = self.lesson
-        if lesson is None or not lesson.exercises:
-            return None
-        with self._lock:
-            return {"lesson": lesson.id, "results": check_all(lesson, namespace)}
-
-
-def install(
-    session: Any, checker: Callable[[object, dict], object], name: str = "exercises"
-) -> bool:
-    """Register ``checker`` as a post-run hook of ``session``; False when it cannot be."""
-    hooks = getattr(session, "post_run_hooks", None)
-    if not isinstance(hooks, dict):
-        return False
-    hooks[name] = checker
-    return True

@@ -1,16 +1,17 @@
 """The lesson pane: read a lesson section by section, send its code to the REPL, do its exercises.
 
 Parsing, checks and progress live in ``tui.core``; this pane renders them and reacts to
-keys. Exercise checks run on the session's exec thread (a post-run hook) after every
-REPL cell; the results arrive with ``ReplPane.CellDone`` (forwarded by the main screen
-to ``cell_done``) or, for an explicit re-check, as an ``ExercisesChecked`` message.
+keys. It never calls the REPL: running a block posts ``RunBlock`` (the main screen hands
+it to ``ReplPane.run_source`` with the block's id as the cell's tag) and the outcome comes
+back to ``cell_done``, matched by that tag. The kernel checks the lesson's exercises after
+every cell (``SetExercises``, sent when a lesson opens and whenever a kernel is ready);
+the results arrive in each cell's ``CellPayload`` and as the reply to ``CheckNow`` (c).
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,16 +20,15 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from tui.core import protocol as p
 from tui.core import state
-from tui.core.exercises import CheckResult, ExerciseChecker, install
-from tui.core.lessons import Block, Lesson, discover, resolve_link, section_links, slugify
+from tui.core.exercises import CheckResult
+from tui.core.lessons import Block, Lesson, discover
 from tui.core.progress import Progress
 from tui.widgets.deferred import Deferred, after_build
+from tui.widgets.lesson_actions import LessonActions, LessonChecks
 from tui.widgets.lesson_parts import CodeBlock, ExerciseCard, LessonBody, header_text
 from tui.widgets.pane import Pane
-
-if TYPE_CHECKING:
-    from textual.widgets import Markdown
 
 HELP = """\
 A lesson is read one **section** at a time. Its python blocks run in the REPL: select one
@@ -41,14 +41,22 @@ saved, so the app reopens where you left off.
 """
 
 
-@dataclass
-class ExercisesChecked(Message):
-    """Check results computed off the UI thread (posted from the exec thread)."""
+def block_tag(lesson: Lesson, block: Block, exercise_id: str | None = None) -> str:
+    """The stable id of a block, sent as its cell's tag: ``lesson:<id>/block-<n>``, or
+    ``lesson:<id>/solution-<exercise>`` for a revealed solution."""
+    if block.index < 0 and exercise_id is not None:
+        return f"lesson:{lesson.id}/solution-{exercise_id}"
+    return f"lesson:{lesson.id}/block-{block.index}"
 
-    payload: dict[str, Any] | None
 
+class LessonPane(LessonChecks, LessonActions, Deferred, Pane):
+    @dataclass
+    class RunBlock(Message):
+        """Run ``code`` in the REPL as if typed; its outcome comes back tagged ``block_id``."""
 
-class LessonPane(Deferred, Pane):
+        block_id: str
+        code: str
+
     PLACEHOLDER = "loading lessons…"
     AREA = "lessons"
     PANE_TITLE = "Lessons"
@@ -99,14 +107,15 @@ class LessonPane(Deferred, Pane):
         self.lesson: Lesson | None = None
         self.section = 0
         self.progress = Progress()
-        self.checker = ExerciseChecker()
         self.results: dict[str, CheckResult] = {}
+        #: The lesson whose exercises the kernel has acknowledged (None: not told yet).
+        self.exercises_for: str | None = None
         self.selected = -1
-        self._session: Any = None
+        #: Blocks sent to the REPL and not finished yet, by tag.
         self._pending: dict[str, Block] = {}
-        self._queue: list[Block] = []
+        #: Blocks of "run up to here" still to send (one at a time, stopping at a failure).
+        self._queue: list[tuple[str, Block]] = []
         self._confirm: tuple[str, float] | None = None
-        self._attach_tries = 0
         self._save_failed = False
 
     def compose_body(self) -> ComposeResult:
@@ -127,12 +136,8 @@ class LessonPane(Deferred, Pane):
     async def on_built(self) -> None:
         self.progress = Progress.load()
         self.lessons = discover(getattr(self.app, "lessons_dirs", []))
-        signal = getattr(self.app, "torch_ready_signal", None)
-        if signal is not None:
-            signal.subscribe(self, self.on_torch_ready)
         lesson, section = self._start_place()
         await self.open_lesson(lesson, section)
-        self._attach_session()
 
     def _start_place(self) -> tuple[Lesson | None, int]:
         wanted = getattr(self.app, "start_lesson", None)
@@ -165,8 +170,10 @@ class LessonPane(Deferred, Pane):
             self.results = {}
             self._pending.clear()
             self._queue.clear()
+        changed = lesson is not self.lesson
         self.lesson = lesson
-        self.checker.lesson = lesson if lesson is not None and not lesson.broken else None
+        if changed:
+            self._send_exercises()
         count = len(lesson.sections) if lesson is not None else 0
         await self.show_section(max(0, min(section, count - 1)) if count else 0)
         # No checks here: opening a lesson runs none of its code. Checks run after the
@@ -280,17 +287,10 @@ class LessonPane(Deferred, Pane):
             self.query_one(LessonBody).scroll_to_widget(items[index], animate=False)
 
     # -- running code ---------------------------------------------------------------------
-    def _repl(self) -> Any:
-        try:
-            repl = self.screen.query_one("#repl")
-        except Exception:
-            return None
-        return repl if callable(getattr(repl, "run_source", None)) else None
-
     def action_run_selected(self) -> None:
         widget = self.selected_widget()
         if isinstance(widget, CodeBlock):
-            self._send([widget.block])
+            self._send([widget])
         elif isinstance(widget, ExerciseCard):
             self.app.notify(
                 "An exercise: write your answer in the REPL (F3). h: hint, s: solution",
@@ -317,302 +317,69 @@ class LessonPane(Deferred, Pane):
         if not blocks:
             self.app.notify("No code blocks before this point", timeout=3)
             return
-        self._send(blocks)
+        self._queue = [(block_tag(lesson, b), b) for b in blocks]
+        self._send_next()
         self.app.notify(f"Running {len(blocks)} block(s) in the REPL…", timeout=3)
 
-    def _send(self, blocks: list[Block]) -> None:
-        if self._repl() is None:
-            self.app.notify(
-                "The REPL is not ready yet (torch is still loading)", severity="warning"
-            )
-            return
-        self._queue = list(blocks)
-        self._send_next()
-        if self.screen.has_class("-narrow") and len(blocks) == 1:
-            self.app.notify("Sent to the REPL: F3 shows it, F2 comes back", timeout=3)
-
-    def _send_next(self) -> None:
-        repl = self._repl()
-        if not self._queue or repl is None:
-            return
-        block = self._queue.pop(0)
-        self._pending[block.code.strip()] = block
-        self._mark_block(block, "sent")
-        repl.run_source(block.code)
-
-    def _mark_block(self, block: Block, state_name: str) -> None:
-        for widget in self.query(CodeBlock):
-            if widget.block is block or (block.index >= 0 and widget.block.index == block.index):
-                widget.set_state(state_name)
-
-    @after_build
-    def cell_done(self, record: Any) -> None:
-        """A REPL cell finished: mark the block it came from and show exercise results."""
-        self._attach_session()
-        block = self._pending.pop((getattr(record, "source", "") or "").strip(), None)
-        ok = bool(getattr(record, "ok", False))
-        if block is not None:
-            self._mark_block(block, "ok" if ok else "error")
-            lesson = self.lesson
-            if (
-                ok
-                and lesson is not None
-                and block.index >= 0
-                and self.progress.block_run(lesson, block.index)
-            ):
-                self._save()
-                self._update_header()
-            if ok:
-                self._send_next()
-            elif self._queue:
-                self.app.notify(
-                    f"Block at line {block.line} failed; stopped running the rest",
-                    severity="warning",
-                )
-                self._queue.clear()
-        extras = getattr(record, "extras", {}) or {}
-        payload = extras.get("exercises")
-        if isinstance(payload, dict):
-            self._apply_results(payload)
-
-    # -- exercises ------------------------------------------------------------------------
-    def on_torch_ready(self, info: object = None) -> None:
-        if not self._attach_session() and self._attach_tries == 0:
-            self._attach_tries = 1
-            self.set_interval(0.25, self._retry_attach, repeat=40, name="lesson-attach")
-
-    def _retry_attach(self) -> None:
-        self._attach_session()
-
-    def _attach_session(self) -> bool:
-        session = getattr(self.app, "session", None)
-        if session is None:
-            return False
-        if session is not self._session:
-            if not install(session, self.checker):
-                return False
-            self._session = session
-        return True
-
-    def _check_now(self) -> None:
-        """Run the current lesson's checks on the exec thread; results come back as a message."""
-        session = self._session
-        if session is None or self.checker.lesson is None:
-            return
-        checker = self.checker
-
-        def done(future: Any) -> None:
-            try:
-                payload = future.result()
-            except BaseException:  # interrupted or failed: the next cell re-checks anyway
-                return
-            self.post_message(ExercisesChecked(payload))
-
-        session.submit(checker.check, session.namespace).add_done_callback(done)
-
-    def on_exercises_checked(self, message: ExercisesChecked) -> None:
-        if message.payload:
-            self._apply_results(message.payload)
-
-    def _apply_results(self, payload: dict[str, Any]) -> None:
-        lesson = self.lesson
-        if lesson is None or payload.get("lesson") != lesson.id:
-            return
-        results = payload.get("results") or {}
-        cards = {card.exercise.id: card for card in self.query(ExerciseCard)}
-        changed = False
-        for ex_id, result in results.items():
-            if not isinstance(result, CheckResult):
-                continue
-            self.results[ex_id] = result
-            if ex_id in cards:
-                cards[ex_id].set_result(result)
-            if result.passed and self.progress.exercise_passed(lesson, ex_id):
-                changed = True
-                title = next((e.title for e in lesson.exercises if e.id == ex_id), ex_id)
-                self.app.notify(f"✓ Exercise passed: {title}", timeout=5)
-        if changed:
-            self._save()
-            self._update_header()
-
-    def action_check_now(self) -> None:
-        if self._session is None:
-            self.app.notify("Checks run once torch has loaded", timeout=3)
-            return
-        self._check_now()
-
-    def _target_card(self) -> ExerciseCard | None:
-        widget = self.selected_widget()
-        while widget is not None and not isinstance(widget, ExerciseCard):
-            widget = widget.parent if isinstance(widget.parent, Widget) else None
-        if isinstance(widget, ExerciseCard):
-            return widget
-        cards = list(self.query(ExerciseCard))
-        for card in cards:
-            if not (card.result and card.result.passed):
-                return card
-        return cards[0] if cards else None
-
-    async def action_hint(self) -> None:
-        card = self._target_card()
-        if card is None:
-            self.app.notify("No exercise in this section", timeout=3)
-            return
-        if not card.exercise.hints:
-            self.app.notify("This exercise has no hints", timeout=3)
-        elif not await card.show_hint():
-            self.app.notify("No more hints: s shows the solution", timeout=3)
-        self.query_one(LessonBody).scroll_to_widget(card, animate=False)
-
-    async def action_solution(self) -> None:
-        card = self._target_card()
-        if card is None:
-            self.app.notify("No exercise in this section", timeout=3)
-            return
-        ex = card.exercise
-        if ex.solution is None:
-            self.app.notify("This exercise has no solution written down", timeout=3)
-            return
-        if card.solution_shown:
-            return
-        now = time.monotonic()
-        if self._confirm is None or self._confirm[0] != ex.id or now - self._confirm[1] > 5:
-            self._confirm = (ex.id, now)
-            self.app.notify("Press s again to show the solution (h gives a hint first)", timeout=4)
-            return
-        self._confirm = None
-        widget = await card.show_solution(f"solution · line {ex.solution_line} · Enter runs it")
-        if widget is not None:
-            items = self.selectables()
-            self._select(items.index(widget), items)
-
-    # -- navigation -----------------------------------------------------------------------
-    async def action_next_section(self) -> None:
-        lesson = self.lesson
-        if lesson is None or lesson.broken:
-            return
-        if self.section + 1 < len(lesson.sections):
-            await self.show_section(self.section + 1)
-        else:
-            self.app.notify("End of the lesson: ] opens the next one", timeout=3)
-
-    async def action_prev_section(self) -> None:
-        if self.lesson is not None and self.section > 0:
-            await self.show_section(self.section - 1)
-
-    async def _step_lesson(self, step: int) -> None:
-        if not self.lessons:
-            return
-        index = self.lessons.index(self.lesson) if self.lesson in self.lessons else -1
-        new = index + step
-        if 0 <= new < len(self.lessons):
-            await self.open_lesson(self.lessons[new])
-        else:
-            self.app.notify("No more lessons that way", timeout=3)
-
-    async def action_next_lesson(self) -> None:
-        await self._step_lesson(1)
-
-    async def action_prev_lesson(self) -> None:
-        await self._step_lesson(-1)
-
-    def action_picker(self) -> None:
-        from tui.screens.lesson_picker import LessonPicker
-
-        current = self.lesson.id if self.lesson else None
-
-        async def chosen(key: str | None) -> None:
-            if key is None:
-                return
-            if key.startswith("broken:"):
-                await self.open_lesson(self.lessons[int(key.split(":", 1)[1])])
-            else:
-                found = self._find(key)
-                if found is not None and found is not self.lesson:
-                    mine = self.progress.last_lesson == found.id
-                    await self.open_lesson(found, self.progress.last_section if mine else 0)
-
-        self.app.push_screen(LessonPicker(self.lessons, self.progress, current), chosen)
-
-    def action_toc(self) -> None:
-        from tui.screens.lesson_picker import ChoiceList
-
-        lesson = self.lesson
-        if lesson is None or lesson.broken or not lesson.sections:
-            return
-        visited = self.progress.of(lesson.id).visited
-        choices: list[Text | str] = []
-        for sec in lesson.sections:
-            line = Text("✓ " if sec.slug in visited else "  ", style="green")
-            line.append(f"{sec.index + 1}. {sec.title}")
-            exercises = [e for e in lesson.exercises if e.section == sec.index]
-            if exercises:
-                line.append(f"   ✎ {len(exercises)}", style="dim")
-            choices.append(line)
-
-        async def chosen(index: int | None) -> None:
-            if index is not None:
-                await self.show_section(index)
-
-        self.app.push_screen(
-            ChoiceList(
-                f"{lesson.title}: contents", choices, self.section, "Enter jumps, Esc closes"
-            ),
-            chosen,
-        )
-
-    def action_links(self) -> None:
-        from tui.screens.lesson_picker import ChoiceList
-
-        lesson = self.lesson
-        if lesson is None or lesson.broken or not lesson.sections:
-            return
-        links = section_links(lesson.sections[self.section])
-        if self.section == 0:
-            links = [*lesson.intro_links(), *links]
-        if not links:
-            self.app.notify("No links in this section", timeout=3)
-            return
-        choices = [f"{text}  →  {target}" for text, target in links]
-
-        async def chosen(index: int | None) -> None:
-            if index is not None:
-                await self.follow_link(links[index][1])
-
-        self.app.push_screen(
-            ChoiceList("Links in this section", choices, 0, "Enter follows, Esc closes"), chosen
-        )
-
-    async def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
-        event.stop()
-        await self.follow_link(event.href)
-
-    async def follow_link(self, target: str) -> None:
-        """Open a linked lesson (or section); anything outside the lessons is not opened."""
+    def _send(self, widgets: list[CodeBlock]) -> None:
         lesson = self.lesson
         if lesson is None:
             return
-        anchor = target.split("#", 1)[1] if "#" in target else ""
-        if target.startswith("#"):
-            other: Lesson | None = lesson
-        else:
-            other = resolve_link(lesson, target, self.lessons)
-        if other is None:
-            if "://" in target:
-                self.app.notify(f"External link, not opened here: {target}", timeout=6)
-            else:
-                self.app.notify(
-                    f"Not a lesson, not opened: {target}", severity="warning", timeout=5
-                )
+        self._queue = [(self._tag_of(w), w.block) for w in widgets]
+        self._send_next()
+        if self.screen.has_class("-narrow") and len(widgets) == 1:
+            self.app.notify("Sent to the REPL: F3 shows it, F2 comes back", timeout=3)
+
+    def _tag_of(self, widget: CodeBlock) -> str:
+        assert self.lesson is not None
+        card = widget.parent
+        exercise_id = card.exercise.id if isinstance(card, ExerciseCard) else None
+        return block_tag(self.lesson, widget.block, exercise_id)
+
+    def _send_next(self) -> None:
+        if not self._queue:
             return
-        section = 0
-        if anchor:
-            wanted = slugify(anchor)
-            section = next((s.index for s in other.sections if s.slug == wanted), 0)
-        if other is lesson:
-            await self.show_section(section)
-        else:
-            await self.open_lesson(other, section)
+        tag, block = self._queue.pop(0)
+        self._pending[tag] = block
+        self._mark_block(tag, "sent")
+        self.post_message(self.RunBlock(tag, block.code))
+
+    def _mark_block(self, tag: str, state_name: str) -> None:
+        for widget in self.query(CodeBlock):
+            if self._tag_of(widget) == tag:
+                widget.set_state(state_name)
+
+    @after_build
+    def cell_done(self, outcome: Any) -> None:
+        """A REPL cell finished: mark the block it came from (by its tag), show its checks."""
+        payload = getattr(outcome, "payload", None)
+        if isinstance(payload, p.CellPayload) and payload.checks is not None:
+            self._apply_checks(payload.checks)
+        tag = getattr(outcome, "tag", None)
+        block = self._pending.pop(tag, None) if tag else None
+        if block is None:
+            return
+        ok = getattr(outcome, "status", "") == "ok"
+        self._mark_block(tag, "ok" if ok else "error")
+        lesson = self.lesson
+        if (
+            ok
+            and lesson is not None
+            and tag.startswith(f"lesson:{lesson.id}/")
+            and block.index >= 0
+            and self.progress.block_run(lesson, block.index)
+        ):
+            self._save()
+            self._update_header()
+        if ok:
+            self._send_next()
+        elif self._queue:
+            why = "the kernel ended" if getattr(outcome, "status", "") == "died" else "it failed"
+            self.app.notify(
+                f"Block at line {block.line}: {why}; stopped running the rest",
+                severity="warning",
+            )
+            self._queue.clear()
 
     # -- saving ---------------------------------------------------------------------------
     def _save(self) -> None:

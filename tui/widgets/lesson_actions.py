@@ -1,0 +1,326 @@
+"""What the lesson pane does besides running code: the exercise checks in the kernel,
+hints and solutions, moving between sections and lessons, the contents, the picker and
+links. Mixins of ``LessonPane`` (``tui.widgets.lesson_pane``), which holds the state.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.widget import Widget
+
+from tui.core import protocol as p
+from tui.core.exercises import CHECK_TIME_LIMIT, CheckResult
+from tui.core.lessons import Lesson, resolve_link, section_links, slugify
+from tui.kernel import link as kl
+from tui.widgets.lesson_parts import ExerciseCard, LessonBody
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
+
+    from tui.core.progress import Progress
+
+
+def exercise_specs(lesson: Lesson | None) -> list[p.ExerciseSpec]:
+    """What the kernel needs to check ``lesson``'s exercises (none for a broken one)."""
+    if lesson is None or lesson.broken:
+        return []
+    return [p.ExerciseSpec(e.id, e.title, e.check, e.check_line or 1) for e in lesson.exercises]
+
+
+class LessonChecks:
+    """The lesson's exercises in the kernel: sent on open and on Ready, checked after
+    every cell (the results come in each ``CellPayload``) and on c (``CheckNow``)."""
+
+    if TYPE_CHECKING:  # provided by LessonPane and Widget
+        app: Any
+        lesson: Lesson | None
+        progress: Progress
+        results: dict[str, CheckResult]
+        exercises_for: str | None
+        _pending: dict[str, Any]
+        _queue: list[Any]
+
+        def query(self, selector: Any) -> Any: ...
+        def log(self, *args: Any) -> None: ...
+        def run_worker(self, work: Any, **kw: Any) -> Any: ...
+        def _mark_block(self, tag: str, state_name: str) -> None: ...
+        def _save(self) -> None: ...
+        def _update_header(self) -> None: ...
+
+    # -- the kernel -----------------------------------------------------------------------
+    def kernel_event(self, event: object) -> None:
+        """Ready: a (re)started kernel knows no exercises, so tell it this lesson's. Every
+        cell's payload carries the checks (typed cells too)."""
+        if isinstance(event, kl.Ready):
+            self._send_exercises()
+        elif isinstance(event, kl.Died):
+            self.exercises_for = None
+            for tag in list(self._pending):
+                self._mark_block(tag, "error")
+            self._pending.clear()
+            self._queue.clear()
+        elif isinstance(event, kl.Pushed) and isinstance(event.message, p.CellPayload):
+            if event.message.checks is not None:
+                self._apply_checks(event.message.checks)
+
+    @property
+    def _kernel(self) -> Any:
+        return getattr(self.app, "kernel", None)
+
+    def _send_exercises(self) -> None:
+        kernel = self._kernel
+        if kernel is None or not kernel.ready:
+            return  # sent on the Ready event
+        lesson = self.lesson
+        message = p.SetExercises(
+            lesson=lesson.id if lesson is not None else "", exercises=exercise_specs(lesson)
+        )
+        self.run_worker(self._tell_exercises(message), group="lesson-exercises", exclusive=True)
+
+    async def _tell_exercises(self, message: p.SetExercises) -> None:
+        try:
+            await self._kernel.agent(message)
+        except Exception as exc:  # noqa: BLE001 - sent again on the next Ready
+            self.log(f"exercises not sent: {exc!r}")
+            return
+        self.exercises_for = message.lesson
+
+    def action_check_now(self) -> None:
+        lesson = self.lesson
+        if lesson is None or lesson.broken or not lesson.exercises:
+            self.app.notify("No exercises in this lesson", timeout=3)
+            return
+        kernel = self._kernel
+        if kernel is None or not kernel.ready:
+            self.app.notify("Checks run once the kernel is ready", timeout=3)
+            return
+        self.run_worker(self._check_now(lesson), group="lesson-check", exclusive=True)
+
+    async def _check_now(self, lesson: Lesson) -> None:
+        """SetExercises then CheckNow: the checks of ``lesson`` against the namespace now."""
+        kernel = self._kernel
+        limit = 5.0 + (CHECK_TIME_LIMIT + 0.5) * len(lesson.exercises)
+        try:
+            await kernel.agent(p.SetExercises(lesson=lesson.id, exercises=exercise_specs(lesson)))
+            checks = await kernel.agent(p.CheckNow(), timeout=limit)
+        except Exception as exc:  # noqa: BLE001 - said in a notification
+            self.app.notify(f"Could not check: {exc or type(exc).__name__}", severity="warning")
+            return
+        self._apply_checks(checks)
+
+    def _apply_checks(self, checks: p.Checks) -> None:
+        lesson = self.lesson
+        if lesson is None or checks.lesson != lesson.id:
+            return  # the checks of a lesson no longer shown
+        cards = {card.exercise.id: card for card in self.query(ExerciseCard)}
+        changed = False
+        for row in checks.results:
+            result = CheckResult(row.id, row.passed, row.message, row.line)
+            self.results[row.id] = result
+            if row.id in cards:
+                cards[row.id].set_result(result)
+            if result.passed and self.progress.exercise_passed(lesson, row.id):
+                changed = True
+                title = next((e.title for e in lesson.exercises if e.id == row.id), row.id)
+                self.app.notify(f"✓ Exercise passed: {title}", timeout=5)
+        if changed:
+            self._save()
+            self._update_header()
+
+
+class LessonActions:
+    """Hint, solution and navigation actions of the lesson pane (a Textual widget)."""
+
+    if TYPE_CHECKING:  # provided by LessonPane and Widget
+        app: Any
+        lesson: Lesson | None
+        lessons: list[Lesson]
+        section: int
+        progress: Progress
+        _confirm: tuple[str, float] | None
+
+        def query(self, selector: Any) -> Any: ...
+        def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
+        def selected_widget(self) -> Widget | None: ...
+        def selectables(self) -> list[Widget]: ...
+        def _select(self, index: int, items: list[Widget]) -> None: ...
+        async def show_section(self, index: int) -> None: ...
+        async def open_lesson(self, lesson: Lesson | None, section: int = 0) -> None: ...
+        def _find(self, key: str) -> Lesson | None: ...
+
+    # -- exercises: hints and the solution -----------------------------------------------
+    def _target_card(self) -> ExerciseCard | None:
+        widget = self.selected_widget()
+        while widget is not None and not isinstance(widget, ExerciseCard):
+            widget = widget.parent if isinstance(widget.parent, Widget) else None
+        if isinstance(widget, ExerciseCard):
+            return widget
+        cards = list(self.query(ExerciseCard))
+        for card in cards:
+            if not (card.result and card.result.passed):
+                return card
+        return cards[0] if cards else None
+
+    async def action_hint(self) -> None:
+        card = self._target_card()
+        if card is None:
+            self.app.notify("No exercise in this section", timeout=3)
+            return
+        if not card.exercise.hints:
+            self.app.notify("This exercise has no hints", timeout=3)
+        elif not await card.show_hint():
+            self.app.notify("No more hints: s shows the solution", timeout=3)
+        self.query_one(LessonBody).scroll_to_widget(card, animate=False)
+
+    async def action_solution(self) -> None:
+        card = self._target_card()
+        if card is None:
+            self.app.notify("No exercise in this section", timeout=3)
+            return
+        ex = card.exercise
+        if ex.solution is None:
+            self.app.notify("This exercise has no solution written down", timeout=3)
+            return
+        if card.solution_shown:
+            return
+        now = time.monotonic()
+        if self._confirm is None or self._confirm[0] != ex.id or now - self._confirm[1] > 5:
+            self._confirm = (ex.id, now)
+            self.app.notify("Press s again to show the solution (h gives a hint first)", timeout=4)
+            return
+        self._confirm = None
+        widget = await card.show_solution(f"solution · line {ex.solution_line} · Enter runs it")
+        if widget is not None:
+            items = self.selectables()
+            self._select(items.index(widget), items)
+
+    # -- navigation -----------------------------------------------------------------------
+    async def action_next_section(self) -> None:
+        lesson = self.lesson
+        if lesson is None or lesson.broken:
+            return
+        if self.section + 1 < len(lesson.sections):
+            await self.show_section(self.section + 1)
+        else:
+            self.app.notify("End of the lesson: ] opens the next one", timeout=3)
+
+    async def action_prev_section(self) -> None:
+        if self.lesson is not None and self.section > 0:
+            await self.show_section(self.section - 1)
+
+    async def _step_lesson(self, step: int) -> None:
+        if not self.lessons:
+            return
+        index = self.lessons.index(self.lesson) if self.lesson in self.lessons else -1
+        new = index + step
+        if 0 <= new < len(self.lessons):
+            await self.open_lesson(self.lessons[new])
+        else:
+            self.app.notify("No more lessons that way", timeout=3)
+
+    async def action_next_lesson(self) -> None:
+        await self._step_lesson(1)
+
+    async def action_prev_lesson(self) -> None:
+        await self._step_lesson(-1)
+
+    def action_picker(self) -> None:
+        from tui.screens.lesson_picker import LessonPicker
+
+        current = self.lesson.id if self.lesson else None
+
+        async def chosen(key: str | None) -> None:
+            if key is None:
+                return
+            if key.startswith("broken:"):
+                await self.open_lesson(self.lessons[int(key.split(":", 1)[1])])
+            else:
+                found = self._find(key)
+                if found is not None and found is not self.lesson:
+                    mine = self.progress.last_lesson == found.id
+                    await self.open_lesson(found, self.progress.last_section if mine else 0)
+
+        self.app.push_screen(LessonPicker(self.lessons, self.progress, current), chosen)
+
+    def action_toc(self) -> None:
+        from tui.screens.lesson_picker import ChoiceList
+
+        lesson = self.lesson
+        if lesson is None or lesson.broken or not lesson.sections:
+            return
+        visited = self.progress.of(lesson.id).visited
+        choices: list[Text | str] = []
+        for sec in lesson.sections:
+            line = Text("✓ " if sec.slug in visited else "  ", style="green")
+            line.append(f"{sec.index + 1}. {sec.title}")
+            exercises = [e for e in lesson.exercises if e.section == sec.index]
+            if exercises:
+                line.append(f"   ✎ {len(exercises)}", style="dim")
+            choices.append(line)
+
+        async def chosen(index: int | None) -> None:
+            if index is not None:
+                await self.show_section(index)
+
+        self.app.push_screen(
+            ChoiceList(
+                f"{lesson.title}: contents", choices, self.section, "Enter jumps, Esc closes"
+            ),
+            chosen,
+        )
+
+    def action_links(self) -> None:
+        from tui.screens.lesson_picker import ChoiceList
+
+        lesson = self.lesson
+        if lesson is None or lesson.broken or not lesson.sections:
+            return
+        links = section_links(lesson.sections[self.section])
+        if self.section == 0:
+            links = [*lesson.intro_links(), *links]
+        if not links:
+            self.app.notify("No links in this section", timeout=3)
+            return
+        choices = [f"{text}  →  {target}" for text, target in links]
+
+        async def chosen(index: int | None) -> None:
+            if index is not None:
+                await self.follow_link(links[index][1])
+
+        self.app.push_screen(
+            ChoiceList("Links in this section", choices, 0, "Enter follows, Esc closes"), chosen
+        )
+
+    async def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        await self.follow_link(event.href)
+
+    async def follow_link(self, target: str) -> None:
+        """Open a linked lesson (or section); anything outside the lessons is not opened."""
+        lesson = self.lesson
+        if lesson is None:
+            return
+        anchor = target.split("#", 1)[1] if "#" in target else ""
+        if target.startswith("#"):
+            other: Lesson | None = lesson
+        else:
+            other = resolve_link(lesson, target, self.lessons)
+        if other is None:
+            if "://" in target:
+                self.app.notify(f"External link, not opened here: {target}", timeout=6)
+            else:
+                self.app.notify(
+                    f"Not a lesson, not opened: {target}", severity="warning", timeout=5
+                )
+            return
+        section = 0
+        if anchor:
+            wanted = slugify(anchor)
+            section = next((s.index for s in other.sections if s.slug == wanted), 0)
+        if other is lesson:
+            await self.show_section(section)
+        else:
+            await self.open_lesson(other, section)
