@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from tui.app import TorchTUI
 from tui.widgets.inspector import InspectorPanel
 from tui.widgets.inspector_cards import TensorCard
 from tui.widgets.repl_input import ReplInput
@@ -16,19 +15,26 @@ def card_text(app) -> str:
     return "\n".join(str(w.render()) for w in app.screen.query("TensorCard Static"))
 
 
-async def test_typed_cell_shows_its_card_and_enter_opens_a_variable():
-    app = TorchTUI(device="cpu")
+async def ready_panel(pilot, app) -> InspectorPanel:
+    await pilot.press("f3")
+    await wait_for(pilot, lambda: app.kernel.ready, 120, "the kernel")
+    panel = app.screen.query_one(InspectorPanel)
+    await wait_for(pilot, lambda: panel.built, what="the inspector's tabs")
+    return panel
+
+
+async def test_typed_cell_shows_its_card_and_enter_opens_a_variable(make_app):
+    app = make_app(device="cpu")
     async with app.run_test(size=(160, 48)) as pilot:
-        await pilot.press("f3")
-        await wait_for(pilot, lambda: getattr(app, "session", None) is not None)
-        panel = app.screen.query_one(InspectorPanel)
-        await wait_for(pilot, lambda: panel.session is app.session)  # hook registered
+        panel = await ready_panel(pilot, app)
         inp = app.screen.query_one(ReplInput)
         await wait_for(pilot, lambda: app.focused is inp)
-        await pilot.press(*"x = torch.arange(12.).reshape(3, 4)", "enter")
+        inp.insert("x = torch.arange(12.).reshape(3, 4)")
+        await pilot.press("enter")
         await wait_for(pilot, lambda: "x  tensor" in card_text(app))  # assigned: x's card
-        await pilot.press(*"x * 2", "enter")
-        await wait_for(pilot, lambda: "Out[2]" in card_text(app))
+        inp.insert("x * 2")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Out[" in card_text(app))
         text = card_text(app)
         assert "shape (3, 4)" in text and "dtype float32" in text
         assert "16.0 18.0 20.0 22.0" in text
@@ -47,16 +53,46 @@ async def test_typed_cell_shows_its_card_and_enter_opens_a_variable():
         assert app.focused is inp
 
 
-async def test_narrow_layout_shows_the_card_when_the_inspector_is_toggled():
-    app = TorchTUI(device="cpu")
+async def test_narrow_layout_shows_the_card_when_the_inspector_is_toggled(make_app):
+    app = make_app(device="cpu")
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f3")
-        await wait_for(pilot, lambda: getattr(app, "session", None) is not None)
-        panel = app.screen.query_one(InspectorPanel)
-        await wait_for(pilot, lambda: panel.session is app.session)
-        await pilot.press(*"torch.ones(2, 3)", "enter")
-        await wait_for(pilot, lambda: "Out[1]" in card_text(app))
+        panel = await ready_panel(pilot, app)
+        inp = app.screen.query_one(ReplInput)
+        await wait_for(pilot, lambda: app.focused is inp)
+        inp.insert("torch.ones(2, 3)")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Out[" in card_text(app))
         await pilot.press("f6")  # shows the inspector in place of the log
         await wait_for(pilot, lambda: panel.display and panel.region.width > 0)
         assert panel.region.width >= 30
         assert "shape (2, 3)" in card_text(app)
+
+
+async def test_a_restart_keeps_the_watches_and_forgets_the_variables(make_app):
+    """A fresh kernel knows no watches: the inspector sets them again on Ready."""
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        panel = await ready_panel(pilot, app)
+        inp = app.screen.query_one(ReplInput)
+        await wait_for(pilot, lambda: app.focused is inp)
+        inp.insert("v = torch.ones(4)")
+        await pilot.press("enter")
+        table = panel.query_one(DataTable)
+        await wait_for(pilot, lambda: table.row_count == 1, what="v in the variables")
+        panel.action_add_watch()
+        await pilot.pause()
+        await pilot.press(*"2 + 2", "enter")
+        watches = "#watches Static"
+        await wait_for(
+            pilot, lambda: "\n4" in "\n".join(str(w.render()) for w in panel.query(watches))
+        )
+        for w in panel.query(watches):
+            w.update("")  # forget what was shown: the new kernel must send it again
+        await app.kernel.restart()
+        await wait_for(pilot, lambda: table.row_count == 0, 120, "the fresh namespace")
+        await wait_for(
+            pilot,
+            lambda: "\n4" in "\n".join(str(w.render()) for w in panel.query(watches)),
+            60,
+            "the watch evaluated by the new kernel",
+        )
