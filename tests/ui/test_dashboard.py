@@ -1,17 +1,18 @@
-"""The dashboard through Pilot: F5 start/stop, the curve, metrics, devices, the REPL model,
-export, bad settings, and no threads left behind."""
+"""The dashboard through Pilot, training in the kernel: F5 start/stop, the curve, metrics,
+devices, the REPL model, export, bad settings, a kernel that dies mid-run, and no torch in
+the app process."""
 
 from __future__ import annotations
 
-import threading
+import json
 from functools import partial
 
 from textual.widgets import Input, Select, Static
 
-import tui.core.devices as devices
-from tui.app import TorchTUI
+from tui.core import protocol as p
 from tui.core import state
-from tui.core.devices import DeviceInfo
+from tui.kernel import hub as kh
+from tui.kernel import link as kl
 from tui.widgets.dashboard_boundary import BoundaryView
 from tui.widgets.dashboard_pane import DashboardPane
 from tui.widgets.loss_plot import LossPlot
@@ -48,12 +49,23 @@ def _text(widget: Static) -> str:
     return str(widget.render())
 
 
+def _message(pane: DashboardPane) -> str:
+    return _text(pane.query_one("#dash-message", Static))
+
+
 async def _ready(app, pilot) -> DashboardPane:
     pane = app.screen.query_one("#dashboard", DashboardPane)
-    # pane.built: the settings and the plot are mounted after the first frame
-    await _wait(pilot, lambda: app.torch_info is not None and app.session is not None)
-    await _wait(pilot, lambda: pane.built)
+    # pane.built: the settings and the plot are mounted once the kernel is up
+    await _wait(pilot, lambda: app.kernel.ready and app.torch_info is not None, what="kernel")
+    await _wait(pilot, lambda: pane.built, what="the dashboard's body")
     return pane
+
+
+async def _cell(app, source: str):
+    outputs: list = []
+    outcome = await app.kernel.execute(source, outputs.append)
+    assert outcome.ok, (outcome.error_name, outcome.error_value)
+    return outcome, "".join(getattr(o, "text", "") for o in outputs)
 
 
 def _set(pane: DashboardPane, **values: str) -> None:
@@ -66,8 +78,8 @@ def _set(pane: DashboardPane, **values: str) -> None:
             widget.value = value
 
 
-async def test_f5_starts_draws_the_curve_and_f5_stops():
-    app = TorchTUI(device="cpu")
+async def test_f5_starts_draws_the_curve_and_f5_stops(make_app):
+    app = make_app(device="cpu")
     async with app.run_test(size=(160, 48)) as pilot:
         pane = await _ready(app, pilot)
         _set(pane, steps="100000000")
@@ -81,14 +93,18 @@ async def test_f5_starts_draws_the_curve_and_f5_stops():
             assert label in metrics.plain
         assert 0 < metrics.fraction < 1  # the progress bar moves
         assert pane.training
+        pane.action_pause()
+        await _wait(pilot, lambda: pane.current.last.paused, what="a paused report")
+        assert pane.current.state == "paused"
+        pane.action_pause()
+        await _wait(pilot, lambda: not pane.current.last.paused, what="running again")
         await pilot.press("f5")
         await _wait(pilot, lambda: pane.current.state == "stopped")
-        assert pane.current.handle.done.wait(5)
-        assert "Stopped after" in _text(pane.query_one("#dash-message", Static))
+        assert "Stopped after" in _message(pane)
 
 
-async def test_a_finished_run_falls_and_exports(tmp_home):
-    app = TorchTUI(device="cpu")
+async def test_a_finished_run_falls_and_exports(make_app, tmp_home):
+    app = make_app(device="cpu")
     async with app.run_test(size=(160, 48)) as pilot:
         pane = await _ready(app, pilot)
         _set(pane, dataset="xor", hidden="8", lr="0.05", steps="400", batch_size="4")
@@ -97,98 +113,143 @@ async def test_a_finished_run_falls_and_exports(tmp_home):
         raw = pane.current.series.raw()
         assert len(raw) == 400 and raw[-20:].mean() < raw[:20].mean() / 4
         pane.focus_default()
-        await pilot.press("v")  # the decision boundary of the 2-D set, computed in the worker
+        await pilot.press("v")  # the decision boundary of the 2-D set, computed in the kernel
         view = pane.query_one(BoundaryView)
         await _wait(pilot, lambda: view.display and view.size.width > 10)
         assert view.boundary is not None and "●" in str(view.render())
         await pilot.press("v")
         pane.action_export()
-        await _wait(pilot, lambda: "Exported to" in _text(pane.query_one("#dash-message", Static)))
+        await _wait(pilot, lambda: "Exported to" in _message(pane))
         runs = list(state.runs_dir().iterdir())
         assert len(runs) == 1
+        await _wait(pilot, lambda: (runs[0] / "model.pt").exists(), what="model.pt")
         names = sorted(p.name for p in runs[0].iterdir())
         assert names == ["config.json", "history.csv", "model.pt"]
         lines = (runs[0] / "history.csv").read_text().splitlines()
         assert lines[0] == "step,loss,accuracy,elapsed" and len(lines) == 401
+        meta = json.loads((runs[0] / "config.json").read_text())
+        assert meta["dataset"] == "xor" and meta["summary"]["steps"] == 400
 
 
-async def test_the_repl_model_trains_in_place_from_the_dashboard():
-    app = TorchTUI(device="cpu")
+async def test_the_repl_model_trains_in_place_from_the_dashboard(make_app):
+    app = make_app(device="cpu")
     async with app.run_test(size=(160, 48)) as pilot:
         pane = await _ready(app, pilot)
-        assert app.session.execute(SEED_XOR).ok
+        await _cell(app, SEED_XOR)
         _set(pane, steps="300")
         pane.focus_default()
         await pilot.press("t")
         await _wait(pilot, lambda: pane.current is not None and pane.current.state == "done")
         assert pane.current.source == "repl" and pane.current.summary.steps == 300
-        result = app.session.execute("print(bool((model.layer1.weight != w_before).any()))")
-        assert result.stdout.strip() == "True"  # the REPL sees the trained weights
+        _, out = await _cell(app, "print(bool((model.layer1.weight != w_before).any()))")
+        assert out.strip() == "True"  # the REPL sees the trained weights
 
 
-async def test_bad_settings_and_a_missing_repl_model_get_clear_messages():
-    app = TorchTUI(device="cpu")
+async def test_a_cell_using_model_while_it_trains_is_warned(make_app):
+    app = make_app(device="cpu")
     async with app.run_test(size=(160, 48)) as pilot:
         pane = await _ready(app, pilot)
-        message = pane.query_one("#dash-message", Static)
+        await _cell(app, SEED_XOR)
+        _set(pane, steps="100000000")
         pane.action_train_repl()
-        await _wait(pilot, lambda: "no model, X, y" in _text(message))
+        await _wait(pilot, lambda: pane.current.last is not None, what="the REPL model run")
+        outcome, _ = await _cell(app, "model.layer1.weight.shape")
+        assert "model is training in the dashboard" in outcome.payload.warning
+        pane.action_stop()
+        await _wait(pilot, lambda: pane.current.state == "stopped")
+
+
+async def test_bad_settings_and_a_missing_repl_model_get_clear_messages(make_app):
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        pane.action_train_repl()
+        await _wait(pilot, lambda: "no model, X, y" in _message(pane))
         assert not pane.training
         _set(pane, lr="-1", epochs="zero")
         await pilot.press("f5")
-        text = _text(message)
+        text = _message(pane)
         assert "lr must be" in text and "epochs must be" in text
         assert not pane.training
 
 
-async def test_start_stop_fifty_times_leaves_no_threads():
-    app = TorchTUI(device="cpu")
+async def test_the_kernel_dying_mid_run_keeps_the_curve_and_says_so(make_app):
+    app = make_app(device="cpu")
     async with app.run_test(size=(160, 48)) as pilot:
         pane = await _ready(app, pilot)
         _set(pane, steps="100000000")
-        pane.action_toggle_training()
-        pane.action_toggle_training()
-        await _wait(pilot, lambda: pane.current.handle.done.is_set())
-        baseline = threading.active_count()
+        pane.action_start()
+        await _wait(pilot, lambda: pane.current.last is not None and len(pane.current.series))
+        steps = len(pane.current.series)
+        # what the app routes when the kernel ends (the shared kernel itself lives on)
+        app.screen.route_kernel_event(kl.Died("killed by SIGKILL"))
+        await pilot.pause()
+        assert pane.current.state == "stopped" and len(pane.current.series) >= steps
+        assert "Run ended: kernel died: killed by SIGKILL" in _message(pane)
+        pane.action_start()  # a new run stops the orphaned one in the kernel
+        await _wait(pilot, lambda: pane.current.last is not None)
+        app.screen.route_kernel_event(kh.Starting(restart=True))
+        await pilot.pause()
+        assert "kernel restarted" in _message(pane) and len(pane.runs) == 2
+        pane.redraw()
+        assert pane.query_one(LossPlot).points_drawn > 0  # the curves stay
+
+
+async def test_f5_before_the_kernel_is_ready_says_it_is_starting(make_app):
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        link, app.kernel.link = app.kernel.link, None  # as during a restart
+        try:
+            await pilot.press("f5")
+            assert "kernel is still starting" in _message(pane) and pane.current is None
+        finally:
+            app.kernel.link = link
+        pane.kernel_event(kl.Ready(link.welcome))  # the run starts once it is ready
+        await _wait(pilot, lambda: pane.current is not None and pane.current.last is not None)
+        pane.action_stop()
+        await _wait(pilot, lambda: not pane.training)
+
+
+async def test_start_stop_fifty_times_ends_every_run(make_app):
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        _set(pane, steps="100000000")
         for _ in range(50):
             pane.action_toggle_training()
             pane.action_toggle_training()
             await pilot.pause()
-        await _wait(pilot, lambda: all(r.handle.done.is_set() for r in pane.runs))
-        await app.workers.wait_for_complete()
-        assert threading.active_count() <= baseline + 1
+        await _wait(pilot, lambda: not pane.training, what="every run to end")
         assert len(pane.runs) <= 6
+        pane.action_start()  # and the next one still trains
+        await _wait(pilot, lambda: pane.current.last is not None and pane.current.last.step)
+        pane.action_stop()
+        await _wait(pilot, lambda: not pane.training)
 
 
-async def test_device_list_shows_cuda_when_present(monkeypatch):
-    fake = [
-        DeviceInfo("cpu", "cpu"),
-        DeviceInfo("cuda:0", "cuda:0 NVIDIA Fake GPU (80.0 GiB)", 80 * 2**30),
-    ]
-    monkeypatch.setattr(devices, "discover", lambda: list(fake))
-    app = TorchTUI(device="cpu")
+async def test_device_list_shows_what_the_kernel_has(make_app):
+    app = make_app(device="cpu")
     async with app.run_test(size=(160, 48)) as pilot:
         pane = await _ready(app, pilot)
         select = pane.query_one("#cfg-device", Select)
-        # The pane fills its list when the torch-ready signal reaches it, a moment later.
-        await _wait(pilot, lambda: len(select._options) > 1)
+        assert [value for _, value in select._options][0] == "cpu"
+        fake = p.Welcome(
+            device="cpu",
+            devices=[
+                p.DeviceRow("cpu", "cpu"),
+                p.DeviceRow("cuda:0", "cuda:0 NVIDIA Fake GPU (80.0 GiB)", 80 * 2**30),
+            ],
+        )
+        pane.kernel_event(kl.Ready(fake))  # what a restarted kernel with a GPU says
         labels = [str(prompt) for prompt, _ in select._options]
         assert "cuda:0 NVIDIA Fake GPU (80.0 GiB)" in labels
         assert select.value == "cpu"
 
 
-async def test_device_list_is_cpu_only_without_cuda(monkeypatch):
-    monkeypatch.setattr(devices, "discover", lambda: [DeviceInfo("cpu", "cpu")])
-    app = TorchTUI()
-    async with app.run_test(size=(160, 48)) as pilot:
-        pane = await _ready(app, pilot)
-        select = pane.query_one("#cfg-device", Select)
-        assert [value for _, value in select._options] == ["cpu"]
-
-
-async def test_the_focused_setting_is_marked_by_its_label():
+async def test_the_focused_setting_is_marked_by_its_label(make_app):
     """Compact fields show no focus of their own: a keyboard user sees the row's label."""
-    app = TorchTUI(device="cpu")
+    app = make_app(device="cpu")
     async with app.run_test(size=(160, 48)) as pilot:
         pane = await _ready(app, pilot)
         await pilot.press("f4")
@@ -202,8 +263,8 @@ async def test_the_focused_setting_is_marked_by_its_label():
         assert focused.styles.text_style.bold and not other.styles.text_style.bold
 
 
-async def test_narrow_layout_gives_the_dashboard_the_screen():
-    app = TorchTUI(device="cpu")
+async def test_narrow_layout_gives_the_dashboard_the_screen(make_app):
+    app = make_app(device="cpu")
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await _ready(app, pilot)
         await pilot.press("f4")

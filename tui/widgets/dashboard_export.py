@@ -1,0 +1,48 @@
+"""Exporting a run from the dashboard: ``runs/<timestamp>/`` under the data dir.
+
+config.json and history.csv are written here (``tui.core.runs.write_run``, no torch, in a
+thread); model.pt by the kernel, where the model is (an ``ExportRequest``). A run whose
+model the kernel no longer has (a restart) or never had here (data parallel: it stays in
+the workers) is exported without model.pt, and a notification says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from tui.core import protocol as p
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tui.core.runbook import Run
+    from tui.widgets.dashboard_pane import DashboardPane
+
+
+async def export(pane: DashboardPane, run: Run) -> None:
+    """config.json and history.csv here (no torch); model.pt by the kernel."""
+    from tui.core.runs import write_run
+
+    losses, metrics = run.series.raw().copy(), list(run.metrics)
+    try:
+        path = await asyncio.to_thread(
+            write_run, run.config, losses, run.series.first_step, metrics, run.summary
+        )
+    except Exception as exc:  # noqa: BLE001 - a full disk, a read-only folder
+        pane._say(f"export failed: {exc}", "error")
+        return
+    note = ""
+    if not pane._kernel_ready:
+        note = "the kernel is not running"
+    else:
+        try:
+            reply = await pane.app.kernel.agent(  # type: ignore[attr-defined]
+                p.ExportRequest(run_id=run.id, path=str(path / "model.pt")), timeout=60
+            )
+            note = "" if reply.written else reply.note
+        except Exception as exc:  # noqa: BLE001 - the kernel went away meanwhile
+            note = str(exc)
+    pane._say(f"Exported to {path}")
+    if note:
+        pane.notify(f"model.pt not written: {note}", severity="warning", timeout=8)
+    else:
+        pane.notify(f"Run exported to {path}", timeout=8)

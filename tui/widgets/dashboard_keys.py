@@ -1,0 +1,53 @@
+"""The dashboard's keys, palette commands and help text (kept apart from its logic)."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+
+HELP = """\
+### Training dashboard
+
+Train a small network live and watch its loss fall, on the device you pick.
+Training runs in the kernel, beside the REPL.
+
+| key | does |
+|---|---|
+| F5 | start / stop training (from anywhere) |
+| s | start a run with the settings on the left |
+| t | train the REPL's own `model` on its `X`, `y` (+ `criterion`, `optimizer`) |
+| space | pause / resume |
+| x | stop |
+| r | reset: forget the curves |
+| l | log view: plots log10(loss) |
+| m | smooth the curve (EMA) |
+| v | switch loss curve / decision boundary (2-D sets) |
+| c | show / hide the settings column |
+| e | export the last run to the runs folder |
+
+Settings: Tab moves between them; Enter in a field starts a run.
+The curve overlays the last five runs with a legend. Training the REPL model changes
+the REPL's own weights, so the REPL sees the trained model afterwards.
+"""
+COMMANDS: list[tuple[str, str, str]] = [
+    ("start", "start", "Start a run with the dashboard's settings"),
+    ("REPL model", "train_repl", "Train the REPL's model on its X and y"),
+    ("pause or resume", "pause", "Pause or resume the run"),
+    ("stop", "stop", "Stop the run"),
+    ("reset", "reset", "Forget the curves of earlier runs"),
+    ("export run", "export", "Write config.json, history.csv and model.pt"),
+    ("toggle log scale", "toggle_log", "Plot log10(loss)"),
+    ("toggle smoothing", "toggle_smooth", "Smooth the curve with an EMA"),
+    ("toggle boundary view", "toggle_view", "Loss curve or decision boundary"),
+]
+BINDINGS = [
+    Binding("s", "start", "Start"),
+    Binding("t", "train_repl", "Train REPL model"),
+    Binding("space", "pause", "Pause/Resume"),
+    Binding("x", "stop", "Stop"),
+    Binding("r", "reset", "Reset", show=False),
+    Binding("l", "toggle_log", "Log", show=False),
+    Binding("m", "toggle_smooth", "Smooth", show=False),
+    Binding("v", "toggle_view", "Boundary", show=False),
+    Binding("c", "toggle_config", "Settings", show=False),
+    Binding("e", "export", "Export", show=False),
+]

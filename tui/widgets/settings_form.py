@@ -1,0 +1,142 @@
+"""The dashboard's settings column: one row per TrainConfig field, plus data parallel.
+
+``read()`` gives the validated ``TrainConfig`` and the worker count (``ConfigError`` names
+every bad field; validating needs no torch, so it happens here in the app). Enter in a
+field posts ``SettingsForm.Submitted`` with both; the pane starts a run from it, as it
+does for F5 and ``s``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, Select
+
+from tui.core.train_config import ACTIVATIONS, LOSSES, OPTIMIZERS, ConfigError, TrainConfig
+
+FIELDS: list[tuple[str, str, str]] = [
+    # (config field, label, kind: select/input)
+    ("dataset", "data", "select"),
+    ("hidden", "hidden", "input"),
+    ("activation", "act", "select"),
+    ("optimizer", "optim", "select"),
+    ("lr", "lr", "input"),
+    ("batch_size", "batch", "input"),
+    ("epochs", "epochs", "input"),
+    ("steps", "steps", "input"),
+    ("samples", "samples", "input"),
+    ("noise", "noise", "input"),
+    ("loss", "loss", "select"),
+    ("momentum", "momentum", "input"),
+    ("weight_decay", "w.decay", "input"),
+    ("seed", "seed", "input"),
+    ("device", "device", "select"),
+]
+#: (label, workers) of the data parallel row; 1 means the single-process Trainer.
+WORKER_CHOICES: list[tuple[str, int]] = [
+    ("off", 1),
+    ("2 workers", 2),
+    ("4 workers", 4),
+    ("8 workers", 8),
+]
+
+
+class SettingsForm(VerticalScroll):
+    """The settings; ids ``cfg-<field>`` and ``cfg-ddp``."""
+
+    DEFAULT_CSS = """
+    SettingsForm { width: 30; height: 1fr; padding: 0 1 0 0; }
+    SettingsForm .dash-row { height: 1; }
+    SettingsForm .dash-row Label { width: 9; color: $text-muted; }
+    /* compact fields show no focus of their own: the row's label does */
+    SettingsForm .dash-row:focus-within Label { color: $accent; text-style: bold; }
+    SettingsForm .dash-row Input, SettingsForm .dash-row Select { width: 1fr; }
+    """
+
+    class Submitted(Message):
+        """Enter in a field: the settings, validated, to start a run with."""
+
+        def __init__(self, config: TrainConfig, workers: int) -> None:
+            super().__init__()
+            self.config, self.workers = config, workers
+
+    class Invalid(Message):
+        """Enter in a field with a bad setting; ``error`` names every bad field."""
+
+        def __init__(self, error: str) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(self, devices: list[tuple[str, str]] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._devices = devices or [("cpu", "cpu")]
+
+    def compose(self) -> ComposeResult:
+        from tui.core.datasets import DATASETS
+
+        defaults = TrainConfig()
+        options = {
+            "dataset": [(f"{k}: {v[0].description}", k) for k, v in DATASETS.items()],
+            "activation": [(a, a) for a in ACTIVATIONS],
+            "optimizer": [(o, o) for o in OPTIMIZERS],
+            "loss": [(lo, lo) for lo in LOSSES],
+            "device": self._devices,
+        }
+        for name, label, kind in FIELDS:
+            with Horizontal(classes="dash-row"):
+                yield Label(label)
+                value = getattr(defaults, name)
+                if kind == "select":
+                    yield Select(
+                        options[name], value=value, allow_blank=False, compact=True,
+                        id=f"cfg-{name}",
+                    )  # fmt: skip
+                else:
+                    text = (
+                        ",".join(map(str, value))
+                        if isinstance(value, tuple)
+                        else ("" if value is None else str(value))
+                    )
+                    yield Input(
+                        text, compact=True, id=f"cfg-{name}",
+                        placeholder="from epochs" if name == "steps" else "",
+                    )  # fmt: skip
+        with Horizontal(classes="dash-row", id="dash-ddp-row"):
+            yield Label("parallel")
+            yield Select(WORKER_CHOICES, value=1, allow_blank=False, compact=True, id="cfg-ddp")
+
+    def raw(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, _, kind in FIELDS:
+            widget = self.query_one(f"#cfg-{name}")
+            value = widget.value  # type: ignore[attr-defined]
+            out[name] = None if kind == "select" and value is Select.BLANK else value
+        return out
+
+    def worker_count(self) -> int:
+        value = self.query_one("#cfg-ddp", Select).value
+        return value if isinstance(value, int) else 1
+
+    def read(self) -> tuple[TrainConfig, int]:
+        """The validated settings and the worker count; ConfigError says what is wrong."""
+        return TrainConfig.from_mapping(self.raw()), self.worker_count()
+
+    def set_devices(self, devices: list[tuple[str, str]], wanted: str) -> None:
+        """The devices the kernel has (``(label, name)``) and the one to select."""
+        self._devices = devices or [("cpu", "cpu")]
+        select = self.query_one("#cfg-device", Select)
+        select.set_options(self._devices)
+        names = [name for _, name in self._devices]
+        select.value = wanted if wanted in names else names[0]
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        try:
+            config, workers = self.read()
+        except ConfigError as exc:
+            self.post_message(self.Invalid(str(exc)))
+            return
+        self.post_message(self.Submitted(config, workers))
