@@ -62,8 +62,15 @@ class Agent:
 
     # -- comms -------------------------------------------------------------------------
     def _open_requests(self, comm: Any, msg: dict) -> None:
+        self.training.stop_all()  # a new app: the old one's runs have no one watching
         self.comm = comm
         comm.on_msg(self._on_msg)
+        comm.on_close(lambda _msg: self._closed(comm))
+
+    def _closed(self, comm: Any) -> None:
+        if self.comm is comm:
+            self.comm = None
+            self.training.stop_all()
 
     def _open_events(self, comm: Any, msg: dict) -> None:
         self.events = comm
