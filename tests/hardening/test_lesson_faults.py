@@ -16,18 +16,57 @@ import pytest
 import pytest_asyncio
 from textual.widgets import DataTable
 
-from hardening.conftest import (
-    SIZE,
-    HardApp,
-    lesson_pane,
-    log_text,
-    ready,
-    static_text,
-    still_usable,
-    wait_until,
-)
+import tui.app as app_module
+from hardening.conftest import SIZE, lesson_pane, log_text, repl_pane, static_text, wait_until
+from tui.app import TorchTUI
 from tui.screens.lesson_picker import ChoiceList, LessonPicker
 from tui.widgets.lesson_parts import CodeBlock
+
+
+class LessonApp(TorchTUI):
+    """The real app on the tests' shared kernel, recording each cell's outcome."""
+
+    CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))
+
+    def __init__(self, **kw) -> None:
+        kw.setdefault("device", "cpu")
+        super().__init__(**kw)
+        self.cells: list = []
+
+    def on_repl_pane_cell_done(self, message) -> None:
+        super().on_repl_pane_cell_done(message)
+        self.cells.append(message.outcome)
+
+
+async def ready(pilot, app: LessonApp) -> None:
+    """The kernel is up and every pane has its body."""
+    await wait_until(pilot, lambda: app.kernel.ready, 120, "the kernel")
+    main = app._main()
+    await wait_until(
+        pilot,
+        lambda: (
+            all(main.pane(n).is_built for n in ("lessons", "repl", "dashboard"))
+            and repl_pane(app).query_one("#repl-inspector").built
+        ),
+        what="the panes",
+    )
+
+
+async def kernel_text(app, code: str) -> str:
+    """What ``code`` prints in the kernel (beside the REPL, not through it)."""
+    outcome = await app.kernel.execute(code, lambda out: None)
+    return outcome.text().strip()
+
+
+async def still_usable(pilot, app: LessonApp) -> None:
+    """The next REPL cell runs and prints the right value: the app survived."""
+    before = len(app.cells)
+    repl_pane(app).run_source("print(6 * 7)")
+    await wait_until(pilot, lambda: len(app.cells) > before, what="a cell after the fault")
+    outcome = app.cells[before]
+    assert outcome.ok and "42" in outcome.text(), outcome.text()
+    assert app.is_running
+
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -84,7 +123,7 @@ BROKEN: dict[str, tuple[bytes | None, str]] = {
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def lessons_app(tmp_path_factory):
+async def lessons_app(tmp_path_factory, _shared):
     root = tmp_path_factory.mktemp("lesson-faults")
     folder = root / "lessons"
     folder.mkdir()
@@ -104,7 +143,9 @@ async def lessons_app(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("TORCH_TUI_HOME", str(home))
         mp.chdir(root)  # a 'touch PWNED' would land here
-        app = HardApp(lessons_dirs=[folder], lesson="h-good")
+        app = LessonApp(
+            lessons_dirs=[folder], lesson="h-good", kernel=_shared.get(), keep_kernel=True
+        )
         async with app.run_test(size=SIZE) as pilot:
             await ready(pilot, app)
             pane = lesson_pane(app)
@@ -213,7 +254,8 @@ async def test_a_10000_line_code_block_opens_and_runs(lessons_app):
         pilot, lambda: app.cells and app.cells[-1].source.startswith("x0 = 0"), what="the block ran"
     )
     assert app.cells[-1].ok
-    assert app.session.namespace["x9999"] == 9999
+    assert app.cells[-1].tag == "lesson:h-long/block-0"
+    assert await kernel_text(app, "print(x9999)") == "9999"
     assert "9,800 more lines not echoed" in log_text(app)  # the echo is capped, the run is not
     await pilot.press("f2", "n")
     await wait_until(pilot, lambda: "Still here." in shown_text(app), what="the next section")
@@ -254,7 +296,10 @@ async def test_the_lessons_dir_vanishing_while_the_app_runs(lessons_app):
     await pilot.press("f2", "n")
     await wait_until(pilot, lambda: pane.section == 1, what="the next section")
     await pilot.press("p", "down", "enter")
-    await wait_until(pilot, lambda: "good_value" in app.session.namespace, what="the block ran")
+    block = pane.selected_widget()
+    assert isinstance(block, CodeBlock)
+    await wait_until(pilot, lambda: block.state == "ok", what="the block ran")
+    assert await kernel_text(app, "print(good_value)") == "42"
     await pilot.press("right_square_bracket")
     await wait_until(pilot, lambda: pane.lesson is not good, what="the next lesson")
     await open_in_picker(pilot, app, "08-pytorch-intro")
