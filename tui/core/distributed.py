@@ -31,6 +31,7 @@ import os
 import queue as queue_mod
 import signal
 import socket
+import sys
 import threading
 import time
 
@@ -214,6 +215,11 @@ class DDPRunner:
         from tui.core.ddp_worker import worker
 
         started = time.monotonic()
+        main = sys.modules.get("__main__")
+        if main is not None and not hasattr(main, "__spec__"):
+            # IPython's interactive __main__ (in the kernel) lacks the attribute spawn reads;
+            # a plain interpreter's interactive __main__ has it as None: nothing to import.
+            main.__spec__ = None
         ctx = mp.get_context("spawn")
         q = ctx.Queue()
         stop_evt, pause_evt = ctx.Event(), ctx.Event()
