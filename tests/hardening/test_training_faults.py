@@ -1,34 +1,47 @@
-"""Training faults through the dashboard: bad settings, divergence, a lost device, a REPL model
-that does not fit, Start/Stop hammering, and quitting mid-run.
+"""Training faults through the dashboard, training in the kernel: bad settings, divergence,
+a lost device, a REPL model that does not fit, Start/Stop hammering, and quitting mid-run.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from textual.widgets import Input, Select, Static
 
-from hardening.conftest import (
-    dashboard,
-    notes,
-    run_cell,
-    shared_app_fixture,
-    static_text,
-    still_usable,
-    wait_until,
-)
-from tui.core import devices
+from hardening.conftest import SIZE, HardApp, dashboard, notes, static_text, wait_until
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-shared = shared_app_fixture()
 ROOT = Path(__file__).resolve().parents[2]
 
 DEFAULTS = {"lr": "0.03", "epochs": "100", "batch_size": "64", "hidden": "16,16", "steps": ""}
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def shared(tmp_path_factory, _shared):
+    """One app on the shared kernel for the cases of this module."""
+    home = tmp_path_factory.mktemp("training-home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TORCH_TUI_HOME", str(home))
+        mp.setenv("HOME", str(home))
+        mp.delenv("SSH_CONNECTION", raising=False)
+        app = HardApp(kernel=_shared.get(), keep_kernel=True)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.kernel.ready, what="the kernel")
+            await wait_until(pilot, lambda: dashboard(app).built, what="the dashboard")
+            yield app, pilot
+
+
+async def run_cell(app, source: str) -> str:
+    """Run ``source`` in the kernel (as the REPL does); its printed output."""
+    outputs: list = []
+    outcome = await app.kernel.execute(source, outputs.append)
+    assert outcome.ok, (outcome.error_name, outcome.error_value)
+    return "".join(getattr(o, "text", "") for o in outputs)
 
 
 def message(app) -> str:
@@ -48,8 +61,6 @@ async def settle(pilot, app) -> None:
     if pane.training:
         pane.action_stop()
     await wait_until(pilot, lambda: not pane.training, what="the run to end")
-    for run in pane.runs:
-        await wait_until(pilot, run.handle.done.is_set, what="the training thread to end")
 
 
 async def start_and_see_it_run(pilot, app, **values: str) -> None:
@@ -105,14 +116,13 @@ async def test_text_in_numeric_fields_names_every_bad_field(shared):
     await start_and_see_it_run(pilot, app, steps="100000")
 
 
-async def test_a_device_that_vanished_is_reported(shared, monkeypatch):
+async def test_a_device_that_vanished_is_reported(shared):
     app, pilot = shared
     pane = dashboard(app)
-    gone = devices.DeviceInfo("cuda:7", "cuda:7 Vanished GPU (80.0 GiB)", 80 * 2**30)
-    # the device list was read at start-up with a GPU in it; the GPU has gone since
-    pane.query_one("#cfg-device", Select).set_options([("cpu", "cpu"), (gone.label, gone.name)])
-    pane.query_one("#cfg-device", Select).value = "cuda:7"
-    monkeypatch.setattr(devices, "discover", lambda: [devices.DeviceInfo("cpu", "cpu")])
+    # the device list had a GPU in it; the kernel has none (any more)
+    select = pane.query_one("#cfg-device", Select)
+    select.set_options([("cpu", "cpu"), ("cuda:7 Vanished GPU (80.0 GiB)", "cuda:7")])
+    select.value = "cuda:7"
     await set_fields(pilot, app, steps="100")
     await pilot.press("f5")
     await wait_until(pilot, lambda: "not available" in message(app), what="the device message")
@@ -126,7 +136,6 @@ async def test_the_repl_model_with_mismatched_x_and_y_says_which_shapes(shared):
     app, pilot = shared
     pane = dashboard(app)
     await run_cell(
-        pilot,
         app,
         "model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))\n"
         "X = torch.randn(16, 2)\ny = torch.randn(10, 1)",
@@ -134,18 +143,23 @@ async def test_the_repl_model_with_mismatched_x_and_y_says_which_shapes(shared):
     await pilot.press("f4", "t")
     await wait_until(pilot, lambda: "rows" in message(app), what="the rows message")
     assert "X has 16 rows but y has 10" in message(app)
-    await run_cell(pilot, app, "y = torch.randn(16, 3)\ncriterion = nn.MSELoss()")
+    await run_cell(app, "y = torch.randn(16, 3)\ncriterion = nn.MSELoss()")
     await pilot.press("f4", "t")
     await wait_until(pilot, lambda: "shapes do not fit" in message(app), what="shape message")
     assert "(1,)" in message(app) and "(3,)" in message(app)
     # fixed: it trains the REPL's own model, and the REPL sees the new weights
-    await run_cell(pilot, app, "y = torch.randn(16, 1)\nw0 = model[0].weight.detach().clone()")
+    await run_cell(app, "y = torch.randn(16, 1)\nw0 = model[0].weight.detach().clone()")
     await set_fields(pilot, app, steps="200")
     await pilot.press("f4", "t")
     await wait_until(pilot, lambda: pane.current.state == "done", what="the REPL model run")
-    record = await run_cell(pilot, app, "bool((model[0].weight != w0).any())")
-    assert record.result is True
-    await still_usable(pilot, app)
+    assert (await run_cell(app, "print(bool((model[0].weight != w0).any()))")).strip() == "True"
+    assert (await run_cell(app, "print(6 * 7)")).strip() == "42"  # the kernel is fine
+
+
+TRAIN_THREADS = (
+    "import threading as _t; print(sum(x.name.startswith('torch-tui-train') "
+    "for x in _t.enumerate()))"
+)
 
 
 async def test_start_stop_fifty_times_leaves_no_threads(shared):
@@ -153,19 +167,16 @@ async def test_start_stop_fifty_times_leaves_no_threads(shared):
     pane = dashboard(app)
     await settle(pilot, app)
     await set_fields(pilot, app, steps="1000000")
-    baseline = {t.ident for t in threading.enumerate()}
     for _ in range(50):  # what F5, F5 does, without waiting a frame between the presses
         pane.action_toggle_training()  # start
         pane.action_toggle_training()  # stop
         await pilot.pause()
     await settle(pilot, app)
-    await app.workers.wait_for_complete()
-    await wait_until(
-        pilot,
-        lambda: {t.ident for t in threading.enumerate()} <= baseline,
-        what="the training threads to end",
-    )
     assert "Stopped" in message(app) or "stopped" in pane.metrics.plain
+    deadline = time.monotonic() + 30
+    while (left := (await run_cell(app, TRAIN_THREADS)).strip()) != "0":
+        assert time.monotonic() < deadline, f"{left} training threads left in the kernel"
+        await pilot.pause(0.2)
     await start_and_see_it_run(pilot, app, steps="100000")
     assert app.is_running
 
