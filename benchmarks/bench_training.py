@@ -7,8 +7,9 @@
 Modes, each in its own process (so one mode's threads and allocator never colour another):
 
 * ``bare-xor`` / ``bare-mlp``: the plain loop a learner writes, no UI;
-* ``dash-xor``: the app running headless (``run_test``), the seed lesson's XOR net typed
-  into its REPL and trained from the dashboard (``t``), plot live;
+* ``dash-xor``: the app running headless (``run_test``), the seed lesson's XOR net run
+  in its kernel and trained from the dashboard (``t``), plot live; the training runs in
+  the app's kernel, which the coordinator stops and continues with the app;
 * ``dash-mlp``: an MLP 784-256-256-10 at batch 256 on synthetic data, from the
   dashboard's settings (F5), plot live;
 * ``redraw``: one loss-plot redraw with 1,000,000 logged steps, and that history's size.
@@ -33,8 +34,8 @@ samples its event loop's lag and its UI thread's CPU.
 Controls (``--control``), paired against the bare loop the same way, no dashboard run:
 ``bare`` runs a second bare process (a null test: it should give 1.00); ``textual`` runs
 the bare loop in a process that has imported Textual and its widgets first; ``thread``
-runs it in a worker thread, as the dashboard does; ``app`` runs it in a thread beside the
-whole app (REPL model, dashboard built, idle). Together they split the dashboard's gap
+runs it in a worker thread, as the kernel's agent does; ``app`` runs it in the app's
+kernel, as a cell, beside the whole app (REPL model, dashboard built, idle). Together they split the dashboard's gap
 into what the process costs and what the dashboard's own drawing costs.
 """
 
@@ -103,19 +104,25 @@ ENDLESS = 1_000_000  # steps asked for: the coordinator ends the runs, not the s
 
 
 class Shared:
-    """16 bytes both sides map: the step counter, and a "measure lag now" flag."""
+    """24 bytes the coordinator, a child and its kernel map: the step counter, a "measure
+    lag now" flag, and the pid of the child's kernel (the dashboard trains there: the
+    coordinator stops and continues it with the child)."""
+
+    SIZE = 24
 
     def __init__(self, path: str) -> None:
+        self.path = path
         self._file = open(path, "r+b")  # noqa: SIM115 - lives as long as the process
-        self._map = mmap.mmap(self._file.fileno(), 16)
+        self._map = mmap.mmap(self._file.fileno(), self.SIZE)
         self.steps = ctypes.c_int64.from_buffer(self._map, 0)
         self.flag = ctypes.c_int64.from_buffer(self._map, 8)
+        self.kernel = ctypes.c_int64.from_buffer(self._map, 16)
 
     @staticmethod
     def create(folder: str, name: str) -> str:
         path = os.path.join(folder, name)
         with open(path, "wb") as f:
-            f.write(bytes(16))
+            f.write(bytes(Shared.SIZE))
         return path
 
     def count_optimizer_steps(self) -> None:
@@ -156,19 +163,29 @@ async def _dash(
     from tui.widgets.dashboard_pane import DashboardPane
     from tui.widgets.loss_plot import LossPlot
 
-    if not loop_only:
-        shared.count_optimizer_steps()
     app = TorchTUI(device=device, low_bandwidth=False)
     async with app.run_test(size=(160, 48)) as pilot:
         deadline = time.monotonic() + 60
         dash = app.query_one(DashboardPane)
-        while (app.session is None or not dash.built) and time.monotonic() < deadline:
+        while not (app.kernel.ready and dash.built) and time.monotonic() < deadline:
             await pilot.pause(0.05)
-        # the dashboard's warm-up (the first optimizer imports ~800 torch modules in a
-        # worker) must not overlap the timing
-        await app.workers.wait_for_complete()
+
+        async def cell(source: str) -> None:
+            outcome = await app.kernel.execute(source, lambda out: None)
+            if not outcome.ok:
+                raise SystemExit(f"kernel cell failed: {outcome.error_name}: {outcome.error_value}")
+
+        # training runs in the kernel: count its optimizer steps there, and warm torch up
+        # (the first optimizer imports ~800 modules) before the timing
+        await cell(
+            f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+            f"from bench_training import Shared as _S; _bench = _S({shared.path!r})\n"
+            "_bench.count_optimizer_steps()\n"
+            "from tui.core.training import warm_up; warm_up()"
+        )
+        shared.kernel.value = app.kernel.pid or 0  # stopped and continued with this process
         if net == "xor":
-            app.session.execute(SEED_XOR)
+            await cell(SEED_XOR)
             dash.query_one("#cfg-steps", Input).value = str(ENDLESS)
             dash.query_one("#cfg-batch_size", Input).value = "4"
         else:
@@ -176,8 +193,10 @@ async def _dash(
                 dash.query_one(f"#cfg-{key}").value = value
             dash.query_one("#cfg-device", Select).value = device
         await pilot.pause(0.1)
-        if loop_only:  # the control: the bare loop beside the idle app, no dashboard run
-            await asyncio.to_thread(bare, net, device, None, app.session.namespace)
+        if loop_only:  # the control: the bare loop in the kernel beside the idle app
+            await cell(
+                f"from bench_training import bare; bare({net!r}, {device!r}, None, globals())"
+            )
             return {}
         if net == "xor":
             dash.focus_default()
@@ -284,8 +303,7 @@ def child(mode: str, quick: bool, device: str, shared_path: str | None) -> dict:
         return {}
     if kind in ("bare", "textual"):
         return bare(net, device, shared)
-    if kind == "app":  # a control: the bare loop in a thread beside the whole app, idle
-        shared.count_optimizer_steps()
+    if kind == "app":  # a control: the bare loop in the kernel beside the whole app, idle
         return asyncio.run(_dash(net, device, shared, 0.0, loop_only=True))
     return asyncio.run(_dash(net, device, shared, 3.0 if quick else 8.0))
 
@@ -323,13 +341,28 @@ class Child:
             time.sleep(0.02)
         self.stop()
 
+    def _kernel_signal(self, sig: int) -> None:
+        """The child's kernel (where the dashboard trains) follows the child."""
+        pid = self.shared.kernel.value
+        if pid:
+            try:
+                os.killpg(pid, sig)  # the kernel leads its own group
+            except ProcessLookupError:
+                pass
+            if sig == signal.SIGSTOP:  # not our child: no waitpid, read its state
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline and _state(pid) not in ("T", "t", "X", ""):
+                    time.sleep(0.001)
+
     def stop(self) -> None:
         os.kill(self.proc.pid, signal.SIGSTOP)
         os.waitpid(self.proc.pid, os.WUNTRACED)  # returns once it is really stopped
+        self._kernel_signal(signal.SIGSTOP)
 
     def turn(self, seconds: float) -> tuple[int, float]:
         """Let it run for one slice: the steps it made, and the seconds it had."""
         c0, t0 = self.shared.steps.value, time.perf_counter()
+        self._kernel_signal(signal.SIGCONT)
         os.kill(self.proc.pid, signal.SIGCONT)
         time.sleep(seconds)
         self.stop()
@@ -337,6 +370,7 @@ class Child:
 
     def finish(self, timeout: float = 120.0) -> dict:
         self.shared.flag.value = 1
+        self._kernel_signal(signal.SIGCONT)
         os.kill(self.proc.pid, signal.SIGCONT)
         try:
             out, _ = self.proc.communicate(timeout=timeout)
@@ -349,6 +383,7 @@ class Child:
         return json.loads(lines[-1])
 
     def kill(self) -> None:
+        self._kernel_signal(signal.SIGKILL)
         if self.proc.poll() is None:
             self.proc.kill()  # SIGKILL ends a stopped process too
             self.proc.wait()
@@ -373,6 +408,15 @@ def _round(net: str, quick: bool, device: str, pairs: int, other: str, last: boo
             bare.kill()
             dash.kill()
     return turns, result
+
+
+def _state(pid: int) -> str:
+    """A process's state letter from /proc ("" once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
 
 
 def _rate(turns: list[tuple[int, float]]) -> float:
