@@ -177,5 +177,8 @@ def install(shell: Any = None) -> Agent:
             from IPython import get_ipython
 
             shell = get_ipython()
+        from .quitter import install as keep_kernel_on_exit
+
+        keep_kernel_on_exit(shell)
         _AGENT = Agent(shell)
     return _AGENT
