@@ -238,8 +238,9 @@ class DashboardPane(Drawing, Deferred, Pane):
 
     def _request(self, source: str) -> None:
         if not (self._kernel_ready and self.built):
-            self._pending = source
-            self._say(STILL_STARTING, "warning")
+            self._pending = source  # started by on_built or the kernel's Ready
+            if not self._kernel_ready:
+                self._say(STILL_STARTING, "warning")
             return
         try:
             config, workers = self.form.read()
