@@ -42,7 +42,7 @@ class CellWatcher:
         #: True while a cell runs on the main thread (the watch pusher then waits).
         self.busy = False
         self._watch_lock = threading.Lock()
-        self._watch_thread: threading.Thread | None = None
+        self._watch_generation = 0
 
     # -- weak references for slice navigation ------------------------------------------
     def keep(self, obj: Any) -> int:
@@ -141,27 +141,29 @@ class CellWatcher:
         self,
         spawn: Callable[[Callable[[], Any], str], threading.Thread],
         send: Callable[[Any], None],
-        runs: Mapping[int, Any],
+        runs: Callable[[], Mapping[int, Any]],
     ) -> None:
-        """Make sure one thread pushes ``WatchValues`` (at most 4 a second) while a run of
-        ``runs`` (``TrainService.runs``: handles with a ``done`` event) trains and no cell
-        is running; it ends once there are no watches. ``spawn`` starts it in the agent's
-        context, so its messages route like replies."""
+        """Called on every SetWatches: one thread (this request's, started by ``spawn`` in
+        its context, so its messages route like replies) pushes ``WatchValues`` at most 4
+        times a second while a run of ``runs()`` (``TrainService.runs``: handles with a
+        ``done`` event) trains and no cell is running. The thread of an earlier
+        SetWatches (maybe another app's) ends; none runs while there are no watches."""
         with self._watch_lock:
-            if self._watch_thread is None and self.watches:
-                self._watch_thread = spawn(
-                    lambda: self._push_watches(send, runs), "torch-tui-watches"
-                )
+            self._watch_generation += 1
+            generation = self._watch_generation
+            if self.watches:
+                spawn(lambda: self._push_watches(send, runs, generation), "torch-tui-watches")
 
-    def _push_watches(self, send: Callable[[Any], None], runs: Mapping[int, Any]) -> None:
+    def _push_watches(
+        self, send: Callable[[Any], None], runs: Callable[[], Mapping[int, Any]], generation: int
+    ) -> None:
         while True:
             time.sleep(WATCH_PUSH_INTERVAL)
             with self._watch_lock:
-                exprs = self.watches
-                if not exprs:
-                    self._watch_thread = None
+                if generation != self._watch_generation or not self.watches:
                     return
-            if self.busy or not any(not h.done.is_set() for h in list(runs.values())):
+                exprs = self.watches
+            if self.busy or not any(not h.done.is_set() for h in list(runs().values())):
                 continue
             try:
                 send(p.WatchValues(self.evaluate_watches(exprs)))

@@ -152,7 +152,7 @@ class Agent:
 
     def _set_watches(self, msg: p.SetWatches) -> p.WatchValues:
         self.cells.watches = tuple(msg.exprs)
-        self.cells.push_watches_while_training(self.spawn, self.send, self.training.runs)
+        self.cells.push_watches_while_training(self.spawn, self.send, lambda: self.training.runs)
         return p.WatchValues(self.cells.evaluate_watches(), id=msg.id)
 
     def _set_exercises(self, msg: p.SetExercises) -> p.Ack:
