@@ -1,17 +1,21 @@
 """Bytes on the wire: what torch-tui writes to its terminal, measured under a pty at 120x40.
 
-    python benchmarks/bench_wire.py [--seconds 10] [--cols 120] [--rows 40]
+    .venv/bin/python benchmarks/bench_wire.py [--seconds 10] [--cols 120] [--rows 40]
 
-Runs ``torch-tui`` in a pseudo-terminal (TORCH_TUI_HOME in a temp dir), waits until torch
-has loaded and the screen has settled, then counts the bytes the app writes:
+Runs ``torch-tui`` in a pseudo-terminal (TORCH_TUI_HOME in a temp dir), waits until the
+kernel is ready and the screen has settled, focuses the REPL (F3), then counts the bytes
+the app writes:
 
 * idle: nothing happening (target <= 1 KB/s);
+* printing: a cell in the REPL printing a line every 10 ms (no target: the ratio to the
+  same loop in plain ``python`` is reported);
 * training: F5 pressed, the live loss curve drawing (target <= 20 KB/s);
-* the same two with ``--low-bandwidth`` (target < 5 KB/s while training).
+* the same with ``--low-bandwidth`` (target < 5 KB/s while training).
 
-The baseline, measured in the same run under the same pty, is a naive loop that redraws
-a plotext loss curve ten times a second; the table gives each figure as a ratio of it.
-``tests/test_wire.py`` uses ``PtyApp`` from here for a short idle check.
+Baselines, measured in the same run under the same pty, each a plain program in its own
+process: the printing loop run by plain ``python``, and a naive loop that redraws a
+plotext loss curve ten times a second (for training).
+``tests/test_wire.py`` uses ``PtyApp`` and ``start_app`` from here for a short idle check.
 """
 
 from __future__ import annotations
@@ -32,7 +36,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 F5 = b"\x1b[15~"  # what Textual parses as F5 (xterm); the linux console sends \x1b[[E
+F3 = b"\x1bOR"
+CTRL_C = b"\x03"
 CTRL_Q = b"\x11"
+#: One line a learner might type: prints a line every 10 ms until interrupted.
+PRINTING = (
+    "import itertools, time; [print('tick', i) or time.sleep(0.01) for i in itertools.count()]"
+)
 
 NAIVE_PLOT = """
 import math, sys, time
@@ -123,6 +133,19 @@ class PtyApp:
                 return
             time.sleep(0.05)
 
+    def send_and_settle(self, data: bytes, gap: float = 1.0, timeout: float = 15.0) -> None:
+        """Send ``data``, wait until the app starts answering it, then until it is quiet."""
+        with self._lock:
+            seen = len(self.chunks)
+        self.send(data)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if len(self.chunks) > seen:
+                    break
+            time.sleep(0.02)
+        self.wait_quiet(gap=gap, timeout=max(0.0, deadline - time.monotonic()))
+
     def rate(self, seconds: float) -> float:
         """Bytes per second written over the next ``seconds``."""
         t0 = time.monotonic()
@@ -196,18 +219,36 @@ def rate_while_training(app: PtyApp, seconds: float) -> tuple[float, int]:
     return total / (t1 - t0), runs
 
 
-def measure_app(extra_args: list[str], seconds: float, cols: int, rows: int) -> tuple[float, float]:
-    """(idle bytes/s, training bytes/s) for one way of starting the app."""
+def rate_while_printing(app: PtyApp, seconds: float) -> float:
+    """Bytes/s while a REPL cell prints a line every 10 ms; the cell is interrupted after."""
+    app.send(PRINTING.encode() + b"\r")
+    if not app.wait_for(b"tick 3", timeout=60):  # its first lines are in the log
+        raise RuntimeError("the printing cell did not start within 60 s")
+    time.sleep(0.5)
+    rate = app.rate(seconds)
+    app.send(CTRL_C)
+    if not app.wait_for(b"KeyboardInterrupt", timeout=30):
+        raise RuntimeError("ctrl+c did not interrupt the printing cell")
+    app.wait_quiet(gap=1.0, timeout=15)
+    return rate
+
+
+def measure_app(
+    extra_args: list[str], seconds: float, cols: int, rows: int
+) -> tuple[float, float, float]:
+    """(idle, printing, training) bytes/s for one way of starting the app."""
     with tempfile.TemporaryDirectory() as home:
         app = start_app(extra_args, home, cols, rows)
         try:
+            app.send_and_settle(F3)  # the REPL's input focused, as a learner's would be
             idle = app.rate(seconds)
+            printing = rate_while_printing(app, seconds)
             training, runs = rate_while_training(app, seconds)
             print(f"  ({' '.join(extra_args)}: {runs} run(s) in the training window)")
             app.send(F5)
         finally:
             app.close()
-    return idle, training
+    return idle, printing, training
 
 
 def measure_naive(seconds: float, cols: int, rows: int) -> float:
@@ -219,6 +260,16 @@ def measure_naive(seconds: float, cols: int, rows: int) -> float:
         app.close(timeout=3)
 
 
+def measure_plain_printing(seconds: float, cols: int, rows: int) -> float:
+    app = PtyApp([sys.executable, "-c", PRINTING], cols, rows)
+    try:
+        time.sleep(1.0)
+        return app.rate(seconds)
+    finally:
+        os.kill(app.pid, signal.SIGINT)
+        app.close(timeout=3)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each measurement")
@@ -227,28 +278,34 @@ def main() -> int:
     args = ap.parse_args()
 
     naive = measure_naive(args.seconds, args.cols, args.rows)
-    idle, train = measure_app(["--no-low-bandwidth"], args.seconds, args.cols, args.rows)
-    lb_idle, lb_train = measure_app(["--low-bandwidth"], args.seconds, args.cols, args.rows)
+    plain = measure_plain_printing(args.seconds, args.cols, args.rows)
+    idle, printing, train = measure_app(["--no-low-bandwidth"], args.seconds, args.cols, args.rows)
+    lb_idle, lb_printing, lb_train = measure_app(
+        ["--low-bandwidth"], args.seconds, args.cols, args.rows
+    )
 
     rows = [
-        ("naive 10 Hz plotext redraw (baseline)", naive, None),
-        ("torch-tui idle", idle, 1024),
-        ("torch-tui training, live curve", train, 20 * 1024),
-        ("torch-tui --low-bandwidth idle", lb_idle, 1024),
-        ("torch-tui --low-bandwidth training", lb_train, 5 * 1024),
+        ("plain python printing every 10 ms (baseline)", plain, plain, None),
+        ("naive 10 Hz plotext redraw (baseline)", naive, naive, None),
+        ("torch-tui idle", idle, None, 1024),
+        ("torch-tui cell printing every 10 ms", printing, plain, None),
+        ("torch-tui training, live curve", train, naive, 20 * 1024),
+        ("torch-tui --low-bandwidth idle", lb_idle, None, 1024),
+        ("torch-tui --low-bandwidth cell printing", lb_printing, plain, None),
+        ("torch-tui --low-bandwidth training", lb_train, naive, 5 * 1024),
     ]
     print(f"bytes written to a {args.cols}x{args.rows} pty, {args.seconds:.0f} s each")
-    print(f"{'what':40} {'KB/s':>8} {'x baseline':>11} {'target':>10} {'ok':>4}")
+    print(f"{'what':46} {'KB/s':>8} {'x baseline':>11} {'target':>10} {'ok':>4}")
     ok_all = True
-    for name, rate, target in rows:
-        ratio = rate / naive if naive else float("nan")
+    for name, rate, base, target in rows:
+        ratio = f"{rate / base:11.3f}" if base else f"{'':11}"
         if target is None:
             verdict, tgt = "", ""
         else:
             ok = rate <= target
             ok_all &= ok
             verdict, tgt = ("yes" if ok else "NO"), f"<= {target / 1024:.0f}"
-        print(f"{name:40} {rate / 1024:8.2f} {ratio:11.3f} {tgt:>10} {verdict:>4}")
+        print(f"{name:46} {rate / 1024:8.2f} {ratio} {tgt:>10} {verdict:>4}")
     return 0 if ok_all else 1
 
 
