@@ -101,3 +101,21 @@ def test_cell_line_takes_the_innermost_frame_of_the_cell():
     assert cell_line(tb, 3) == 2
     assert cell_line(tb, 9) == 5  # not this cell's number: any cell's last frame
     assert cell_line("no frames", 1) is None
+
+
+def test_a_kernel_that_fails_to_come_up_is_replaced_once(monkeypatch):
+    from tui.core import lesson_check as lc
+
+    starts = []
+    real = lc.KernelRunner._start
+
+    async def first_fails(self):
+        starts.append(self.process)
+        await real(self)
+        if len(starts) == 1:
+            raise lc._NotStarted("no answer to create_subshell_request")
+
+    monkeypatch.setattr(lc.KernelRunner, "_start", first_fails)
+    text = '---\nid: "a"\ntitle: A\n---\n## S\n```python\nx = 1\n```\n'
+    got = lines_of(text)
+    assert [line.status for line in got] == ["ok"] and len(starts) == 2

@@ -79,6 +79,10 @@ def _block_label(lesson: Lesson, block: Block) -> str:
     return f"block {block.index + 1} ({title})" if title else f"block {block.index + 1}"
 
 
+class _NotStarted(RuntimeError):
+    """The kernel or its agent did not come up (worth one more try)."""
+
+
 class KernelEnded(RuntimeError):
     """The lesson's kernel is gone: what is left of the lesson cannot run."""
 
@@ -104,9 +108,19 @@ class KernelRunner:
         self.events: list[Any] = []
 
     # -- life ------------------------------------------------------------------------
-    def start(self) -> None:
-        """Spawn the kernel and load the agent; RuntimeError says why it did not start."""
-        self.loop.run_until_complete(self._start())
+    def start(self, attempts: int = 2) -> None:
+        """Spawn the kernel and load the agent; RuntimeError says why it did not start.
+
+        A kernel that fails to come up is replaced once: on a loaded 2-core box a start
+        request can miss its deadline while torch imports."""
+        for attempt in range(attempts):
+            try:
+                self.loop.run_until_complete(self._start())
+                return
+            except _NotStarted:
+                if attempt + 1 >= attempts:
+                    raise
+                self.loop.run_until_complete(self._discard())
 
     async def _start(self) -> None:
         from tui.kernel import link as kl
@@ -119,15 +133,29 @@ class KernelRunner:
         try:
             await asyncio.wait_for(self.link.start(), START_LIMIT)
         except asyncio.TimeoutError:
-            raise RuntimeError(f"the kernel did not start within {START_LIMIT:g} s") from None
+            raise _NotStarted(f"the kernel did not start within {START_LIMIT:g} s") from None
         if not self.link.ready.is_set():
-            why = next(
-                (getattr(e, "text", "") or getattr(e, "reason", "") for e in self.events), ""
-            )
-            raise RuntimeError(f"the kernel did not start: {why or 'no reason given'}")
+            reasons = [
+                getattr(e, "text", "")
+                or getattr(e, "reason", "")
+                or (f"no answer to {e.what}" if getattr(e, "what", "") else "")
+                for e in self.events
+            ]
+            why = next((r for r in reasons if r), "no reason given")
+            log = self.process.last_log_line() if self.process is not None else ""
+            raise _NotStarted(f"the kernel did not start: {why}" + (f" ({log})" if log else ""))
         welcome = self.link.welcome
         if welcome is not None and welcome.warning and welcome.device != self.device:
             raise RuntimeError(welcome.warning)
+
+    async def _discard(self) -> None:
+        link, self.link = self.link, None
+        if link is not None:
+            await link.close(kill=True)
+        elif self.process is not None:
+            self.process.kill()
+        self.process = None
+        self.events.clear()
 
     def _on_event(self, event: Any) -> None:
         from tui.kernel import link as kl
