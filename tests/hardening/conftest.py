@@ -1,9 +1,8 @@
 """Shared Pilot helpers for the fault matrix: drive the real app, wait on conditions.
 
 Every helper waits on a condition with a deadline (never a fixed sleep). ``HardApp`` is
-the real ``TorchTUI`` that also remembers each ``ReplPane.CellDone`` record and any
-socket the app tries to open, so a case can assert what the user saw, that the app is
-still usable, and that nothing went to the network.
+the real ``TorchTUI`` that also remembers each ``ReplPane.CellDone`` outcome, so a case
+can assert what the user saw and that the app is still usable.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ class HardApp(TorchTUI):
         self.cells: list[Any] = []
 
     def on_repl_pane_cell_done(self, message: Any) -> None:
-        self.cells.append(message.record)
+        self.cells.append(message.outcome)
 
 
 async def wait_until(
@@ -48,11 +47,11 @@ async def wait_until(
 
 
 async def ready(pilot, app: HardApp) -> None:
-    """Wait until torch is loaded and the REPL's session exists."""
+    """Wait until the kernel is ready and the panes are built."""
+    await wait_until(pilot, lambda: app.kernel.ready, 120, what="the kernel")
     await wait_until(pilot, lambda: app.torch_info is not None, what="app.torch_info")
-    await wait_until(pilot, lambda: app.session is not None, what="app.session")
     repl = repl_pane(app)
-    await wait_until(pilot, lambda: repl.session is not None, what="the REPL to attach")
+    await wait_until(pilot, lambda: repl.built, what="the REPL")
     # the dashboard and the inspector mount their bodies after the first frame
     inspector = repl.query_one("#repl-inspector")
     await wait_until(pilot, lambda: dashboard(app).built and inspector.built, what="the panes")
@@ -71,7 +70,7 @@ def dashboard(app: TorchTUI) -> Any:
 
 
 async def run_cell(pilot, app: HardApp, source: str, timeout: float = DEADLINE) -> Any:
-    """Run ``source`` through the REPL pane (as "send to REPL" does) and return its record."""
+    """Run ``source`` through the REPL pane (as "send to REPL" does) and return its outcome."""
     before = len(app.cells)
     repl_pane(app).run_source(source)
     await wait_until(pilot, lambda: len(app.cells) > before, timeout, f"cell {source[:40]!r}")
@@ -103,9 +102,9 @@ def static_text(widget: Any) -> str:
 
 async def still_usable(pilot, app: HardApp, expr: str = "6 * 7", expect: Any = 42) -> None:
     """The next cell runs and gives the right value: the REPL survived."""
-    record = await run_cell(pilot, app, expr)
-    assert record.ok, record.error
-    assert record.result == expect
+    outcome = await run_cell(pilot, app, expr)
+    assert outcome.ok, outcome.error_value
+    assert outcome.text() == f"{expect!r}\n"
     assert app.is_running
 
 

@@ -39,6 +39,19 @@ def ansi_text(text: str, style: str = "") -> Text:
     return out
 
 
+#: A traceback longer than this shows its first and last lines (the error is at the end).
+TRACEBACK_LINES = 80
+
+
+def _fold(text: str) -> str:
+    lines = text.split("\n")
+    if len(lines) <= TRACEBACK_LINES:
+        return text
+    half = TRACEBACK_LINES // 2
+    skipped = len(lines) - 2 * half
+    return "\n".join([*lines[:half], f"... {skipped:,} traceback lines skipped ...", *lines[-half:]])
+
+
 class CellWriter:
     """One running cell's share of the log."""
 
@@ -90,7 +103,7 @@ class CellWriter:
                 self.dropped += n - MAX_LINES
             self._write(render._prompt(f"Out[{out.number}]:", "bold red", body), n)
         elif isinstance(out, cells.ErrorOut):
-            self._text_lines(out.traceback.rstrip("\n") or f"{out.name}: {out.value}")
+            self._text_lines(_fold(out.traceback.rstrip("\n") or f"{out.name}: {out.value}"))
         elif isinstance(out, cells.Page):
             self._text_lines(out.text.rstrip("\n"))
         elif isinstance(out, cells.Rich):

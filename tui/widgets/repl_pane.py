@@ -153,8 +153,8 @@ class ReplPane(Deferred, Pane):
         elif isinstance(event, kl.Died):
             self._input_wanted = False
             self._note(
-                f"The kernel died ({event.reason}). Your history and lesson progress are safe; "
-                "ctrl+n starts a fresh kernel.",
+                f"The kernel died ({event.reason}): ctrl+n starts a fresh one; "
+                "history and progress are safe.",
                 "bold red",
             )
             self._set_status(f"kernel died ({event.reason}): ctrl+n restarts")
@@ -245,9 +245,8 @@ class ReplPane(Deferred, Pane):
         self.last_outcome = outcome
         if outcome.payload is not None and outcome.payload.warning:
             self._note(outcome.payload.warning, "yellow")
-        if outcome.status in ("died", "restarted"):
-            why = "died" if outcome.status == "died" else "was restarted"
-            self._note(f"In [{self._running_number}] did not finish: the kernel {why}.", "red")
+        if outcome.status == "restarted":
+            self._note(f"In [{self._running_number}] did not finish: the kernel was restarted.")
         self.post_message(self.CellDone(outcome))
 
     def _end_input(self) -> None:
