@@ -127,6 +127,16 @@ async def test_slices_of_a_3d_tensor_move_with_brackets(inspector_app):
         assert "12.0" in texts(app, "TensorCard .values")
         await pilot.press("]")  # wraps around
         await until(pilot, lambda: "slice [0, :, :]" in texts(app, "TensorCard Static"))
+        # once the tensor is deleted, the card stays but its other slices are gone
+        await run_cell(pilot, app, panel, "del t3")
+        card.focus()
+        await pilot.press("]")
+        await until(
+            pilot,
+            lambda: any("That tensor is gone" in str(n.message) for n in app._notifications),
+            what="the notice that the tensor is gone",
+        )
+        assert "slice [0, :, :]" in texts(app, "TensorCard Static")
 
 
 async def test_del_frees_the_tensor_behind_a_card(inspector_app):

@@ -224,8 +224,7 @@ class TensorCard(Vertical, can_focus=True):
             flat //= d
         index.reverse()
         new = await self.fetch(self.card.key, index)
-        if new is None:
-            self.notify("That value is gone (too many results since); evaluate it again.")
+        if new is None:  # the tensor is gone, or the kernel did not answer (the panel says)
             return
         self.preview = new
         self._show_slice_label()
