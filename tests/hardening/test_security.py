@@ -95,7 +95,7 @@ async def test_lesson_code_runs_only_when_the_learner_asks(tmp_path, capsys):
         await pilot.press("t", "escape", "l", "escape")
         await pilot.pause()
         await app.workers.wait_for_complete()
-        await asyncio.wrap_future(app.session.submit(lambda: None))  # the queue has drained
+        await app.kernel.sync()  # the kernel's queue has drained
         assert markers_made(markers) == [], "lesson code ran without being asked"
         # the learner asks: Enter on the first block runs that block (and only it)
         await pilot.press("f2", "down", "enter")

@@ -80,8 +80,8 @@ async def test_code_typed_right_after_f3_as_the_app_starts_reaches_the_repl():
         for key, char in [("f3", None), ("x", "x"), ("equals_sign", "="), ("7", "7")]:
             app.post_message(events.Key(key, char))
         app.post_message(events.Key("enter", "\r"))
-        await wait_for(pilot, lambda: repl.session is not None, what="torch", timeout=60)
-        await wait_for(pilot, lambda: repl.session.namespace.get("x") == 7, what="x = 7")
+        await wait_for(pilot, lambda: repl.last_outcome is not None, what="the cell", timeout=120)
+        assert repl.last_outcome.ok and repl.last_outcome.source == "x=7"
         assert app.focused is repl.input
 
 

@@ -99,7 +99,7 @@ async def test_copy_key_in_the_repl_copies_the_last_output(monkeypatch):
     app = TorchTUI(device="cpu")
     written: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.session is not None, timeout=60)
+        await wait_for(pilot, lambda: app.kernel.ready, timeout=120)
         await pilot.press("f3")
         repl = app.screen.query_one("#repl")
         await wait_for(pilot, lambda: repl.built and app.focused is repl.input)

@@ -138,6 +138,10 @@ class KernelHub:
                 continue
             return await link.execute(source, on_output, tag)
 
+    async def sync(self) -> None:
+        """Everything already sent to the kernel has run."""
+        await self._live().sync()
+
     async def agent(self, message: Any, timeout: float = kl.RESPONSE_LIMIT) -> Any:
         link = self._live()
         if not link.ready.is_set():

@@ -230,6 +230,12 @@ class KernelLink:
         watch.outcome.duration = time.perf_counter() - start
         return watch.outcome
 
+    async def sync(self, timeout: float = 60) -> None:
+        """Return once everything sent to the main shell before has run (a silent cell:
+        no history, no post-run hooks, no exercise checks)."""
+        await self.ready.wait()
+        await self._request("execute_request", _silent("pass"), timeout=timeout)
+
     async def complete(self, code: str, cursor: int) -> tuple[int, int, list[str]]:
         reply = await self._request(
             "complete_request", {"code": code, "cursor_pos": cursor}, subshell=True
