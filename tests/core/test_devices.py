@@ -86,9 +86,20 @@ def test_resolve_mentions_cuda_visible_devices(two_gpus, monkeypatch):
 
 
 def test_cli_exits_2_for_a_missing_gpu(no_gpu, capsys):
-    assert main(["--device", "cuda:3"]) == 2
+    assert main(["train", "--device", "cuda:3"]) == 2
     err = capsys.readouterr().err
     assert "device cuda:3 is not available" in err and err.count("\n") == 1
+
+
+def test_the_app_leaves_the_device_check_to_its_kernel(no_gpu, monkeypatch):
+    """The app process never imports torch: its kernel falls back to cpu and says so."""
+    import tui.cli as cli
+
+    seen = {}
+    monkeypatch.setattr(cli, "run_app", lambda args: seen.setdefault("device", args.device) and 0)
+    monkeypatch.setattr(devices, "discover", lambda: pytest.fail("the app asked torch"))
+    assert main(["--device", "cuda:3"]) == 0
+    assert seen["device"] == "cuda:3"
 
 
 def test_cli_starts_the_app_on_a_gpu_that_is_there(two_gpus, monkeypatch):

@@ -63,6 +63,7 @@ class Agent:
     # -- comms -------------------------------------------------------------------------
     def _open_requests(self, comm: Any, msg: dict) -> None:
         self.training.stop_all()  # a new app: the old one's runs have no one watching
+        self.cells.watches, self.cells.exercises = (), []  # nor its watches and checks
         self.comm = comm
         comm.on_msg(self._on_msg)
         comm.on_close(lambda _msg: self._closed(comm))

@@ -12,54 +12,21 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tui.core import cells
 from tui.core import protocol as p
+from tui.kernel.cellwatch import CellWatch, silent
+from tui.kernel.events import Died, Failed, InputWanted, KernelGone, NotResponding, Pushed, Ready
 from tui.kernel.launch import KernelProcess
+
+__all__ = ["Died", "Failed", "InputWanted", "KernelGone", "KernelLink", "NotResponding"]
+__all__ += ["Pushed", "Ready"]
 
 #: Seconds a request that should be instant may take before the kernel counts as stuck.
 RESPONSE_LIMIT = 5.0
 BOOTSTRAP = "import tui.agent as _tta; _tta.install(); del _tta"
-
-
-@dataclass
-class Ready:
-    welcome: p.Welcome
-
-
-@dataclass
-class Died:
-    reason: str
-
-
-@dataclass
-class NotResponding:
-    what: str
-
-
-@dataclass
-class InputWanted:
-    prompt: str
-    password: bool
-
-
-@dataclass
-class Pushed:
-    message: Any
-
-
-@dataclass
-class Failed:
-    """The kernel could not be started or the agent not loaded; ``text`` says why."""
-
-    text: str
-
-
-class KernelGone(Exception):
-    """The kernel ended (or was replaced) while a request waited."""
 
 
 class KernelLink:
@@ -84,7 +51,7 @@ class KernelLink:
         self.ready = asyncio.Event()
         self.dead = False
         self._replies: dict[str, asyncio.Future] = {}
-        self._cells: dict[str, _CellWatch] = {}
+        self._cells: dict[str, CellWatch] = {}
         self._agent: dict[str, asyncio.Future] = {}
         self._comm_id = uuid.uuid4().hex
         self._events_id = uuid.uuid4().hex
@@ -118,9 +85,7 @@ class KernelLink:
         await self._request("kernel_info_request", {}, channel="control", timeout=60)
         reply = await self._request("create_subshell_request", {}, channel="control")
         self.subshell = reply.get("subshell_id")
-        boot = await self._request(
-            "execute_request", _silent(BOOTSTRAP), subshell=True, timeout=120
-        )
+        boot = await self._request("execute_request", silent(BOOTSTRAP), subshell=True, timeout=120)
         if boot.get("status") != "ok":
             raise RuntimeError(
                 "the torch-tui agent could not be loaded in this kernel "
@@ -134,7 +99,7 @@ class KernelLink:
             code = f"from tui.agent import preload as _p; _p({self.device!r}); del _p"
             if self.fresh_namespace:  # a kernel shared between apps (tests)
                 code = "get_ipython().reset(new_session=False)\n" + code
-            await self._request("execute_request", _silent(code), timeout=300)
+            await self._request("execute_request", silent(code), timeout=300)
         self.welcome = await self.agent(p.Hello(device=self.device), timeout=120)
         self.ready.set()
         self.on_event(Ready(self.welcome))
@@ -164,7 +129,7 @@ class KernelLink:
         self._replies[msg_id] = future
         try:
             return await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._stuck(msg_type)
             raise
         finally:
@@ -183,7 +148,7 @@ class KernelLink:
             data = p.encode(message)
             self._send("comm_msg", {"comm_id": self._comm_id, "data": data}, subshell=True)
             reply = await asyncio.wait_for(future, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._stuck(type(message).__name__)
             raise
         finally:
@@ -216,13 +181,13 @@ class KernelLink:
             "allow_stdin": True,
             "stop_on_error": False,
         }
-        watch = _CellWatch(cells.CellOutcome(source=source, tag=tag), on_output)
+        watch = CellWatch(cells.CellOutcome(source=source, tag=tag), on_output)
         msg_id = self._send("execute_request", content)
         self._cells[msg_id] = watch
         try:
             try:
                 await asyncio.wait_for(asyncio.shield(watch.seen), RESPONSE_LIMIT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 self._stuck("execute_request")
             await watch.done
         finally:
@@ -234,14 +199,16 @@ class KernelLink:
         """Return once everything sent to the main shell before has run (a silent cell:
         no history, no post-run hooks, no exercise checks)."""
         await self.ready.wait()
-        await self._request("execute_request", _silent("pass"), timeout=timeout)
+        await self._request("execute_request", silent("pass"), timeout=timeout)
 
     async def complete(self, code: str, cursor: int) -> tuple[int, int, list[str]]:
         reply = await self._request(
             "complete_request", {"code": code, "cursor_pos": cursor}, subshell=True
         )
-        return reply.get("cursor_start", cursor), reply.get("cursor_end", cursor), list(
-            reply.get("matches", [])
+        return (
+            reply.get("cursor_start", cursor),
+            reply.get("cursor_end", cursor),
+            list(reply.get("matches", [])),
         )
 
     async def inspect(self, code: str, cursor: int, detail: int = 0) -> str:
@@ -414,60 +381,3 @@ class KernelLink:
                 pass
         if kill and self.process is not None:
             await asyncio.to_thread(self.process.kill)
-
-
-class _CellWatch:
-    """One running cell: done once its reply and its idle status have both arrived."""
-
-    def __init__(self, outcome: cells.CellOutcome, on_output: Callable) -> None:
-        loop = asyncio.get_running_loop()
-        self.outcome = outcome
-        self.on_output = on_output
-        self.seen: asyncio.Future = loop.create_future()
-        self.done: asyncio.Future = loop.create_future()
-        self._replied = False
-        self._idle = False
-
-    def seen_now(self) -> None:
-        if not self.seen.done():
-            self.seen.set_result(True)
-
-    def output(self, out: cells.Output) -> None:
-        self.outcome.outputs.append(out)
-        self.on_output(out)
-
-    def reply(self, content: dict) -> None:
-        self.seen_now()
-        status = content.get("status", "ok")
-        if self.outcome.status != "died":
-            self.outcome.status = status
-        if status == "error":
-            self.outcome.error_name = self.outcome.error_name or content.get("ename", "")
-            self.outcome.error_value = self.outcome.error_value or content.get("evalue", "")
-        for page in cells.pages_of(content):
-            self.output(page)
-        self.outcome.asked_exit = cells.asks_exit(content)
-        self._replied = True
-        if self._idle:
-            self.finish()
-
-    def idle(self) -> None:
-        self._idle = True
-        if self._replied:
-            self.finish()
-
-    def finish(self) -> None:
-        self.seen_now()
-        if not self.done.done():
-            self.done.set_result(True)
-
-
-def _silent(code: str) -> dict:
-    return {
-        "code": code,
-        "silent": True,
-        "store_history": False,
-        "user_expressions": {},
-        "allow_stdin": False,
-        "stop_on_error": False,
-    }

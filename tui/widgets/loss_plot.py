@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rich.console import Console
 from rich.segment import Segment
@@ -27,48 +26,7 @@ from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
 from tui.core.series import LossSeries, ema, log10_safe
-
-
-def matrix_strips(plt) -> list[Strip]:
-    """The figure's cells straight from plotext's character matrix, as strips.
-
-    ``plt.build()`` writes every cell out as ANSI text, which ``Text.from_ansi`` parses
-    back and rich wraps into lines again: about half of a figure's cost. This reads the
-    matrix that ``build`` would have written out (plotext 5's ``monitor.matrix``: rows of
-    markers and their colour triples) and makes one segment per run of equal colours.
-    """
-    plt._set_sizes()
-    plt._build_matrix()
-    matrix = plt.monitor.matrix
-    strips = []
-    for row in matrix.Rows[::-1]:
-        marker, fore, style, back = (
-            matrix.marker[row],
-            matrix.fullground[row],
-            matrix.style[row],
-            matrix.background[row],
-        )
-        segments = []
-        start = 0
-        colours = (fore[0], style[0], back[0])
-        for col in range(1, matrix.cols):
-            here = (fore[col], style[col], back[col])
-            if here != colours:
-                segments.append(Segment("".join(marker[start:col]), _rich_style(colours)))
-                start, colours = col, here
-        segments.append(Segment("".join(marker[start:]), _rich_style(colours)))
-        strips.append(Strip(segments, matrix.cols))
-    return strips
-
-
-@lru_cache(maxsize=256)
-def _rich_style(colours: tuple) -> Style:
-    """plotext's (colour, style, background) as the rich Style its ANSI codes decode to."""
-    from plotext._utility import ansi_end, colors_to_ansi
-
-    spans = Text.from_ansi(colors_to_ansi(*colours) + "x" + ansi_end).spans
-    return Style.combine(span.style for span in spans) if spans else Style()
-
+from tui.widgets import plotext_adapter
 
 #: Colours of older runs (oldest last); the current run is always the first colour.
 RUN_COLOURS = ("cyan", "orange", "green", "magenta", "blue", "red")
@@ -158,7 +116,7 @@ class LossPlot(PlotextPlot):
             curves,
             width,
             height,
-            self._get_plotext_theme_name(self.app.theme),
+            plotext_adapter.theme_name(self, self.app.theme),
             "log10(loss)" if self.log_scale else "loss",
         )
 
@@ -194,7 +152,7 @@ class LossPlot(PlotextPlot):
         # monochrome, the ANSI-colour one) read each segment's colours.
         if shown is None or y >= len(shown.strips):
             return Strip.blank(width, self.rich_style)  # nothing built yet
-        if y == 0 and shown.figure.theme != self._get_plotext_theme_name(self.app.theme):
+        if y == 0 and shown.figure.theme != plotext_adapter.theme_name(self, self.app.theme):
             self.call_later(self.draw, self._runs)  # the app's theme changed
         return shown.strips[y].crop_extend(0, width, self.rich_style)
 
@@ -217,10 +175,10 @@ class LossPlot(PlotextPlot):
         plt.xlabel("step")
         plt.ylabel(figure.ylabel)
         plt.plotsize(figure.width, figure.height)
-        plt._set_size(figure.width, figure.height)  # see PlotextPlot.render
+        plotext_adapter.set_size(plt, figure.width, figure.height)
         plt.theme(figure.theme)
         try:
-            return matrix_strips(plt)
+            return plotext_adapter.matrix_strips(plt)
         except (AttributeError, IndexError, TypeError):  # plotext's insides moved
             return self.strips(Text.from_ansi(plt.build()), figure.width)
 

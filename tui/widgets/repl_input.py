@@ -74,7 +74,8 @@ class ReplInput(TextArea):
         self.call_after_refresh(setattr, self, "language", "python")
 
     # -- keys ------------------------------------------------------------------------
-    async def _on_key(self, event: events.Key) -> None:
+    def on_key(self, event: events.Key) -> None:
+        """Runs before TextArea's own key handling, which ``prevent_default`` skips."""
         if self._search is not None and self._search_key(event):
             event.stop()
             event.prevent_default()
@@ -85,7 +86,6 @@ class ReplInput(TextArea):
             return
         if event.key != "tab":
             self.post_message(self.Hint(""))
-        await super()._on_key(event)
 
     def _handle(self, event: events.Key) -> bool:
         key = event.key

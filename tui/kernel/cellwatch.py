@@ -1,0 +1,65 @@
+"""One running cell as the link follows it: its outputs, reply and idle status."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from tui.core import cells
+
+
+class CellWatch:
+    """One running cell: done once its reply and its idle status have both arrived."""
+
+    def __init__(self, outcome: cells.CellOutcome, on_output: Callable) -> None:
+        loop = asyncio.get_running_loop()
+        self.outcome = outcome
+        self.on_output = on_output
+        self.seen: asyncio.Future = loop.create_future()
+        self.done: asyncio.Future = loop.create_future()
+        self._replied = False
+        self._idle = False
+
+    def seen_now(self) -> None:
+        if not self.seen.done():
+            self.seen.set_result(True)
+
+    def output(self, out: cells.Output) -> None:
+        self.outcome.outputs.append(out)
+        self.on_output(out)
+
+    def reply(self, content: dict) -> None:
+        self.seen_now()
+        status = content.get("status", "ok")
+        if self.outcome.status != "died":
+            self.outcome.status = status
+        if status == "error":
+            self.outcome.error_name = self.outcome.error_name or content.get("ename", "")
+            self.outcome.error_value = self.outcome.error_value or content.get("evalue", "")
+        for page in cells.pages_of(content):
+            self.output(page)
+        self.outcome.asked_exit = cells.asks_exit(content)
+        self._replied = True
+        if self._idle:
+            self.finish()
+
+    def idle(self) -> None:
+        self._idle = True
+        if self._replied:
+            self.finish()
+
+    def finish(self) -> None:
+        self.seen_now()
+        if not self.done.done():
+            self.done.set_result(True)
+
+
+def silent(code: str) -> dict:
+    return {
+        "code": code,
+        "silent": True,
+        "store_history": False,
+        "user_expressions": {},
+        "allow_stdin": False,
+        "stop_on_error": False,
+    }

@@ -1,0 +1,45 @@
+"""What the kernel link reports to the UI (through ``KernelLink.on_event``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tui.core import protocol as p
+
+
+@dataclass
+class Ready:
+    welcome: p.Welcome
+
+
+@dataclass
+class Died:
+    reason: str
+
+
+@dataclass
+class NotResponding:
+    what: str
+
+
+@dataclass
+class InputWanted:
+    prompt: str
+    password: bool
+
+
+@dataclass
+class Pushed:
+    message: Any
+
+
+@dataclass
+class Failed:
+    """The kernel could not be started or the agent not loaded; ``text`` says why."""
+
+    text: str
+
+
+class KernelGone(Exception):
+    """The kernel ended (or was replaced) while a request waited."""
