@@ -140,8 +140,8 @@ class TorchTUI(App[int]):
         devices = tuple(DeviceInfo(d.name, d.label, d.total_memory) for d in welcome.devices)
         info = TorchInfo(welcome.torch_version, devices, welcome.device, welcome.warning or None)
         self.torch_info = info
-        where = "attached kernel" if self.kernel.attached else f"kernel pid {welcome.pid}"
-        self.set_status(f"{info.summary()} · {where}")
+        where = " · attached kernel" if self.kernel.attached else ""
+        self.set_status(f"{info.summary()}{where}")
         if info.warning:
             self.notify(info.warning, severity="warning", timeout=8)
         for warning in state.warnings.drain():

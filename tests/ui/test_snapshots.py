@@ -14,13 +14,19 @@ from tui.app import TorchTUI
 
 
 async def _settled(pilot) -> None:
-    """Wait until torch and the REPL session are up, then let the screen settle."""
+    """Wait until the kernel is up and every pane is built, then let the screen settle."""
     app = pilot.app
-    deadline = time.monotonic() + 60
-    while getattr(app, "session", None) is None or app.torch_info is None:
+    deadline = time.monotonic() + 120
+    def built() -> bool:
+        panes = [app.screen.query(f"#{name}") for name in ("lessons", "repl", "dashboard")]
+        return all(found and found.first().built for found in panes)
+
+    while not (app.kernel.ready and app.torch_info is not None and built()):
         if time.monotonic() > deadline:
-            raise AssertionError("torch never loaded")
+            raise AssertionError("the kernel never got ready")
         await pilot.pause(0.05)
+    await app.kernel.sync()  # the Ready event has been handled by now, too
+    await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()
 

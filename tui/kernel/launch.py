@@ -160,6 +160,7 @@ def spawn_kernel(cwd: Path | None = None, folder: Path | None = None) -> KernelP
     env["IPYTHONDIR"] = str(ipython_dir())
     env["JPY_PARENT_PID"] = str(os.getpid())
     env.pop("PYTHONSTARTUP", None)
+    env.pop("PYTEST_CURRENT_TEST", None)  # ipykernel leaves fds 1 and 2 alone under pytest
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     env["TERM"] = "dumb"
     env["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"

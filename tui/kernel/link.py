@@ -98,7 +98,8 @@ class KernelLink:
         if self.owned:  # an attached kernel keeps its own namespace
             code = f"from tui.agent import preload as _p; _p({self.device!r}); del _p"
             if self.fresh_namespace:  # a kernel shared between apps (tests)
-                code = "get_ipython().reset(new_session=False)\n" + code
+                fresh = "get_ipython().reset(new_session=False)\nget_ipython().execution_count = 1\n"
+                code = fresh + code
             await self._request("execute_request", silent(code), timeout=300)
         self.welcome = await self.agent(p.Hello(device=self.device), timeout=120)
         self.ready.set()
@@ -287,6 +288,8 @@ class KernelLink:
             return
         watch = self._cells.get(parent)
         if watch is None:
+            if msg_type == "stream":  # a thread's or a child's output (os.system, a C lib)
+                self._orphan_stream(content)
             return
         watch.seen_now()
         if msg_type == "status":
@@ -301,6 +304,17 @@ class KernelLink:
             watch.outcome.error_value = content.get("evalue", "")
         for out in cells.outputs_of(msg_type, content):
             watch.output(out)
+
+    def _orphan_stream(self, content: dict) -> None:
+        """Output that ipykernel filed under another request (fd 1/2 output is forwarded
+        by a thread): it belongs to the running cell, else it is shown on its own."""
+        out = cells.outputs_of("stream", content)
+        running = list(self._cells.values())
+        if running:
+            for item in out:
+                running[-1].output(item)
+        elif out:
+            self.on_event(Pushed(out[0]))
 
     def _on_comm(self, content: dict, parent: str | None) -> None:
         comm_id = content.get("comm_id")

@@ -164,6 +164,9 @@ class ReplPane(Deferred, Pane):
         elif isinstance(event, kl.Failed):
             self._note(f"The kernel could not start: {event.text}", "bold red")
             self._set_status("kernel failed: ctrl+n tries again")
+        elif isinstance(event, kl.Pushed) and isinstance(event.message, cells.Stream):
+            text = event.message.text.rstrip("\n")
+            self._note(f"[output outside a cell] {text}")
         elif isinstance(event, kl.InputWanted):
             self._input_wanted = True
             self.input.raw_mode = True
@@ -287,6 +290,8 @@ class ReplPane(Deferred, Pane):
     # -- messages from the input -------------------------------------------------------
     def on_repl_input_submitted(self, message: ReplInput.Submitted) -> None:
         message.stop()
+        self.workers.cancel_group(self, "repl-complete")  # a late signature hint is stale
+        self.on_repl_input_hint(self.input.Hint(""))
         if self._input_wanted:
             self.log_widget.write(render.render_note(message.source, ""))
             self.kernel.send_input(message.source)
