@@ -186,7 +186,10 @@ async def test_unbounded_recursion_is_a_clear_recursion_error(shared):
         ("import os; os.abort()", "killed by SIGABRT"),
         ("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", "killed by SIGTERM"),
         ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "killed by SIGKILL"),
-        ("import sys; sys.setrecursionlimit(10**6)\nx = []\nfor i in range(10**6): x = [x]\nrepr(x)", "killed by SIGSEGV"),
+        (
+            "import sys; sys.setrecursionlimit(10**6)\nx = []\nfor i in range(10**6): x = [x]\nrepr(x)",
+            "killed by SIGSEGV",
+        ),
     ],
 )
 async def test_a_kernel_that_dies_is_one_line_and_one_key(shared, source, reason):

@@ -4,7 +4,6 @@ dir, and ``serve`` binds loopback unless told otherwise.
 
 from __future__ import annotations
 
-import asyncio
 import os
 from pathlib import Path
 

@@ -148,7 +148,7 @@ async def test_interrupt_exit_and_hostile_output():
             await enter(pilot, inp, source)
             await wait_for(pilot, lambda: "running In [" in status_text(app))
             await pilot.press("ctrl+c")
-            await wait_for(pilot, lambda: len(app.cells) > before, timeout=10)
+            await wait_for(pilot, lambda b=before: len(app.cells) > b, timeout=10)
             assert app.cells[-1].interrupted
         assert "KeyboardInterrupt" in log_text(app)
 

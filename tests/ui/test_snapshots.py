@@ -17,6 +17,7 @@ async def _settled(pilot) -> None:
     """Wait until the kernel is up and every pane is built, then let the screen settle."""
     app = pilot.app
     deadline = time.monotonic() + 120
+
     def built() -> bool:
         panes = [app.screen.query(f"#{name}") for name in ("lessons", "repl", "dashboard")]
         return all(found and found.first().built for found in panes)

@@ -132,7 +132,7 @@ class KernelRunner:
         )
         try:
             await asyncio.wait_for(self.link.start(), START_LIMIT)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise _NotStarted(f"the kernel did not start within {START_LIMIT:g} s") from None
         if not self.link.ready.is_set():
             reasons = [

@@ -24,9 +24,8 @@ with ``file:line`` where the line is known, so its neighbours still load.
 from __future__ import annotations
 
 import functools
-import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -252,7 +251,9 @@ def _parse(text: str, path: Path, name: str) -> Lesson:
         sources=meta.get("sources") if isinstance(meta.get("sources"), list) else [],
         meta=meta,
     )
-    _parse_body(lesson, lines, end + 1)
+    from tui.core.lesson_body import parse_body
+
+    parse_body(lesson, lines, end + 1)
     return lesson
 
 
@@ -313,287 +314,23 @@ def _str_list(value: Any, key: str, name: str) -> list[str]:
     raise _Broken(f"{name}:2: front matter '{key}' must be a list")
 
 
-# -- the body -----------------------------------------------------------------------
+# The folder and link functions live in lesson_library (which imports this module);
+# they are looked up there on first use, for the callers that import them from here.
+_LIBRARY = {
+    "default_dirs",
+    "discover",
+    "display_path",
+    "find_files",
+    "load_lessons",
+    "prerequisites_status",
+    "resolve_link",
+    "shipped_lessons_dir",
+}
 
 
-def _parse_body(lesson: Lesson, lines: list[str], start: int) -> None:
-    """Split the body into sections of markdown, runnable blocks and exercises."""
-    intro: list[str] = []
-    current: Section | None = None
-    md: list[str] = []
-    exercise: Exercise | None = None
-    ex_md: list[str] = []
-    ex_ids: set[str] = set()
-    i = start
+def __getattr__(name: str) -> Any:
+    if name in _LIBRARY:
+        from tui.core import lesson_library
 
-    def flush_md() -> None:
-        nonlocal md, ex_md
-        if exercise is not None:
-            text = "\n".join(ex_md).strip("\n")
-            if text.strip():
-                exercise.prompt.append(("md", text))
-            ex_md = []
-        else:
-            text = "\n".join(md).strip("\n")
-            if text.strip():
-                if current is None:
-                    intro.append(text)
-                else:
-                    current.items.append(("md", text))
-            md = []
-
-    def close_exercise() -> None:
-        nonlocal exercise
-        if exercise is not None:
-            flush_md()
-            exercise = None
-
-    def add_block(code: str, line: int) -> None:
-        section = current
-        if section is None:  # code before the first ## gets its own section
-            section = Section(index=0, title="Introduction", line=line)
-            lesson.sections.append(section)
-            _set_current(section)
-        block = Block(index=len(lesson.blocks), code=code, line=line, section=section.index)
-        lesson.blocks.append(block)
-        if exercise is not None:
-            exercise.prompt.append(("block", block))
-        else:
-            section.items.append(("block", block))
-
-    def _set_current(section: Section) -> None:
-        nonlocal current
-        current = section
-
-    while i < len(lines):
-        line = lines[i]
-        lineno = i + 1
-        fence = _FENCE.match(line)
-        if fence:
-            indent, marker, info = fence.groups()
-            if marker[0] == "`" and "`" in info:
-                fence = None  # an inline code span, not a fence
-        if fence:
-            close_at = _fence_end(lines, i, marker)
-            body = [
-                ln[len(indent) :] if ln.startswith(indent) else ln.lstrip()
-                for ln in lines[i + 1 : close_at]
-            ]
-            code = "\n".join(body)
-            words = info.strip().split()
-            lang = words[0].lower().strip("{}.") if words else ""
-            flags = {w.lower() for w in words[1:]}
-            raw = lines[i : min(close_at + 1, len(lines))]
-            i = close_at + 1
-            if (
-                lang in RUNNABLE_LANGS
-                and exercise is not None
-                and ("check" in flags or "solution" in flags)
-            ):
-                flush_md()
-                if "check" in flags:
-                    exercise.check = (exercise.check + "\n" + code) if exercise.check else code
-                    exercise.check_line = exercise.check_line or lineno + 1
-                else:
-                    exercise.solution = code
-                    exercise.solution_line = lineno + 1
-                continue
-            if lang == "hint" and exercise is not None:
-                flush_md()
-                exercise.hints.append(code.strip())
-                continue
-            if lang in RUNNABLE_LANGS and not flags & {"norun", "no-run", "check", "solution"}:
-                flush_md()
-                add_block(code, lineno + 1)
-                continue
-            (ex_md if exercise is not None else md).extend(raw)
-            continue
-        heading = _HEADING.match(line)
-        if heading:
-            level = len(heading.group(1))
-            title = (heading.group(2) or "").strip()
-            if level == 2:
-                close_exercise()
-                flush_md()
-                section = Section(
-                    index=len(lesson.sections), title=title or "(untitled)", line=lineno
-                )
-                lesson.sections.append(section)
-                current = section
-                i += 1
-                continue
-            if level <= 3:
-                close_exercise()
-                match = _EXERCISE.match(title) if level == 3 else None
-                if match:
-                    flush_md()
-                    if current is None:
-                        current = Section(index=0, title="Introduction", line=lineno)
-                        lesson.sections.append(current)
-                    ex_title = match.group(1).strip() or f"Exercise {len(lesson.exercises) + 1}"
-                    ex_id = slugify(ex_title)
-                    n = 2
-                    while ex_id in ex_ids:
-                        ex_id = f"{slugify(ex_title)}-{n}"
-                        n += 1
-                    ex_ids.add(ex_id)
-                    exercise = Exercise(
-                        id=ex_id, title=ex_title, line=lineno, section=current.index
-                    )
-                    lesson.exercises.append(exercise)
-                    current.items.append(("exercise", exercise))
-                    i += 1
-                    continue
-        if exercise is not None:
-            hint = _HINT.match(line)
-            if hint:
-                flush_md()
-                parts = [hint.group(1)]
-                i += 1
-                while i < len(lines) and _QUOTE.match(lines[i]) and not _HINT.match(lines[i]):
-                    parts.append(_QUOTE.match(lines[i]).group(1))
-                    i += 1
-                exercise.hints.append("\n".join(parts).strip())
-                continue
-            ex_md.append(line)
-        elif current is None:
-            md.append(line)
-        else:
-            md.append(line)
-        i += 1
-    close_exercise()
-    flush_md()
-    lesson.intro = "\n\n".join(intro)
-
-
-def _fence_end(lines: list[str], start: int, marker: str) -> int:
-    """Index of the closing fence line (or len(lines) when the fence is never closed)."""
-    char, length = marker[0], len(marker)
-    for j in range(start + 1, len(lines)):
-        stripped = lines[j].strip()
-        if (
-            stripped
-            and set(stripped) == {char}
-            and len(stripped) >= length
-            and len(lines[j]) - len(lines[j].lstrip()) < 4
-        ):
-            return j
-    return len(lines)
-
-
-# -- finding lessons ----------------------------------------------------------------
-
-
-def shipped_lessons_dir() -> Path:
-    """The curriculum that ships with torch-tui: ``tui/_lessons`` in a wheel, ``lessons/`` in a checkout."""
-    package = Path(__file__).resolve().parents[1]
-    wheel = package / "_lessons"
-    if wheel.is_dir():
-        return wheel
-    return package.parent / "lessons"
-
-
-def default_dirs(extra: Iterable[Path] = ()) -> list[Path]:
-    """Shipped lessons, then ``--lessons-dir`` folders, then the user's own folder."""
-    from tui.core import state
-
-    return [shipped_lessons_dir(), *[Path(p) for p in extra], state.user_lessons_dir()]
-
-
-def find_files(folder: Path) -> list[Path]:
-    """``*.md`` files under ``folder``; symlink loops and unreadable folders are skipped."""
-    found: list[Path] = []
-    seen: set[tuple[int, int]] = set()
-
-    def walk(path: Path, depth: int) -> None:
-        try:
-            st = path.stat()
-        except OSError:
-            return
-        key = (st.st_dev, st.st_ino)
-        if key in seen or depth > MAX_DEPTH:
-            return
-        seen.add(key)
-        try:
-            entries = sorted(os.scandir(path), key=lambda e: natural_key(e.name))
-        except OSError:
-            return
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir:
-                walk(Path(entry.path), depth + 1)
-            elif entry.name.lower().endswith(".md") and entry.name.lower() != "readme.md":
-                found.append(Path(entry.path))
-
-    walk(Path(folder), 0)
-    return found
-
-
-def display_path(path: Path) -> str:
-    """A short path for messages: relative to the working folder when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
-
-
-def load_lessons(paths: Iterable[Path]) -> list[Lesson]:
-    """Load files and folders; later duplicates of an id load as broken. Sorted by id."""
-    lessons: list[Lesson] = []
-    seen_files: set[Path] = set()
-    by_id: dict[str, Lesson] = {}
-    for root in paths:
-        root = Path(root)
-        files = [root] if root.is_file() or not root.exists() else find_files(root)
-        if not root.exists():
-            continue
-        for file in files:
-            real = Path(os.path.realpath(file))
-            if real in seen_files:
-                continue
-            seen_files.add(real)
-            lesson = load_lesson(file, display_path(file))
-            if not lesson.broken:
-                first = by_id.get(lesson.id)
-                if first is not None:
-                    lesson.error = (
-                        f"{display_path(file)}:2: duplicate id {lesson.id!r} "
-                        f"(already used by {display_path(first.path)})"
-                    )
-                else:
-                    by_id[lesson.id] = lesson
-            lessons.append(lesson)
-    lessons.sort(key=lambda ls: (natural_key(ls.id), ls.broken, str(ls.path)))
-    return lessons
-
-
-def discover(extra_dirs: Iterable[Path] = ()) -> list[Lesson]:
-    """Every lesson the app shows: shipped, ``--lessons-dir``, and the user's folder."""
-    return load_lessons(default_dirs(extra_dirs))
-
-
-def resolve_link(lesson: Lesson, target: str, lessons: list[Lesson]) -> Lesson | None:
-    """The loaded lesson a relative link points at, or None (links never leave the lesson set)."""
-    target = target.split("#", 1)[0].split("?", 1)[0].strip()
-    if not target or "://" in target or target.startswith("mailto:"):
-        return None
-    if target.startswith("lesson:"):
-        wanted = target.removeprefix("lesson:")
-        return next((ls for ls in lessons if ls.id == wanted and not ls.broken), None)
-    real = Path(os.path.realpath(lesson.path.parent / target))
-    for other in lessons:
-        if Path(os.path.realpath(other.path)) == real:
-            return other
-    return None
-
-
-def prerequisites_status(lesson: Lesson, lessons: list[Lesson]) -> list[tuple[str, bool]]:
-    """``(id, exists)`` for each prerequisite; a missing one is shown, not an error."""
-    ids = {ls.id for ls in lessons if not ls.broken}
-    return [(p, p in ids) for p in lesson.prerequisites]
+        return getattr(lesson_library, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

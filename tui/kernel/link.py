@@ -98,7 +98,9 @@ class KernelLink:
         if self.owned:  # an attached kernel keeps its own namespace
             code = f"from tui.agent import preload as _p; _p({self.device!r}); del _p"
             if self.fresh_namespace:  # a kernel shared between apps (tests)
-                fresh = "get_ipython().reset(new_session=False)\nget_ipython().execution_count = 1\n"
+                fresh = (
+                    "get_ipython().reset(new_session=False)\nget_ipython().execution_count = 1\n"
+                )
                 code = fresh + code
             await self._request("execute_request", silent(code), timeout=300)
         self.welcome = await self.agent(p.Hello(device=self.device), timeout=120)

@@ -1,8 +1,10 @@
-"""The REPL's help text, palette commands, and the signature hint shown on ``(``."""
+"""The REPL's help text and palette commands, and the kernel's completion and signature
+hints put into the input (tab, ``(``)."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 HELP = """\
 # REPL
@@ -62,3 +64,25 @@ def signature_line(inspected: str) -> str:
             if "(" in first:
                 return first[:300]
     return ""
+
+
+async def complete_into(kernel: Any, input: Any, text: str) -> None:
+    """Tab: IPython's completions for the line up to the cursor, applied to the input."""
+    try:
+        start, _end, matches = await kernel.complete(text, len(text))
+    except Exception:  # noqa: BLE001 - no kernel, or it did not answer in time
+        input.post_message(input.Hint("completion needs a running kernel"))
+        return
+    word = text[start:]
+    input.apply_completion(text, start, word, [m for m in matches if m.startswith(word)])
+
+
+async def signature_into(kernel: Any, input: Any, text: str) -> None:
+    """``(``: the signature of what comes before it, on the hint line."""
+    try:
+        found = await kernel.inspect(text, len(text) - 1)
+    except Exception:  # noqa: BLE001
+        return
+    line = signature_line(found)
+    if line:
+        input.post_message(input.Hint(line))

@@ -15,8 +15,8 @@ from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
-from tui.core.history import History
 from tui.core.completeness import source_is_complete
+from tui.core.history import History
 
 NEWLINE_KEYS = {"ctrl+j", "alt+enter", "shift+enter", "ctrl+enter"}
 

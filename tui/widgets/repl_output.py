@@ -49,7 +49,9 @@ def _fold(text: str) -> str:
         return text
     half = TRACEBACK_LINES // 2
     skipped = len(lines) - 2 * half
-    return "\n".join([*lines[:half], f"... {skipped:,} traceback lines skipped ...", *lines[-half:]])
+    return "\n".join(
+        [*lines[:half], f"... {skipped:,} traceback lines skipped ...", *lines[-half:]]
+    )
 
 
 class CellWriter:

@@ -26,7 +26,7 @@ from tui.kernel import link as kl
 from tui.widgets import repl_render as render
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.pane import Pane
-from tui.widgets.repl_help import COMMANDS, HELP
+from tui.widgets.repl_help import COMMANDS, HELP, complete_into, signature_into
 
 if TYPE_CHECKING:  # the body's widgets are imported by compose_body, after frame 1
     from textual.widgets import RichLog
@@ -311,32 +311,13 @@ class ReplPane(Deferred, Pane):
 
     def on_repl_input_complete_requested(self, message: ReplInput.CompleteRequested) -> None:
         message.stop()
-        self.run_worker(self._complete(message.text), group="repl-complete", exclusive=True)
+        work = complete_into(self.kernel, self.input, message.text)
+        self.run_worker(work, group="repl-complete", exclusive=True)
 
     def on_repl_input_signature_requested(self, message: ReplInput.SignatureRequested) -> None:
         message.stop()
-        self.run_worker(self._signature(message.text), group="repl-complete", exclusive=True)
-
-    async def _complete(self, text: str) -> None:
-        try:
-            start, end, matches = await self.kernel.complete(text, len(text))
-        except Exception:  # noqa: BLE001 - no kernel, or it did not answer in time
-            self.input.post_message(self.input.Hint("completion needs a running kernel"))
-            return
-        word = text[start : len(text)]
-        matches = [m for m in matches if m.startswith(word)]
-        self.input.apply_completion(text, start, word, matches)
-
-    async def _signature(self, text: str) -> None:
-        from tui.widgets.repl_help import signature_line
-
-        try:
-            found = await self.kernel.inspect(text, len(text) - 1)
-        except Exception:  # noqa: BLE001
-            return
-        line = signature_line(found)
-        if line:
-            self.input.post_message(self.input.Hint(line))
+        work = signature_into(self.kernel, self.input, message.text)
+        self.run_worker(work, group="repl-complete", exclusive=True)
 
     # -- actions -----------------------------------------------------------------------
     def action_interrupt(self) -> None:
@@ -398,5 +379,7 @@ class ReplPane(Deferred, Pane):
         self.run_worker(self._restart(), group="repl-reset", exclusive=True)
 
     async def _restart(self) -> None:
-        self._note("restarting the kernel: a fresh namespace with torch, nn, F, np, device", "yellow")
+        self._note(
+            "restarting the kernel: a fresh namespace with torch, nn, F, np, device", "yellow"
+        )
         await self.kernel.restart(local=True)
