@@ -43,7 +43,7 @@ async def attach(conn) -> tuple[KernelLink, list]:
 
 async def test_the_agent_loads_into_a_running_kernel_and_serves_cards(foreign_kernel):
     link, events = await attach(foreign_kernel)
-    assert isinstance(events[0], Ready), events
+    assert any(isinstance(e, Ready) for e in events), events
     assert not link.owned
     outcome = await link.execute("import torch\nx = torch.ones(2, 3)\nx", lambda out: None)
     assert outcome.ok
@@ -51,7 +51,7 @@ async def test_the_agent_loads_into_a_running_kernel_and_serves_cards(foreign_ke
     await link.close()
     # Closing never shuts down a kernel this app did not start.
     link2, events2 = await attach(foreign_kernel)
-    assert isinstance(events2[0], Ready)
+    assert any(isinstance(e, Ready) for e in events2), events2
     assert (await link2.execute("x.sum().item()", lambda out: None)).text() == "6.0\n"
     await link2.close()
 
@@ -66,6 +66,6 @@ async def test_a_kernel_without_torch_tui_says_so(foreign_kernel):
     await client.execute_interactive("import sys; sys.modules['tui.agent'] = None")
     client.stop_channels()
     link, events = await attach(foreign_kernel)
-    assert isinstance(events[-1], Failed)
-    assert "install torch-tui in the kernel's environment" in events[-1].text
+    failed = [e for e in events if isinstance(e, Failed)]
+    assert failed and "install torch-tui in the kernel's environment" in failed[0].text
     await link.close()
