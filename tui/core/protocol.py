@@ -16,9 +16,10 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tui.core import inspect as insp
+if TYPE_CHECKING:  # the payload classes are looked up when a message is decoded
+    from tui.core import inspect_types as insp
 
 VERSION = 1
 TARGET = "torch_tui.agent"
@@ -247,6 +248,7 @@ class ExportReply:
 
 # -- the codec -----------------------------------------------------------------------------
 def _registry() -> dict[str, type]:
+    from tui.core import inspect as insp
     from tui.core import inspect_types
     from tui.core import training as training_types
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tui.core import protocol as p
+if TYPE_CHECKING:
+    from tui.core import protocol as p
 
 
 @dataclass
