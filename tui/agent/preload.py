@@ -32,4 +32,9 @@ def preload(device: str | None = None, shell: Any = None) -> str:
     )
     shell.user_ns["_torch_tui_warning"] = warning or ""
     shell.user_ns_hidden["_torch_tui_warning"] = warning or ""
+    # torch, IPython and ipykernel are ~200k long-lived objects: frozen, the collector's
+    # full passes (triggered by a training loop's allocations) never walk them again.
+    import gc
+
+    gc.freeze()
     return device

@@ -59,7 +59,7 @@ class ReplPane(Deferred, Pane):
     ReplPane #repl-log { height: 1fr; background: $surface; scrollbar-size-vertical: 1; }
     ReplPane #repl-hint { height: auto; max-height: 4; color: $text-muted; display: none; }
     ReplPane #repl-hint.-shown { display: block; }
-    ReplPane #repl-status { height: auto; max-height: 2; color: $warning; display: none; }
+    ReplPane #repl-status { height: 1; color: $warning; display: none; }
     ReplPane #repl-status.-shown { display: block; }
     ReplPane #repl-inspector { width: 2fr; }
     ReplPane.-toggled #repl-inspector { display: none; }
@@ -89,6 +89,7 @@ class ReplPane(Deferred, Pane):
         self._history_dirty = False
         self._input_wanted = False
         self.last_outcome: cells.CellOutcome | None = None
+        self._status_text: str | None = None
 
     def compose_body(self) -> ComposeResult:
         """After the first frame (see ``Deferred``), with the imports of its widgets."""
@@ -273,17 +274,21 @@ class ReplPane(Deferred, Pane):
             if time.monotonic() - self._interrupt_at >= STILL_RUNNING_AFTER:
                 self._stuck_said = True
                 self._set_status(
-                    f"In [{n}] is still busy after ctrl+c, probably inside native code: "
-                    "ctrl+c again offers a kernel restart"
+                    f"In [{n}] still busy after ctrl+c (native code?): ctrl+c again to restart"
                 )
             return
-        elapsed = time.monotonic() - self._running_since
-        self._set_status(f"running In [{n}]… {elapsed:.1f} s  (ctrl+c interrupts)")
+        elapsed = int(time.monotonic() - self._running_since)
+        self._set_status(f"running In [{n}]… {elapsed} s  (ctrl+c interrupts)")
 
     def _set_status(self, text: str) -> None:
+        """One fixed-height line, repainted only when its text changes (at most 1/s while
+        a cell runs): each repaint is UI-thread time."""
         status = self.query_one("#repl-status", Static)
-        if not text and not status.has_class("-shown"):
+        if text == self._status_text or (
+            not text and not status.has_class("-shown")
+        ):
             return
+        self._status_text = text
         status.update(render.render_note(text, "") if text else "")
         status.set_class(bool(text), "-shown")
 
