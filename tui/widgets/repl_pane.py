@@ -284,9 +284,7 @@ class ReplPane(Deferred, Pane):
         """One fixed-height line, repainted only when its text changes (at most 1/s while
         a cell runs): each repaint is UI-thread time."""
         status = self.query_one("#repl-status", Static)
-        if text == self._status_text or (
-            not text and not status.has_class("-shown")
-        ):
+        if text == self._status_text or (not text and not status.has_class("-shown")):
             return
         self._status_text = text
         status.update(render.render_note(text, "") if text else "")
