@@ -16,10 +16,9 @@ import dataclasses
 import json
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # the payload classes are looked up when a message is decoded
-    from tui.core import inspect_types as insp
+from tui.core import inspect_types as insp
 
 VERSION = 1
 TARGET = "torch_tui.agent"
@@ -248,14 +247,13 @@ class ExportReply:
 
 # -- the codec -----------------------------------------------------------------------------
 def _registry() -> dict[str, type]:
-    from tui.core import inspect as insp
-    from tui.core import inspect_types
+    from tui.core import inspect as inspect_all
     from tui.core import training as training_types
 
     classes: list[type] = [
         obj for obj in globals().values() if isinstance(obj, type) and dataclasses.is_dataclass(obj)
     ]
-    for module in (inspect_types, insp, training_types):
+    for module in (insp, inspect_all, training_types):
         classes += [
             obj
             for obj in vars(module).values()

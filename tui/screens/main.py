@@ -142,7 +142,10 @@ class MainScreen(Screen):
     def route_kernel_event(self, event: object) -> None:
         """The app hands every kernel event here; each pane takes what concerns it."""
         for name in PANES:
-            pane = self.pane(name)
+            found = self.query(f"#{name}")
+            if not found:  # composing, or the app is closing
+                continue
+            pane = found.first(Pane)
             try:
                 pane.kernel_event(event)
             except Exception as exc:  # one pane failing must not starve the others
