@@ -29,13 +29,13 @@ from __future__ import annotations
 import math
 import os
 import queue as queue_mod
-import signal
 import socket
 import sys
 import threading
 import time
 
 from tui.core.ddp_worker import SYNC_EVERY  # noqa: F401 - part of the contract
+from tui.core.exits import exit_text
 from tui.core.training import (
     ConfigError,
     Job,
@@ -83,17 +83,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def exit_text(code: int | None) -> str:
-    if code is None:
-        return "still running"
-    if code < 0:
-        try:
-            return f"killed by {signal.Signals(-code).name}"
-        except ValueError:
-            return f"killed by signal {-code}"
-    return f"exit code {code}"
 
 
 class DDPRunner:

@@ -95,15 +95,9 @@ class KernelProcess:
 
     def exit_reason(self) -> str:
         """'exit code 1', 'signal SIGSEGV', ... for a process that has ended."""
-        code = self.proc.poll()
-        if code is None:
-            return "still running"
-        if code < 0:
-            try:
-                return f"killed by {signal.Signals(-code).name}"
-            except ValueError:
-                return f"killed by signal {-code}"
-        return f"exit code {code}"
+        from tui.core.exits import exit_text
+
+        return exit_text(self.proc.poll())
 
     def last_log_line(self) -> str:
         try:
