@@ -81,3 +81,45 @@ def test_pty_harness_counts_bytes():
     assert app.wait_for(b"x" * 3000, timeout=10)
     app.close()
     assert sum(n for _, n in app.chunks) == 3000
+
+
+def _kernel_of(app_pid: int) -> int:
+    """The kernel the app spawned: its child running ``tui.kernel.boot``."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == app_pid and b"tui.kernel.boot" in cmdline:
+            return int(proc.name)
+    raise AssertionError("no kernel found under the app")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+@pytest.mark.parametrize(("sig", "code"), [(1, 129), (15, 143)])
+def test_a_dropped_connection_or_sigterm_leaves_no_kernel(tmp_home, sig, code):
+    """SIGHUP (the SSH connection went away) and SIGTERM end the app and its kernel."""
+    import os
+    import time
+
+    app = start_app([], str(tmp_home), 120, 40)
+    try:
+        kernel = _kernel_of(app.pid)
+        os.kill(app.pid, sig)
+        deadline = time.monotonic() + 20
+        while app.poll() is None or not _gone(kernel):
+            assert time.monotonic() < deadline, "the app or its kernel outlived the signal"
+            time.sleep(0.1)
+        assert app.returncode == code
+    finally:
+        app.close()

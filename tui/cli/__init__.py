@@ -176,7 +176,7 @@ class _children_end_with_us:
             if self.ending:  # a second signal: no more waiting for a clean exit
                 os._exit(128 + signum)
             self.ending = True
-            self.app.exit(128 + signum)  # type: ignore[attr-defined]
+            self.app.exit(return_code=128 + signum)  # type: ignore[attr-defined]
 
         self.ending = False
         self._old = {s: signal.signal(s, end) for s in (signal.SIGHUP, signal.SIGTERM)}
