@@ -118,6 +118,16 @@ class Agent:
         self.cells.before()
 
     def _post_run_cell(self, result: Any) -> None:
+        error = getattr(result, "error_in_exec", None)
+        if error is not None:  # a shape error gets its operands lined up, under the traceback
+            try:
+                from tui.core.errors import explain
+
+                hint = explain(error)
+            except Exception:  # noqa: BLE001 - an explanation must never break a cell
+                hint = None
+            if hint:
+                print(hint)
         if self.events is None:
             return
         try:

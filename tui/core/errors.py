@@ -27,11 +27,15 @@ _CAT = re.compile(
 _MAX_OPERANDS = 6
 
 
+#: The names IPython gives a cell's code: ipykernel's cache files, the terminal's inputs.
+_CELL_FILE = re.compile(r"^<cell |^<ipython-input-|ipykernel_\d+[/\\]\d+\.py$")
+
+
 def cell_frame(tb: TracebackType | None) -> tuple[FrameType | None, int]:
     """The innermost frame of the user's own cell code and its line number."""
     found: tuple[FrameType | None, int] = (None, 0)
     while tb is not None:
-        if tb.tb_frame.f_code.co_filename.startswith("<cell "):
+        if _CELL_FILE.search(tb.tb_frame.f_code.co_filename):
             found = (tb.tb_frame, tb.tb_lineno)
         tb = tb.tb_next
     return found
