@@ -5,12 +5,27 @@ pytest tests/ui/test_snapshots.py --snapshot-update   # after a deliberate chang
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from pathlib import Path
 
 import pytest
 from textual.widgets import RichLog
 
+import tui.app as app_module
 from tui.app import TorchTUI
+from tui.kernel.events import Ready
+
+
+class SnapApp(TorchTUI):
+    """The real app, reporting a torch version of "2.x": a snapshot must pass on any torch."""
+
+    CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))
+
+    def _post_kernel_event(self, event: object, generation: int) -> None:
+        if isinstance(event, Ready):
+            event = Ready(dataclasses.replace(event.welcome, torch_version="2.x"))
+        super()._post_kernel_event(event, generation)
 
 
 async def _settled(pilot) -> None:
@@ -48,12 +63,12 @@ async def _settled_with_tensor(pilot) -> None:
 
 @pytest.mark.parametrize("size", [(160, 48), (80, 24)])
 def test_main_screen(snap_compare, size):
-    assert snap_compare(TorchTUI(), terminal_size=size, run_before=_settled)
+    assert snap_compare(SnapApp(), terminal_size=size, run_before=_settled)
 
 
 def test_help_screen(snap_compare):
-    assert snap_compare(TorchTUI(), terminal_size=(80, 24), press=["f1"], run_before=_settled)
+    assert snap_compare(SnapApp(), terminal_size=(80, 24), press=["f1"], run_before=_settled)
 
 
 def test_tensor_card_beside_the_repl(snap_compare):
-    assert snap_compare(TorchTUI(), terminal_size=(160, 48), run_before=_settled_with_tensor)
+    assert snap_compare(SnapApp(), terminal_size=(160, 48), run_before=_settled_with_tensor)
