@@ -14,6 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from bench_wire import PtyApp, start_app  # noqa: E402
+from ui.procs import children, gone  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
 
@@ -85,25 +86,9 @@ def test_pty_harness_counts_bytes():
 
 def _kernel_of(app_pid: int) -> int:
     """The kernel the app spawned: its child running ``tui.kernel.boot``."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-            cmdline = (proc / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == app_pid and b"tui.kernel.boot" in cmdline:
-            return int(proc.name)
-    raise AssertionError("no kernel found under the app")
-
-
-def _gone(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state == "Z"
+    found = children(app_pid, b"tui.kernel.boot")
+    assert found, "no kernel found under the app"
+    return found[0]
 
 
 @pytest.mark.parametrize(("sig", "code"), [(1, 129), (15, 143)])
@@ -117,7 +102,7 @@ def test_a_dropped_connection_or_sigterm_leaves_no_kernel(tmp_home, sig, code):
         kernel = _kernel_of(app.pid)
         os.kill(app.pid, sig)
         deadline = time.monotonic() + 20
-        while app.poll() is None or not _gone(kernel):
+        while app.poll() is None or not gone(kernel):
             assert time.monotonic() < deadline, "the app or its kernel outlived the signal"
             time.sleep(0.1)
         assert app.returncode == code

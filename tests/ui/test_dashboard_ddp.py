@@ -5,30 +5,18 @@ metrics show world size and global batch, and Stop (a message) ends every worker
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from textual.widgets import Input, Select
 
 from tui.widgets.train_metrics import TrainMetrics
 
 from .pilot_wait import wait_for
+from .procs import children
 
 
 def _workers(parent: int) -> list[int]:
     """The spawned worker processes of ``parent`` (not multiprocessing's resource tracker)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            stat = (proc / "stat").read_text()
-            cmdline = (proc / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in cmdline:
-            if stat.rsplit(")", 1)[1].split()[0] != "Z":
-                found.append(int(proc.name))
-    return found
+    return children(parent, b"spawn_main")
 
 
 async def test_data_parallel_trains_in_the_kernel_and_stops_by_message(make_app):

@@ -32,8 +32,6 @@ class Agent:
         self.cells = CellWatcher(shell.user_ns)
         self.comm: Any = None
         self.events: Any = None
-        self.device = shell.user_ns.get("device")
-        self._lock = threading.Lock()
         self._handlers: dict[type, Callable[[Any], Any]] = {
             p.Hello: self._hello,
             p.Ping: lambda m: p.Ack(m.id),

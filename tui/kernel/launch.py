@@ -99,13 +99,6 @@ class KernelProcess:
 
         return exit_text(self.proc.poll())
 
-    def last_log_line(self) -> str:
-        try:
-            lines = self.log_path.read_text(errors="replace").strip().splitlines()
-        except OSError:
-            return ""
-        return lines[-1][:200] if lines else ""
-
     def interrupt(self) -> None:
         """SIGINT to the kernel's whole group, as jupyter_client does."""
         self._signal(signal.SIGINT)

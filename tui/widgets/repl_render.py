@@ -1,4 +1,4 @@
-"""Turning cell records into safe Rich renderables for the REPL log.
+"""Safe Rich renderables for the REPL log: the echoed input, notes, and ``clean``.
 
 Nothing a user prints reaches the terminal raw: ANSI/OSC escape sequences are removed,
 a carriage return keeps only what the terminal would show last, bells go, and every
@@ -78,31 +78,5 @@ def render_input(number: int | str, source: str) -> RenderableType:
     return _prompt(f"In [{number}]:", "bold green", code)
 
 
-def render_record(record) -> list[RenderableType]:
-    """The log lines for a finished cell (``record`` is an ExecResult)."""
-    out: list[RenderableType] = []
-    if record.stdout:
-        out.append(Text(clean(record.stdout.rstrip("\n"))))
-    if record.stderr:
-        out.append(Text(clean(record.stderr.rstrip("\n")), style="red"))
-    if record.error:
-        style = "yellow" if record.error_type == "SystemExit" else "bold red"
-        out.append(Text(clean(record.error.rstrip("\n")), style=style))
-    if record.has_result:
-        body = Text(clean(record.result_repr))
-        out.append(_prompt(f"Out[{record.number}]:", "bold red", body))
-    if record.background:
-        out.append(
-            Text("[output of other threads]\n" + clean(record.background.rstrip("\n")), style="dim")
-        )
-    if record.duration >= 1.0:
-        out.append(Text(f"({record.duration:.1f} s)", style="dim"))
-    return out
-
-
 def render_note(text: str, style: str = "dim") -> RenderableType:
     return Text(clean(text), style=style)
-
-
-def group(items: list[RenderableType]) -> Group:
-    return Group(*items)
