@@ -54,9 +54,10 @@ def _connection_file(text: str) -> Path:
 
 
 def _jupyter_runtime() -> Path:
-    from platformdirs import user_runtime_dir
+    """Where Jupyter servers keep their kernels' connection files (``kernel-*.json``)."""
+    from jupyter_core.paths import jupyter_runtime_dir
 
-    return Path(user_runtime_dir("jupyter", appauthor=False))
+    return Path(jupyter_runtime_dir())
 
 
 def _versions() -> str:
