@@ -15,6 +15,7 @@ from pathlib import Path
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 
 from tui.commands import AreaCommands
 from tui.core import state
@@ -97,6 +98,14 @@ class TorchTUI(App[int]):
         self.call_after_refresh(_collect_from_now_on)
         self.call_after_refresh(self.kernel.start)
         self.call_after_refresh(lambda: guard_size(self, self.size))
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Quitting while the dashboard's settings mount: Textual's Select looks up children
+        the teardown already removed (a Textual race with no public hook). Not the learner's
+        problem: exit quietly."""
+        if isinstance(error, NoMatches) and (self.quitting or not self.is_running):
+            return
+        super()._handle_exception(error)
 
     def exit(self, *args, **kwargs) -> None:
         """Quitting: deferred panes still mounting see ``quitting`` and stop there."""
