@@ -2,7 +2,9 @@
 
 The widget walks it with up/down and searches it backwards with ctrl+r. Saving is an
 atomic replace, so a crash mid-save never loses the file; a corrupt file is set aside by
-``state.read_json`` and history starts empty.
+``state.read_json`` and history starts empty. Two instances sharing the state dir both
+keep their cells: a save appends this session's new cells to what is on disk, under the
+file's lock, and the session's own view (what up/down walks) stays as it was.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ def default_path() -> Path:
     return state.state_dir() / "repl_history.json"
 
 
+def _clean(raw: object) -> list[str]:
+    if not isinstance(raw, list):
+        return []
+    return [e for e in raw if isinstance(e, str) and e.strip()]
+
+
 class History:
     """Cells the user ran, oldest first, without consecutive duplicates."""
 
@@ -27,10 +35,13 @@ class History:
         self.cap = cap
         data = state.read_json(self.path, default={}, expect=dict) or {}
         raw = data.get("entries", [])
-        self.entries: list[str] = [e for e in raw if isinstance(e, str) and e.strip()][-cap:]
+        self.entries: list[str] = _clean(raw)[-cap:]
+        #: Cells added since the last save: what a save appends to the file.
+        self._unsaved: list[str] = []
         #: Saves run on a thread (the REPL saves off the UI thread): one at a time, and
         #: ``wait_saved`` lets quitting wait for the one in flight.
         self._saving = threading.Lock()
+        self._adding = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -42,15 +53,29 @@ class History:
             return
         self.entries.append(source)
         del self.entries[: -self.cap]
+        with self._adding:
+            self._unsaved.append(source)
         if save:
             self.save()
 
     def save(self) -> str | None:
         """Write the file; returns an error message instead of raising."""
         with self._saving:
+            with self._adding:
+                new, self._unsaved = self._unsaved, []
             try:
-                state.atomic_write_json(self.path, {"version": 1, "entries": list(self.entries)})
+                with state.locked(self.path):
+                    data = state.read_json(self.path, default={}, expect=dict) or {}
+                    merged = _clean(data.get("entries", []))
+                    for source in new:
+                        if not merged or merged[-1] != source:
+                            merged.append(source)
+                    state.atomic_write_json(
+                        self.path, {"version": 1, "entries": merged[-self.cap :]}
+                    )
             except state.StateError as exc:
+                with self._adding:
+                    self._unsaved[:0] = new  # kept for the next save
                 return str(exc)
         return None
 

@@ -2,6 +2,9 @@
 
 Stored as one JSON file in the data dir, written atomically (``state.atomic_write_json``);
 a corrupt file is set aside by ``state.read_json`` and progress starts fresh, never a crash.
+Progress only grows, so a save merges: under the file's lock it unions each lesson's
+visited sections, run blocks and passed exercises with what is on disk, so two
+instances sharing the data dir both keep theirs.
 """
 
 from __future__ import annotations
@@ -66,14 +69,29 @@ class Progress:
             path=path,
         )
 
+    def merge(self, other: Progress) -> None:
+        """Fold ``other``'s progress into this one (``last`` stays ours)."""
+        for lesson_id, theirs in other.lessons.items():
+            mine = self.of(lesson_id)
+            mine.visited |= theirs.visited
+            mine.blocks_run |= theirs.blocks_run
+            mine.passed |= theirs.passed
+
     def save(self) -> None:
-        """Write atomically; raises ``state.StateError`` with a one-line reason on failure."""
+        """Merge with the file and write atomically; raises ``state.StateError`` with a
+        one-line reason on failure."""
+        path = self.path or progress_path()
+        with state.locked(path):
+            self.merge(Progress.load(path))
+            self._write(path)
+
+    def _write(self, path: Path) -> None:
         data = {
             "version": VERSION,
             "last": {"lesson": self.last_lesson, "section": self.last_section},
             "lessons": {k: v.to_json() for k, v in sorted(self.lessons.items())},
         }
-        state.atomic_write_json(self.path or progress_path(), data)
+        state.atomic_write_json(path, data)
 
     def of(self, lesson_id: str) -> LessonProgress:
         return self.lessons.setdefault(lesson_id, LessonProgress())

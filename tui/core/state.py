@@ -4,14 +4,18 @@ Every path comes from platformdirs (override the root with ``TORCH_TUI_HOME``, w
 tests use so they never touch the real home). Writes are atomic: a temp file in the same
 folder, flushed and fsynced, then ``os.replace``. Reads are tolerant: a file that is not
 valid JSON is moved aside as ``NAME.corrupt-<time>`` and reported, never raised.
+Two instances may share one state dir: writers that merge take ``locked(path)`` around
+read-merge-write, so neither overwrites what the other saved.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +98,31 @@ def atomic_write_text(path: Path, text: str) -> None:
         except OSError:
             pass
         raise StateError(f"cannot save {path}: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (via ``NAME.lock`` beside it) for a merge.
+
+    flock is advisory and dies with its holder, so a crashed instance never leaves the
+    state dir locked. Where locking is unavailable the merge still runs, unlocked.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: merge without the lock
+        yield
+        return
+    lock_path = Path(path).with_name(Path(path).name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise StateError(f"cannot lock {path}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
