@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tui.core.trust import TrustStore
 from tui.screens.lesson_picker import ChoiceList, LessonPicker
 from tui.widgets.lesson_pane import LessonPane
 from tui.widgets.lesson_parts import CodeBlock, ExerciseCard
@@ -76,6 +77,8 @@ def lessons_dir(tmp_path: Path) -> Path:
     (folder / "02-second.md").write_text(SECOND)
     (folder / "03-broken.md").write_text("---\nid: [nope\n---\n")
     (tmp_path / "outside.md").write_text("---\nid: out\ntitle: Out\n---\n")
+    # trusted, as a learner would: its checks run (untrusted ones: test_lesson_trust.py)
+    TrustStore.load().trust(folder)
     return folder
 
 

@@ -3,6 +3,7 @@
 ``list`` prints id, title, concepts and status (ok, or broken with the reason).
 ``check`` runs each lesson's blocks and exercises in a fresh kernel and prints one
 line per block or exercise, then ``N passed, N failed[, N skipped]`` alone on a line.
+It runs what it is given, trusted folder or not: the learner asked (its --help says so).
 Exit codes: 0 all passed, 1 anything failed (a broken file counts), 2 usage errors.
 """
 
@@ -41,7 +42,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     lp.set_defaults(handler=cmd_list)
 
     cp = lsub.add_parser(
-        "check", help="run every block and exercise of the lessons; exit 1 on any failure"
+        "check",
+        help="run every block and exercise of the lessons; exit 1 on any failure",
+        description=(
+            "Run every python block, solution and check of the lessons in a fresh kernel, "
+            "one line per block or exercise; exit 1 on any failure. This runs the lessons' "
+            "code, whoever wrote it: the app's folder trust (T) does not apply here, since "
+            "you asked for it. Check only lessons you would run yourself."
+        ),
     )
     cp.add_argument(
         "--lessons-dir",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -10,11 +12,16 @@ from textual.widgets import Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
+    """``title`` (bold) and ``details`` (one per line, e.g. the files that changed) are
+    optional: a question that names what it is about reads better than one that hints."""
+
     DEFAULT_CSS = """
     ConfirmScreen { align: center middle; }
     ConfirmScreen > Vertical {
         width: 70; height: auto; border: thick $warning; background: $surface; padding: 1 2;
     }
+    ConfirmScreen .title { text-style: bold; margin-bottom: 1; }
+    ConfirmScreen .details { color: $warning; margin-top: 1; }
     ConfirmScreen .keys { color: $text-muted; margin-top: 1; }
     """
     BINDINGS = [
@@ -22,14 +29,26 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape", "answer(False)", "No"),
     ]
 
-    def __init__(self, question: str, keys: str = "Enter: yes · Esc: no") -> None:
+    def __init__(
+        self,
+        question: str,
+        keys: str = "Enter: yes · Esc: no",
+        title: str = "",
+        details: Sequence[str] = (),
+    ) -> None:
         super().__init__()
         self.question = question
         self.keys = keys
+        self.title_text = title
+        self.details = list(details)
 
     def compose(self) -> ComposeResult:
         with Vertical():
+            if self.title_text:
+                yield Static(self.title_text, classes="title", markup=False)
             yield Static(self.question, markup=False)
+            if self.details:
+                yield Static("\n".join(self.details), classes="details", markup=False)
             yield Static(self.keys, classes="keys", markup=False)
 
     def action_answer(self, yes: bool) -> None:

@@ -25,7 +25,8 @@ _MODAL_CSS = """
 
 
 class LessonPicker(ModalScreen[str | None]):
-    """Every lesson: id, title, concepts, completion, prerequisites done or missing."""
+    """Every lesson: id, title, concepts, completion, prerequisites done or missing, and
+    whether its checks are off (``untrusted``: ``{lesson id: reason}``)."""
 
     DEFAULT_CSS = (
         _MODAL_CSS.format(name="LessonPicker")
@@ -36,11 +37,18 @@ class LessonPicker(ModalScreen[str | None]):
     )
     BINDINGS = [Binding("escape,q,l", "dismiss(None)", "Close")]
 
-    def __init__(self, lessons: list[Lesson], progress: Progress, current: str | None) -> None:
+    def __init__(
+        self,
+        lessons: list[Lesson],
+        progress: Progress,
+        current: str | None,
+        untrusted: dict[str, str] | None = None,
+    ) -> None:
         super().__init__()
         self.lessons = lessons
         self.progress = progress
         self.current = current
+        self.untrusted = untrusted or {}
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -80,9 +88,12 @@ class LessonPicker(ModalScreen[str | None]):
             else:
                 prereqs.append(f"○ {pid}", style="yellow")
         pct = self.progress.completion(lesson)
+        title = Text(lesson.title, style="bold" if lesson.id == self.current else "")
+        if lesson.id in self.untrusted:
+            title.append("  ⚠ untrusted", style="yellow")
         return [
             Text(lesson.id),
-            Text(lesson.title, style="bold" if lesson.id == self.current else ""),
+            title,
             Text(_shorten(", ".join(lesson.concepts), 36)),
             Text(f"{pct:.0%}", justify="right"),
             prereqs or Text("-"),
@@ -95,6 +106,9 @@ class LessonPicker(ModalScreen[str | None]):
         detail = self.query_one("#picker-detail", Static)
         if lesson.broken:
             detail.update(Text(f"broken: {lesson.error}", style="red"))
+        elif lesson.id in self.untrusted:
+            reason = f"checks off: {self.untrusted[lesson.id]} (open it and press T)"
+            detail.update(Text(f"{lesson.path}\n{lesson.why}\n{reason}"))
         else:
             detail.update(Text(f"{lesson.path}\n{lesson.why}"))
 

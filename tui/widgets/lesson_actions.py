@@ -32,7 +32,8 @@ def exercise_specs(lesson: Lesson | None) -> list[p.ExerciseSpec]:
 
 class LessonChecks:
     """The lesson's exercises in the kernel: sent on open and on Ready, checked after
-    every cell (the results come in each ``CellPayload``) and on c (``CheckNow``)."""
+    every cell (the results come in each ``CellPayload``) and on c (``CheckNow``).
+    Only a trusted lesson's check code is sent (``LessonTrust.checked_specs``)."""
 
     if TYPE_CHECKING:  # provided by LessonPane and Widget
         app: Any
@@ -49,6 +50,9 @@ class LessonChecks:
         def _mark_block(self, tag: str, state_name: str) -> None: ...
         def _save(self) -> None: ...
         def _update_header(self) -> None: ...
+        def checked_specs(self, lesson: Lesson | None) -> list[p.ExerciseSpec]: ...
+        def distrust_of(self, lesson: Lesson | None) -> Any: ...
+        def action_trust(self) -> None: ...
 
     # -- the kernel -----------------------------------------------------------------------
     def kernel_event(self, event: object) -> None:
@@ -76,7 +80,7 @@ class LessonChecks:
             return  # sent on the Ready event
         lesson = self.lesson
         message = p.SetExercises(
-            lesson=lesson.id if lesson is not None else "", exercises=exercise_specs(lesson)
+            lesson=lesson.id if lesson is not None else "", exercises=self.checked_specs(lesson)
         )
         self.run_worker(self._tell_exercises(message), group="lesson-exercises", exclusive=True)
 
@@ -93,6 +97,9 @@ class LessonChecks:
         if lesson is None or lesson.broken or not lesson.exercises:
             self.app.notify("No exercises in this lesson", timeout=3)
             return
+        if self.distrust_of(lesson) is not None:
+            self.action_trust()  # checks off until the folder is trusted: ask first
+            return
         kernel = self._kernel
         if kernel is None or not kernel.ready:
             self.app.notify("Checks run once the kernel is ready", timeout=3)
@@ -104,7 +111,8 @@ class LessonChecks:
         kernel = self._kernel
         limit = 5.0 + (CHECK_TIME_LIMIT + 0.5) * len(lesson.exercises)
         try:
-            await kernel.agent(p.SetExercises(lesson=lesson.id, exercises=exercise_specs(lesson)))
+            specs = self.checked_specs(lesson)
+            await kernel.agent(p.SetExercises(lesson=lesson.id, exercises=specs))
             checks = await kernel.agent(p.CheckNow(), timeout=limit)
         except Exception as exc:  # noqa: BLE001 - said in a notification
             self.app.notify(f"Could not check: {exc or type(exc).__name__}", severity="warning")
@@ -113,8 +121,8 @@ class LessonChecks:
 
     def _apply_checks(self, checks: p.Checks) -> None:
         lesson = self.lesson
-        if lesson is None or checks.lesson != lesson.id:
-            return  # the checks of a lesson no longer shown
+        if lesson is None or checks.lesson != lesson.id or self.distrust_of(lesson) is not None:
+            return  # the checks of a lesson no longer shown (or not trusted: stale)
         cards = {card.exercise.id: card for card in self.query(ExerciseCard)}
         changed = False
         for row in checks.results:
@@ -150,6 +158,7 @@ class LessonActions:
         async def show_section(self, index: int) -> None: ...
         async def open_lesson(self, lesson: Lesson | None, section: int = 0) -> None: ...
         def _find(self, key: str) -> Lesson | None: ...
+        def untrusted_lessons(self) -> dict[str, str]: ...
 
     # -- exercises: hints and the solution -----------------------------------------------
     def _target_card(self) -> ExerciseCard | None:
@@ -243,7 +252,8 @@ class LessonActions:
                     mine = self.progress.last_lesson == found.id
                     await self.open_lesson(found, self.progress.last_section if mine else 0)
 
-        self.app.push_screen(LessonPicker(self.lessons, self.progress, current), chosen)
+        untrusted = self.untrusted_lessons()
+        self.app.push_screen(LessonPicker(self.lessons, self.progress, current, untrusted), chosen)
 
     def action_toc(self) -> None:
         from tui.screens.lesson_picker import ChoiceList

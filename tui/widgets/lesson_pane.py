@@ -6,6 +6,8 @@ it to ``ReplPane.run_source`` with the block's id as the cell's tag) and the out
 back to ``cell_done``, matched by that tag. The kernel checks the lesson's exercises after
 every cell (``SetExercises``, sent when a lesson opens and whenever a kernel is ready);
 the results arrive in each cell's ``CellPayload`` and as the reply to ``CheckNow`` (c).
+A lesson from outside the shipped curriculum sends no check code until its folder is
+trusted (T; ``tui.widgets.lesson_trust``).
 """
 
 from __future__ import annotations
@@ -23,11 +25,12 @@ from textual.widgets import Static
 from tui.core import protocol as p
 from tui.core import state
 from tui.core.exercises import CheckResult
-from tui.core.lessons import Block, Lesson, discover
+from tui.core.lessons import Block, Lesson
 from tui.core.progress import Progress
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.lesson_actions import LessonActions, LessonChecks
 from tui.widgets.lesson_parts import CodeBlock, ExerciseCard, LessonBody, header_text
+from tui.widgets.lesson_trust import KEYS, TRUST_CSS, LessonTrust
 from tui.widgets.pane import Pane
 
 HELP = """\
@@ -37,7 +40,8 @@ one (handy after a REPL reset). Exercises (✎) are checked after every REPL cel
 answer in the REPL (F3) and watch ✗ turn into ✓. **h** shows the next hint, **s** (twice)
 the solution. **t** lists the sections, **l** all lessons with your progress, **o** the
 links of this section (links to other lessons open here). Your place and progress are
-saved, so the app reopens where you left off.
+saved, so the app reopens where you left off. A lesson that did not ship with torch-tui
+has its checks off until you trust its folder with **T** (asked again when a file changes).
 """
 
 
@@ -49,7 +53,7 @@ def block_tag(lesson: Lesson, block: Block, exercise_id: str | None = None) -> s
     return f"lesson:{lesson.id}/block-{block.index}"
 
 
-class LessonPane(LessonChecks, LessonActions, Deferred, Pane):
+class LessonPane(LessonTrust, LessonChecks, LessonActions, Deferred, Pane):
     @dataclass
     class RunBlock(Message):
         """Run ``code`` in the REPL as if typed; its outcome comes back tagged ``block_id``."""
@@ -79,6 +83,7 @@ class LessonPane(LessonChecks, LessonActions, Deferred, Pane):
         ("reveal solution", "solution", "Show the exercise's solution (s, twice)"),
         ("check exercises now", "check_now", "Run this lesson's exercise checks now (c)"),
         ("open a link", "links", "Follow a link of this section (o)"),
+        ("trust this lesson's folder", "trust", "Let its exercise checks run (T)"),
     ]
     BINDINGS = [
         Binding("n", "next_section", "Next §"),
@@ -92,14 +97,18 @@ class LessonPane(LessonChecks, LessonActions, Deferred, Pane):
         Binding("s", "solution", "Solution"),
         Binding("c", "check_now", "Check", show=False),
         Binding("o", "links", "Links", show=False),
+        Binding("T", "trust", "Trust folder"),
         Binding("up,down", "noop", "Select code block / exercise", show=False),
     ]
-    DEFAULT_CSS = """
+    DEFAULT_CSS = (
+        """
     LessonPane #lesson-header { height: auto; max-height: 6; padding: 0 1; background: $boost; }
     LessonPane #lesson-keys { height: 1; color: $text-muted; padding: 0 1; }
     LessonPane .lesson-end { color: $text-muted; margin: 1 0; }
     LessonPane .lesson-broken { color: $error; margin: 1 0; }
     """
+        + TRUST_CSS
+    )
 
     def __init__(self, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
@@ -122,20 +131,19 @@ class LessonPane(LessonChecks, LessonActions, Deferred, Pane):
         """After the first frame (see ``Deferred``), and the lessons are read only then."""
         yield Static("", id="lesson-header")
         yield LessonBody(id="lesson-body")
-        yield Static(
-            "n/p section · ↑↓ select · Enter run · a run up to here · t contents · l lessons",
-            id="lesson-keys",
-        )
+        yield Static(KEYS, id="lesson-keys")
 
     def default_focus_target(self) -> Widget | None:
         return self.query_one(LessonBody)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return True if self.built else None  # no lesson on screen yet: nothing to act on
+        if not self.built:
+            return None  # no lesson on screen yet: nothing to act on
+        return self.distrust_of(self.lesson) is not None if action == "trust" else True
 
     async def on_built(self) -> None:
         self.progress = Progress.load()
-        self.lessons = discover(getattr(self.app, "lessons_dirs", []))
+        self.lessons = self.read_lessons(getattr(self.app, "lessons_dirs", []))
         lesson, section = self._start_place()
         await self.open_lesson(lesson, section)
 
@@ -235,6 +243,7 @@ class LessonPane(LessonChecks, LessonActions, Deferred, Pane):
                     for k, p in item.prompt
                 ]
                 card = ExerciseCard(item, prompt, passed_before=item.id in mine.passed)
+                self.mark_untrusted(card)
                 card.result = self.results.get(item.id)
                 card.set_class(card.result is not None and card.result.passed, "-passed")
                 widgets.append(card)
@@ -254,8 +263,7 @@ class LessonPane(LessonChecks, LessonActions, Deferred, Pane):
         lesson = self.lesson
         pct = self.progress.completion(lesson) if lesson is not None else 0.0
         self.query_one("#lesson-header", Static).update(header_text(lesson, self.section, pct))
-        if lesson is not None:
-            self.border_subtitle = lesson.id
+        self.show_trust_state()
 
     # -- selection ------------------------------------------------------------------------
     def selectables(self) -> list[Widget]:
