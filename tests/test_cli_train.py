@@ -43,6 +43,11 @@ def test_train_epochs_on_a_two_d_set(capsys):
         (["--steps", "5", "--epochs", "2"], ["not allowed"]),
         (["--device", "cuda:9"], ["not available"]),
         (["--device", "banana"], ["banana"]),
+        # A width of 0 used to train a linear model without a word.
+        (["--hidden", "0"], ["width of 0", "'none' for a linear model"]),
+        (["--hidden", "16,0"], ["width of 0"]),
+        # More threads than cores ran ~800x slower, silently.
+        (["--threads", "1000"], ["--threads 1000 is more than", "core(s)"]),
     ],
 )
 def test_bad_options_exit_2_with_one_line(argv, words, capsys):

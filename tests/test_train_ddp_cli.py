@@ -13,6 +13,8 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 from tui.cli import main
 
 
@@ -64,6 +66,41 @@ def test_train_ddp_2_on_cpu_trains_and_ctrl_c_stops_every_worker(tmp_home):
     while _processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _processes_with(marker) == [], "a worker outlived the command"
+
+
+@pytest.mark.parametrize("when", ["starting", "training"])
+def test_ctrl_c_at_the_terminal_stops_cleanly_with_the_summary(tmp_home, when):
+    """The terminal's ctrl+c is a SIGINT to the whole foreground group, workers included,
+    also while they are still importing torch: none may die of it."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "train", "--ddp", "2", "--device", "cpu",
+         "--steps", "100000000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert "data parallel" in proc.stderr.readline()
+        if when == "training":
+            assert proc.stderr.readline().startswith("step ")
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "failed" not in err, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["stopped"] and summary["error"] is None
+    if when == "training":
+        assert summary["steps"] > 0
+
+
+def test_more_workers_than_cores_is_one_line_and_exit_2(capsys, monkeypatch):
+    monkeypatch.setattr("tui.core.distributed.usable_cores", lambda: 2)
+    assert main(["train", "--ddp", "64", "--device", "cpu", "--steps", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "64 worker processes on 2 core(s)" in err and "--ddp 2 or fewer" in err
+    assert err.count("\n") == 1
 
 
 def test_bad_ddp_counts_are_one_line_and_exit_2(capsys):

@@ -49,9 +49,12 @@ def test_a_dying_worker_is_reported_with_its_rank(kind, words):
     assert all(_gone(pid) for pid in runner.pids)
 
 
-def test_devices_and_backends():
+def test_devices_and_backends(monkeypatch):
+    monkeypatch.setattr("tui.core.distributed.usable_cores", lambda: 4)
     assert backend_for("cpu") == "gloo" and backend_for("cuda:0") == "nccl"
     assert worker_devices("cpu", 3) == ["cpu"] * 3
+    with pytest.raises(ConfigError, match="5 worker processes on 4 core"):
+        worker_devices("cpu", 5)
     with pytest.raises(ConfigError, match="cpu .gloo. or cuda .nccl."):
         backend_for("mps")
     with pytest.raises(ConfigError, match="1 to 64 workers"):

@@ -141,8 +141,17 @@ def run(args: argparse.Namespace) -> int:
     from tui.core.training import ConfigError, Trainer, build_job
 
     config = config_from_args(args)
-    if args.threads is not None and args.threads < 1:
-        raise UsageError("--threads must be 1 or more")
+    if args.threads is not None:
+        from tui.core.devices import usable_cores
+
+        cores = usable_cores()
+        if args.threads < 1:
+            raise UsageError("--threads must be 1 or more")
+        if args.threads > cores:
+            raise UsageError(
+                f"--threads {args.threads} is more than the {cores} core(s) here: extra "
+                f"threads only wait on each other and slow training down; use 1 to {cores}"
+            )
     if args.ddp is not None:
         from tui.cli.ddp import run_ddp
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import signal
 import sys
 import threading
 import time
@@ -33,10 +34,13 @@ SYNC_EVERY = 10  # steps between the ranks' agreement on stop/pause
 
 
 def _watch_parent(ppid: int) -> None:
-    """Exit when the parent is gone (killed hard): daemon workers must not be orphans."""
+    """Exit when the parent is gone (killed hard): daemon workers must not be orphans, nor
+    may anything they started (the worker leads its own process group)."""
     while True:
         time.sleep(0.5)
         if os.getppid() != ppid:
+            if os.getpgrp() == os.getpid():
+                os.killpg(os.getpid(), signal.SIGKILL)
             os._exit(3)
 
 
@@ -62,6 +66,11 @@ def worker(
         os.setpgrp()  # out of the parent's group: its SIGINT (a cell's ctrl+c) is not ours
     except OSError:
         pass
+    # Started with SIGINT blocked (see distributed._sigint_blocked): ignore it, dropping
+    # any ctrl+c that arrived meanwhile, then unblock. The runner stops us by stop_evt.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if quiet:  # the parent may be drawing a TUI on this terminal
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)

@@ -17,6 +17,15 @@ class DeviceError(ValueError):
     """A device string that is misspelt or names a device that is not there."""
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity mask, e.g. under taskset or a
+    container's cpuset), not the machine's total."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def parse_device(text: str) -> str:
     """Normalise a device string or raise DeviceError with a one-line reason."""
     value = text.strip().lower()

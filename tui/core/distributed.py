@@ -26,15 +26,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import queue as queue_mod
+import signal
 import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 from tui.core.ddp_worker import SYNC_EVERY  # noqa: F401 - part of the contract
+from tui.core.devices import usable_cores
 from tui.core.exits import exit_text
 from tui.core.training import (
     ConfigError,
@@ -66,6 +70,13 @@ def worker_devices(device: str, world_size: int) -> list[str]:
         raise ConfigError(f"--ddp needs 1 to {MAX_WORKERS} workers, got {world_size}")
     backend_for(device)
     if device == "cpu":
+        cores = usable_cores()
+        if world_size > cores:
+            raise ConfigError(
+                f"--ddp {world_size} on cpu runs {world_size} worker processes on "
+                f"{cores} core(s): they would crawl or stall at the first step; "
+                f"use --ddp {cores} or fewer"
+            )
         return ["cpu"] * world_size
     import torch
 
@@ -77,6 +88,22 @@ def worker_devices(device: str, world_size: int) -> list[str]:
             f", but {have} GPU(s) are visible; use fewer workers or --device cpu"
         )
     return [f"cuda:{first + r}" for r in range(world_size)]
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Start workers with SIGINT blocked: the mask survives exec, so a ctrl+c at the
+    terminal while a worker is still importing torch cannot kill it (it ignores SIGINT
+    before unblocking, and stops by ``stop`` only)."""
+    mask = getattr(signal, "pthread_sigmask", None)
+    if mask is None:
+        yield
+        return
+    old = mask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        mask(signal.SIG_SETMASK, old)
 
 
 def free_port() -> int:
@@ -242,8 +269,9 @@ class DDPRunner:
         error: str | None = None
         summary: Summary | None = None
         try:
-            for p in procs:
-                p.start()
+            with _sigint_blocked():
+                for p in procs:
+                    p.start()
             self.pids = [p.pid for p in procs if p.pid is not None]
             error, summary = self._watch(procs, q, stop_evt, pause_evt)
         finally:

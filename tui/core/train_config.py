@@ -181,7 +181,7 @@ def _hidden(value: Any) -> tuple[int, ...]:
     """``"16,16"``, ``"16 16"``, ``[16, 16]`` or ``""``/``"none"`` for no hidden layer."""
     if isinstance(value, str):
         text = value.strip().lower()
-        if text in ("", "none", "-", "0"):
+        if text in ("", "none", "-"):
             return ()
         parts = [p for p in text.replace(",", " ").replace("x", " ").split() if p]
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -194,6 +194,10 @@ def _hidden(value: Any) -> tuple[int, ...]:
             n = int(p)
         except (TypeError, ValueError):
             raise ValueError(f"must be layer widths like '16,16', got {value!r}") from None
+        if n == 0:
+            raise ValueError(
+                "has a width of 0, which makes no layer; use 'none' for a linear model"
+            )
         if not 1 <= n <= 65536:
             raise ValueError(f"widths must be between 1 and 65536, got {n}")
         sizes.append(n)
