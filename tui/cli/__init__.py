@@ -162,25 +162,61 @@ def run_app(args: argparse.Namespace) -> int:
     os._exit(code)
 
 
+#: Leave the alternate screen, stop mouse reporting and bracketed paste, show the cursor.
+RESTORE_TERMINAL = b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1049l\x1b[?25h"
+
+
 class _children_end_with_us:
-    """SIGHUP (a dropped SSH connection) and SIGTERM end the app the normal way, so the
-    kernel is killed on the way out; a SIGKILLed app's kernel notices its parent is gone."""
+    """SIGHUP (a dropped SSH connection) and SIGTERM end the app the way ctrl+q does:
+    history and progress saved, the kernel asked to shut down and killed with its group
+    a second later, the terminal restored. Should that take over ``DEADLINE`` seconds (a
+    terminal that is gone can stall writes), the kernel is killed, the terminal modes
+    are put back by hand and the process exits. A SIGKILLed app's kernel notices its
+    parent is gone (``tui.kernel.boot``)."""
+
+    DEADLINE = 1.8
 
     def __init__(self, app: object) -> None:
         self.app = app
+        self.ending = False
+        self._tty: tuple[int, list] | None = None
 
     def __enter__(self) -> None:
         import signal
+        import threading
+
+        try:
+            import termios
+
+            fd = sys.stdin.fileno()
+            self._tty = (fd, termios.tcgetattr(fd))
+        except Exception:  # noqa: BLE001 - not a terminal (tests, pipes)
+            self._tty = None
 
         def end(signum: int, frame: object) -> None:
-            self.app.kernel.kill_now()  # type: ignore[attr-defined]
             if self.ending:  # a second signal: no more waiting for a clean exit
-                os._exit(128 + signum)
+                self._hard_exit(128 + signum)
             self.ending = True
+            timer = threading.Timer(self.DEADLINE, self._hard_exit, args=(128 + signum,))
+            timer.daemon = True
+            timer.start()
             self.app.exit(return_code=128 + signum)  # type: ignore[attr-defined]
 
-        self.ending = False
         self._old = {s: signal.signal(s, end) for s in (signal.SIGHUP, signal.SIGTERM)}
+
+    def _hard_exit(self, code: int) -> None:
+        try:
+            self.app.kernel.kill_now()  # type: ignore[attr-defined]
+        finally:
+            try:
+                if self._tty is not None:
+                    import termios
+
+                    termios.tcsetattr(self._tty[0], termios.TCSANOW, self._tty[1])
+                os.write(sys.__stdout__.fileno(), RESTORE_TERMINAL)
+            except Exception:  # noqa: BLE001 - the terminal is gone: nothing to restore
+                pass
+            os._exit(code)
 
     def __exit__(self, *exc: object) -> None:
         import signal

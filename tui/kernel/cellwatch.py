@@ -24,6 +24,22 @@ class CellWatch:
         if not self.seen.done():
             self.seen.set_result(True)
 
+    def iopub(self, msg_type: str, content: dict) -> None:
+        """A message the cell's request caused: its number, outputs, error, idle."""
+        self.seen_now()
+        if msg_type == "status":
+            if content.get("execution_state") == "idle":
+                self.idle()
+            return
+        if msg_type == "execute_input":
+            self.outcome.number = int(content.get("execution_count") or 0)
+            return
+        if msg_type == "error":
+            self.outcome.error_name = content.get("ename", "")
+            self.outcome.error_value = content.get("evalue", "")
+        for out in cells.outputs_of(msg_type, content):
+            self.output(out)
+
     def output(self, out: cells.Output) -> None:
         self.outcome.outputs.append(out)
         self.on_output(out)

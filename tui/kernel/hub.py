@@ -18,6 +18,9 @@ from tui.core import cells
 from tui.kernel import link as kl
 from tui.kernel.launch import KernelProcess, spawn_kernel
 
+#: Seconds a quitting app gives its kernel to end after a shutdown request.
+SHUTDOWN_GRACE = 1.0
+
 
 class KernelUnavailable(RuntimeError):
     """No kernel is ready (starting, restarting, or dead): the message says which."""
@@ -104,9 +107,17 @@ class KernelHub:
     def _kills(self, link: kl.KernelLink) -> bool:
         return link.owned and link.process is not self._keep
 
-    async def shutdown(self) -> None:
+    async def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Quitting: a kernel we started is asked to shut down, then killed after
+        ``grace`` seconds with its process group; an attached one is left running."""
         link, self.link = self.link, None
         if link is not None:
+            process = link.process
+            if self._kills(link) and process is not None and link.request_shutdown():
+                loop = asyncio.get_running_loop()
+                deadline = loop.time() + grace
+                while process.poll() is None and loop.time() < deadline:
+                    await asyncio.sleep(0.02)
             await link.close(kill=self._kills(link))
         if self._process is not None and self._process is not self._keep:
             self._process.kill()

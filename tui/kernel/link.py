@@ -46,6 +46,7 @@ class KernelLink:
         self.device = device
         self.on_event = on_event
         self.client: Any = None
+        self._closing = False
         self.subshell: str | None = None
         self.welcome: p.Welcome | None = None
         self.ready = asyncio.Event()
@@ -293,19 +294,7 @@ class KernelLink:
             if msg_type == "stream":  # a thread's or a child's output (os.system, a C lib)
                 self._orphan_stream(content)
             return
-        watch.seen_now()
-        if msg_type == "status":
-            if content.get("execution_state") == "idle":
-                watch.idle()
-            return
-        if msg_type == "execute_input":
-            watch.outcome.number = int(content.get("execution_count") or 0)
-            return
-        if msg_type == "error":
-            watch.outcome.error_name = content.get("ename", "")
-            watch.outcome.error_value = content.get("evalue", "")
-        for out in cells.outputs_of(msg_type, content):
-            watch.output(out)
+        watch.iopub(msg_type, content)
 
     def _orphan_stream(self, content: dict) -> None:
         """Output that ipykernel filed under another request (fd 1/2 output is forwarded
@@ -367,7 +356,7 @@ class KernelLink:
             await asyncio.sleep(RESPONSE_LIMIT)
 
     def _died(self, reason: str) -> None:
-        if self.dead:
+        if self.dead or self._closing:  # asked to shut down: its end is no death
             return
         self.dead = True
         self.ready.clear()
@@ -378,6 +367,16 @@ class KernelLink:
             if not future.done():
                 future.set_exception(KernelGone(reason))
         self.on_event(Died(reason))
+
+    def request_shutdown(self) -> bool:
+        """Ask the kernel to end (its atexit handlers run); from now on its end is no
+        death to report. False when it cannot even be asked."""
+        self._closing = True
+        try:
+            self._send("shutdown_request", {"restart": False}, channel="control")
+        except Exception:  # noqa: BLE001 - a broken channel: the caller kills it
+            return False
+        return True
 
     async def close(self, kill: bool = True) -> None:
         """Stop listening; a kernel we started is killed with its process group."""
