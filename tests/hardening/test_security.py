@@ -170,7 +170,8 @@ def test_serve_binds_loopback_by_default():
 
     args = build_parser().parse_args(["serve"])
     assert args.host == "127.0.0.1" and args.host in LOOPBACK
-    text = how_to_reach(args.host, args.port)
+    text = how_to_reach(args.host, args.port, "http://localhost:8000/?token=abc")
     assert "loopback only" in text and "ssh -L" in text
+    assert "?token=abc" in text  # the URL to open is the login
     # the end-to-end check (it answers HTTP on 127.0.0.1 and listens nowhere else) is
     # tests/test_serve.py::test_serve_answers_http_on_loopback_only
