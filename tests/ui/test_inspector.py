@@ -273,3 +273,19 @@ async def test_containers_get_a_card_per_tensor_and_errors_do_not_break(inspecto
 
 def test_static_text_helper_is_plain():
     assert str(Static("a").render()) == "a"
+
+
+def test_a_numpy_array_card_has_no_autograd_fields():
+    """NumPy has no autograd: requires_grad, leaf, grad_fn and grad would only confuse."""
+    import numpy as np
+    import torch  # noqa: F401 - the card is built from the array as torch sees it
+
+    from tui.core import inspect as core
+    from tui.widgets.inspector_cards import tensor_header
+
+    text = tensor_header(core.card_for(np.arange(6.0).reshape(2, 3), "a", {})).plain
+    assert "ndarray" in text and "(2, 3)" in text and "float64" in text
+    for field in ("requires_grad", "grad_fn", "leaf", "grad "):
+        assert field not in text, text
+    tensor = tensor_header(core.card_for(torch.ones(2, requires_grad=True), "t", {})).plain
+    assert "requires_grad" in tensor and "grad_fn" in tensor

@@ -131,3 +131,16 @@ def ema(values: np.ndarray, span_points: float = 10.0) -> np.ndarray:
 def log10_safe(values: np.ndarray) -> np.ndarray:
     """log10 of losses for the log view, with zeros and negatives clipped (no math errors)."""
     return np.log10(np.clip(np.asarray(values, dtype=np.float64), 1e-12, None))
+
+
+def whole_ticks(lo: float, hi: float, count: int = 5) -> list[int]:
+    """Up to ``count`` tick positions on a step axis: whole steps on round numbers (a
+    step is never 598.5), spread from ``lo`` to ``hi``."""
+    lo_i, hi_i = int(np.ceil(lo)), int(np.floor(hi))
+    if hi_i <= lo_i:
+        return [lo_i]
+    raw = (hi_i - lo_i) / max(1, count - 1)
+    magnitude = 10 ** int(np.floor(np.log10(raw))) if raw >= 1 else 1
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    first = -(-lo_i // step) * step  # the first multiple of step at or after lo
+    return list(range(first, hi_i + 1, step)) or [lo_i]

@@ -100,12 +100,13 @@ def tensor_header(card: core.TensorCard) -> Text:
         _kv(t, "stride", core.format_shape(card.stride))
         _kv(t, "contiguous", "yes" if card.contiguous else "no")
         t.append("\n")
-    _kv(t, "requires_grad", str(card.requires_grad))
-    _kv(t, "leaf", str(card.is_leaf))
-    t.append("\n")
-    _kv(t, "grad_fn", card.grad_fn or "-")
-    _kv(t, "grad", "set" if card.has_grad else "-")
-    t.append("\n")
+    if card.kind != "ndarray":  # a NumPy array has no autograd: no fields that say so
+        _kv(t, "requires_grad", str(card.requires_grad))
+        _kv(t, "leaf", str(card.is_leaf))
+        t.append("\n")
+        _kv(t, "grad_fn", card.grad_fn or "-")
+        _kv(t, "grad", "set" if card.has_grad else "-")
+        t.append("\n")
     s = card.stats
     if s.note and s.min is None:
         t.append(s.note, style="dim")

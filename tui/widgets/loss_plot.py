@@ -25,7 +25,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual_plotext import PlotextPlot
 
-from tui.core.series import LossSeries, ema, log10_safe
+from tui.core.series import LossSeries, ema, log10_safe, whole_ticks
 from tui.widgets import plotext_adapter
 
 #: Colours of older runs (oldest last); the current run is always the first colour.
@@ -172,6 +172,10 @@ class LossPlot(PlotextPlot):
         plt.clear_data()
         for xs, ys, label, colour in figure.curves:
             plt.plot(xs, ys, label=label, color=colour, marker="braille")
+        xs_all = [x for xs, _, _, _ in figure.curves for x in xs]
+        if xs_all:
+            ticks = whole_ticks(min(xs_all), max(xs_all), max(2, min(6, figure.width // 12)))
+            plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel("step")
         plt.ylabel(figure.ylabel)
         plt.plotsize(figure.width, figure.height)
