@@ -54,7 +54,18 @@ def test_int_tensor_exact_min_max():
     assert (c.stats.min, c.stats.max) == (-5, 19)
     assert c.stats.mean == pytest.approx(7.0)
     assert c.preview.cells[0][0] == "-5" and "…" in c.preview.cells[0]
-    assert c.histogram is None  # histograms are for floating tensors
+    # 25 values fit in the bins: one bin per integer, edges between them.
+    h = c.histogram
+    assert h is not None and h.whole and (h.lo, h.hi) == (-5.5, 19.5)
+    assert h.counts == [1] * 25
+
+
+def test_int_histogram_counts_each_value_in_its_own_bin():
+    t = torch.tensor([0, 0, 0, 2, 2, 5])
+    h = card(t).histogram
+    assert h.whole and h.counts == [3, 0, 2, 0, 0, 1] and (h.lo, h.hi) == (-0.5, 5.5)
+    wide = card(torch.arange(-500, 500)).histogram  # more values than bins: min/max kept
+    assert sum(wide.counts) == 1000 and (wide.lo, wide.hi) == (-500.5, 499.5)
 
 
 def test_uint8_and_float16_work():

@@ -218,13 +218,15 @@ def tensor_preview(
 
 
 def tensor_histogram(t: Any, stats: Stats, bins: int = HIST_BINS) -> Histogram | None:
-    """Counts per bin for real floating tensors (computed on device with ``torch.histc``)."""
+    """Counts per bin for real tensors (computed on device with ``torch.histc``); integer
+    tensors get one bin per value when they fit, edges between the integers."""
     torch = _torch()
     try:
+        whole = not t.is_floating_point() and not t.is_complex() and t.dtype != torch.bool
         if (
             not _has_data(t)
             or t.layout != torch.strided
-            or not t.is_floating_point()
+            or not (t.is_floating_point() or whole)
             or t.numel() < 2
             or stats.min is None
             or stats.max is None
@@ -233,7 +235,10 @@ def tensor_histogram(t: Any, stats: Stats, bins: int = HIST_BINS) -> Histogram |
         lo, hi = float(stats.min), float(stats.max)
         if not (math.isfinite(lo) and math.isfinite(hi)):
             return None
-        if hi <= lo:
+        if whole:  # edges between the integers: min and max sit mid-bin
+            bins = min(bins, int(hi - lo) + 1)
+            lo, hi = lo - 0.5, hi + 0.5
+        elif hi <= lo:
             hi = lo + 1.0
         src = t.detach()
         step = 1
@@ -241,10 +246,10 @@ def tensor_histogram(t: Any, stats: Stats, bins: int = HIST_BINS) -> Histogram |
             step = -(-src.numel() // HIST_SAMPLE)
             flat = src.view(-1) if src.is_contiguous() else src.reshape(-1)
             src = flat[::step]
-        if src.dtype in (torch.float16, torch.bfloat16, torch.float64):
+        if whole or src.dtype in (torch.float16, torch.bfloat16, torch.float64):
             src = src.float()
         counts = torch.histc(src, bins=bins, min=lo, max=hi)
-        return Histogram([int(c) for c in _to_host(counts)], lo, hi, step)
+        return Histogram([int(c) for c in _to_host(counts)], lo, hi, step, whole)
     except Exception:
         return None
 

@@ -72,6 +72,8 @@ class Histogram:
     hi: float
     #: 1 when every value was counted; k when every k-th value was (big tensors).
     step: int = 1
+    #: Integer values: ``lo`` and ``hi`` are min - 0.5 and max + 0.5.
+    whole: bool = False
 
 
 @dataclass

@@ -191,7 +191,13 @@ class TensorCard(Vertical, can_focus=True):
         plt.bar(centers, hist.counts, width=1.0, marker="hd")
         title = "histogram" if hist.step == 1 else f"histogram of every {hist.step}th value"
         plt.title(title)
-        plt.xticks([hist.lo, hist.hi], [core.format_number(hist.lo), core.format_number(hist.hi)])
+        if hist.whole:  # integer values: the first and last bins' whole numbers
+            first, last = hist.lo + width / 2, hist.hi - width / 2
+            plt.xticks([first, last], [str(round(hist.lo + 0.5)), str(round(hist.hi - 0.5))])
+        else:
+            plt.xticks(
+                [hist.lo, hist.hi], [core.format_number(hist.lo), core.format_number(hist.hi)]
+            )
         plot.version += 1
         plot.refresh()
 
