@@ -23,7 +23,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from ui.procs import children
+from ui.procs import children, with_env
 
 from tui.cli import build_parser, main
 from tui.cli.serve import app_command
@@ -160,13 +160,7 @@ class Served:
 
     def ours(self) -> list[int]:
         """Every live process started under this server's home, the server excepted."""
-        marker = f"TORCH_TUI_HOME={self.home}".encode()
-        found = []
-        for proc in Path("/proc").iterdir():
-            if proc.name.isdigit() and int(proc.name) != self.proc.pid:
-                if marker in _environ(int(proc.name)):
-                    found.append(int(proc.name))
-        return found
+        return [pid for pid in with_env(f"TORCH_TUI_HOME={self.home}") if pid != self.proc.pid]
 
     def stop(self) -> None:
         leftovers = set(self.ours())

@@ -11,24 +11,11 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import pytest
+from ui.procs import with_env
 
 from tui.cli import main
-
-
-def _processes_with(marker: str) -> list[int]:
-    """Pids whose environment holds ``marker`` (the CLI and the workers it spawned)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                if marker.encode() in (proc / "environ").read_bytes():
-                    found.append(int(proc.name))
-            except OSError:
-                pass
-    return found
 
 
 def test_train_ddp_2_on_cpu_trains_and_ctrl_c_stops_every_worker(tmp_home):
@@ -63,9 +50,9 @@ def test_train_ddp_2_on_cpu_trains_and_ctrl_c_stops_every_worker(tmp_home):
     # steps_per_s is rounded to 0.1 in the JSON
     assert abs(summary["samples_per_s"] - summary["steps_per_s"] * 128) <= 0.05 * 128 + 0.1
     deadline = time.monotonic() + 10
-    while _processes_with(marker) and time.monotonic() < deadline:
+    while with_env(marker) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _processes_with(marker) == [], "a worker outlived the command"
+    assert with_env(marker) == [], "a worker outlived the command"
 
 
 @pytest.mark.parametrize("when", ["starting", "training"])

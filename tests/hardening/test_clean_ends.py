@@ -21,6 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from bench_wire import F3, PtyApp  # noqa: E402
+from ui.procs import with_env  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -29,22 +30,8 @@ SLEEPER = b'import subprocess; sleeper = subprocess.Popen(["sleep", "300"])\r'
 
 
 def ours(marker: str) -> list[int]:
-    """Live processes whose environment carries ``marker``: the app, its kernel, and
-    everything they started."""
-    found = []
-    needle = marker.encode()
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            if needle not in (proc / "environ").read_bytes():
-                continue
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if state != "Z":
-            found.append(int(proc.name))
-    return found
+    """The app, its kernel, and everything they started."""
+    return with_env(marker)
 
 
 def cmdlines(pids: list[int]) -> list[str]:

@@ -29,3 +29,22 @@ def gone(pid: int) -> bool:
     except OSError:
         return True
     return state == "Z"
+
+
+def with_env(entry: str) -> list[int]:
+    """Live (not zombie) processes whose environment holds ``entry`` (``KEY=value``):
+    a test's marker reaches the app, its kernel and everything they start."""
+    needle = entry.encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if needle not in (proc / "environ").read_bytes().split(b"\0"):
+                continue
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.append(int(proc.name))
+    return found
