@@ -119,3 +119,42 @@ def test_a_kernel_that_fails_to_come_up_is_replaced_once(monkeypatch):
     text = '---\nid: "a"\ntitle: A\n---\n## S\n```python\nx = 1\n```\n'
     got = lines_of(text)
     assert [line.status for line in got] == ["ok"] and len(starts) == 2
+
+
+FREEBIE = """---
+id: "s-freebie"
+title: "Freebie"
+---
+## S
+
+```python
+w = torch.zeros(3)
+```
+
+### Exercise: Already done
+Make `w`, three zeros.
+```python check
+assert w.shape == (3,), "w should have 3 values"
+```
+```python solution
+w = torch.zeros(3)
+```
+
+### Exercise: Honest
+Make `v`, three ones.
+```python check
+assert "v" in dir(), "make v"
+assert torch.equal(v, torch.ones(3)), "v should be three ones"
+```
+```python solution
+v = torch.ones(3)
+```
+"""
+
+
+def test_a_check_that_passes_before_its_solution_fails_the_lesson():
+    got = lines_of(FREEBIE)
+    assert [line.status for line in got] == ["ok", "FAIL", "ok"], [g.render() for g in got]
+    assert "passes before the solution" in got[1].detail
+    check = FREEBIE.splitlines().index('assert w.shape == (3,), "w should have 3 values"') + 1
+    assert got[1].where.endswith(f":{check}")

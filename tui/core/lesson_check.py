@@ -5,7 +5,9 @@ REPL (``tui.kernel``, ``tui.agent``), so the CLI and the app execute code the sa
 Its python blocks and exercises run in document order: a block runs as a cell; an
 exercise runs its solution as a cell, then its check in the kernel (``SetExercises`` and
 ``CheckNow``). That is the order a learner meets them, so an exercise may use what
-earlier blocks built. A failure is reported at the lesson file's line (IPython numbers a
+earlier blocks built. Each check also runs once before its solution, in the namespace the
+lesson leaves there, and must fail: a check that passes before the learner has done
+anything cannot tell whether they did the exercise. A failure is reported at the lesson file's line (IPython numbers a
 cell's lines from its first non-blank one; the block knows where that is in the file).
 A block that runs past the time limit is interrupted (SIGINT to the kernel's group).
 """
@@ -26,6 +28,11 @@ from tui.core.lessons import Block, Exercise, Lesson, display_path
 BLOCK_TIME_LIMIT = 120.0
 #: Seconds an interrupted block has to stop before its kernel is killed.
 INTERRUPT_GRACE = 10.0
+#: What a check that cannot fail is told.
+PASSES_BEFORE = (
+    "its check passes before the solution runs, so it cannot tell whether the learner "
+    "did the exercise"
+)
 #: Seconds a kernel may take to start and import torch.
 START_LIMIT = 180.0
 _CELL_LINE = re.compile(r"Cell In\[(\d+)\], line (\d+)")
@@ -302,17 +309,29 @@ def _run_exercise(
         return CheckLine(
             "skipped", f"{name}:{exercise.line}", label, "no solution to check against"
         )
+    before = _checked(runner, lesson, exercise, name, label + " check (before the solution)")
+    if isinstance(before, CheckLine):
+        return before
+    if before.passed:
+        return CheckLine("FAIL", f"{name}:{exercise.check_line}", label, PASSES_BEFORE)
     ran = runner.run(exercise.solution, exercise.solution_line, limit)
     if not ran.ok:
         return CheckLine("FAIL", f"{name}:{ran.line}", label + " solution", ran.detail)
-    try:
-        row = runner.check(lesson.id, exercise)
-    except KernelEnded:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the kernel died or did not answer
-        detail = str(exc) or type(exc).__name__
-        return CheckLine("FAIL", f"{name}:{exercise.check_line}", label + " check", detail)
+    row = _checked(runner, lesson, exercise, name, label + " check")
+    if isinstance(row, CheckLine):
+        return row
     if not row.passed:
         line = exercise.check_line + max(row.line - 1, 0)
         return CheckLine("FAIL", f"{name}:{line}", label + " check", row.message)
     return CheckLine("ok", f"{name}:{exercise.line}", label)
+
+
+def _checked(runner: Any, lesson: Lesson, exercise: Exercise, name: str, what: str) -> Any:
+    """The check's result row, or the FAIL line when the kernel did not answer."""
+    try:
+        return runner.check(lesson.id, exercise)
+    except KernelEnded:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the kernel died or did not answer
+        detail = str(exc) or type(exc).__name__
+        return CheckLine("FAIL", f"{name}:{exercise.check_line}", what, detail)
