@@ -137,10 +137,22 @@ def test_list_shows_status_and_reasons(capsys, tmp_path):
     (tmp_path / "bad.md").write_text("no front matter\n")
     code, lines, _ = run(capsys, "lessons", "list", "--lessons-dir", str(tmp_path))
     assert code == 0
-    ids = [line.split()[0] for line in lines[:-1]]
+    ids = [line.split()[1] for line in lines[:-1]]
     assert ids.index("2-two") < ids.index("10-ten")
     assert "07-neural-networks" in ids and "08-pytorch-intro" in ids  # shipped ones too
-    ten = next(line for line in lines if line.startswith("10-ten"))
+    ten = next(line for line in lines if line.split()[1] == "10-ten")
     assert " ok " in ten and "Ten" in ten and "a, b" in ten
-    bad = next(line for line in lines if line.startswith("bad"))
+    bad = next(line for line in lines if line.split()[1] == "bad")
     assert "BROKEN" in bad and "no front matter" in bad
+
+
+def test_list_shows_the_shipped_course_in_prerequisite_order(capsys):
+    """09-multi-gpu keeps its id but comes last: it needs the performance lesson."""
+    code, lines, _ = run(capsys, "lessons", "list")
+    assert code == 0
+    rows = [line.split() for line in lines[:-1]]
+    assert [int(r[0]) for r in rows] == list(range(1, len(rows) + 1))
+    ids = [r[1] for r in rows]
+    assert ids[:2] == ["07-neural-networks", "08-pytorch-intro"]
+    assert ids.index("09-multi-gpu") > ids.index("08-pytorch-intro")
+    assert all(r[2] == "ok" for r in rows), lines

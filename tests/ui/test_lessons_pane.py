@@ -127,17 +127,23 @@ async def test_keyboard_navigation(lessons_dir, make_app):
         assert isinstance(app.screen, LessonPicker)
         table = app.screen.query_one("DataTable")
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        ids = [r[0] for r in rows]
+        ids = [r[4] for r in rows]
         assert ids.index("01-mini") < ids.index("02-second") < ids.index("03-broken")
         mini = rows[ids.index("01-mini")]
-        assert mini[2] == "tensors" and mini[3].endswith("%") and "00-missing (missing)" in mini[4]
+        assert mini[1] == "▶ Mini lesson" and mini[2].endswith("%")
+        assert "00-missing (missing)" in mini[3]
+        detail = str(app.screen.query_one("#picker-detail").render())
+        assert "concepts: tensors" in detail and "next: Second lesson" in detail
         assert "broken" in rows[ids.index("03-broken")][1]
         table.move_cursor(row=ids.index("03-broken"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: pane.lesson.broken, what="the broken lesson")
         assert "YAML error" in str(pane.query_one("#lesson-body").query("Static").first().render())
         # links: to a lesson opens it in the app; a file outside the lesson folders does not
-        await pilot.press("left_square_bracket", "left_square_bracket")
+        await pilot.press("l")  # the broken file sorts last in the course; back to 01-mini
+        app.screen.query_one("DataTable").move_cursor(row=ids.index("01-mini"))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pane.lesson.id == "01-mini", what="the picked lesson")
         assert (pane.lesson.id, pane.section) == ("01-mini", 0)
         await pane.follow_link("../outside.md")
         assert pane.lesson.id == "01-mini"
@@ -218,4 +224,48 @@ async def test_blocks_run_in_the_repl_and_an_exercise_turns_green(lessons_dir, m
         await pilot.press("l")
         table = again.screen.query_one("DataTable")
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert next(r for r in rows if r[0] == "01-mini")[3] == f"{done:.0%}"
+        assert next(r for r in rows if r[4] == "01-mini")[2] == f"{done:.0%}"
+
+
+async def test_a_due_review_opens_with_a_failing_check_and_moves_on_when_solved(
+    lessons_dir, make_app
+):
+    """Solved two days ago: the picker offers it first; opening it clears z from the REPL
+    (the check fails again), and solving it anew schedules the next review in 3 days."""
+    import time
+
+    from tui.core.progress import Progress
+    from tui.core.review import DAY, Reviews
+
+    progress = Progress.load()
+    progress.of("01-mini").passed.add("three-zeros")
+    progress.save()
+    reviews = Reviews.load()
+    reviews.solved("01-mini", "three-zeros", now=time.time() - 2 * DAY)
+    reviews.save()
+    app = make_app(lessons_dirs=[lessons_dir])
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = pane_of(app)
+        await wait_for(pilot, lambda: app.kernel.ready, 60, "the kernel")
+        await wait_for(pilot, lambda: pane.exercises_for is not None, what="SetExercises")
+        await kernel_text(app, "z = torch.zeros(3)")  # the old answer is still there
+        await pilot.press("l")
+        assert isinstance(app.screen, LessonPicker)
+        assert "1 review due" in str(app.screen.query_one(".modal-title").render())
+        table = app.screen.query_one("DataTable")
+        first = [str(c) for c in table.get_row_at(0)]
+        assert first[:3] == ["↻", "Review: Three zeros", "due 1 day ago"]
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: pane.lesson.id == "01-mini", what="the review's lesson")
+        card = pane.query_one(ExerciseCard)
+        assert pane.selected_widget() is card
+        cell = await finished(pilot, app, "%reset_selective -f ^(z)$")
+        assert cell.tag == "review:01-mini/three-zeros"
+        await wait_for(pilot, lambda: card.result is not None, what="the check")
+        assert not card.result.passed, "the review starts from a failing check"
+        app.screen.query_one("#repl").run_source("z = torch.zeros(3)")
+        await wait_for(pilot, lambda: card.result.passed, what="the exercise to pass again")
+        await wait_for(
+            pilot, lambda: Reviews.load().cards[("01-mini", "three-zeros")].step == 1, what="save"
+        )
+        assert not pane.reviews.due(), "reviewed: not due again for 3 days"

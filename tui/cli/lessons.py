@@ -1,6 +1,7 @@
 """``torch-tui lessons list|check``: see the curriculum, and prove its code runs.
 
-``list`` prints id, title, concepts and status (ok, or broken with the reason).
+``list`` prints the course in order (prerequisites first, ties by id): place, id,
+status (ok, or broken with the reason), title and concepts.
 ``check`` runs each lesson's blocks and exercises in a fresh kernel and prints one
 line per block or exercise, then ``N passed, N failed[, N skipped]`` alone on a line.
 It runs what it is given, trusted folder or not: the learner asked (its --help says so).
@@ -89,12 +90,13 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("no lessons found")
         return EXIT_OK
     width = max(len(ls.id) for ls in lessons)
-    for ls in lessons:
+    digits = len(str(len(lessons)))
+    for n, ls in enumerate(lessons, 1):
         if ls.broken:
-            print(f"{ls.id:<{width}}  BROKEN  {ls.error}")
+            print(f"{'-':>{digits}}  {ls.id:<{width}}  BROKEN  {ls.error}")
         else:
             concepts = ", ".join(ls.concepts) or "-"
-            print(f"{ls.id:<{width}}  ok      {ls.title}  [{concepts}]")
+            print(f"{n:>{digits}}  {ls.id:<{width}}  ok      {ls.title}  [{concepts}]")
     broken = sum(ls.broken for ls in lessons)
     print(f"{len(lessons)} lessons, {broken} broken")
     return EXIT_OK

@@ -74,7 +74,8 @@ def display_path(path: Path) -> str:
 
 
 def load_lessons(paths: Iterable[Path]) -> list[Lesson]:
-    """Load files and folders; later duplicates of an id load as broken. Sorted by id."""
+    """Load files and folders; later duplicates of an id load as broken. In course order
+    (``tui.core.course``: prerequisites first, ties by id)."""
     lessons: list[Lesson] = []
     seen_files: set[Path] = set()
     by_id: dict[str, Lesson] = {}
@@ -99,8 +100,10 @@ def load_lessons(paths: Iterable[Path]) -> list[Lesson]:
                 else:
                     by_id[lesson.id] = lesson
             lessons.append(lesson)
+    from tui.core.course import course_order
+
     lessons.sort(key=lambda ls: (natural_key(ls.id), ls.broken, str(ls.path)))
-    return lessons
+    return course_order(lessons)
 
 
 def discover(extra_dirs: Iterable[Path] = ()) -> list[Lesson]:

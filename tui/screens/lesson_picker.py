@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,8 +12,11 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.core.lessons import Lesson, prerequisites_status
+from tui.core import review
+from tui.core.course import places
+from tui.core.lessons import Lesson
 from tui.core.progress import Progress
+from tui.core.review import Card
 
 _MODAL_CSS = """
 {name} {{ align: center middle; }}
@@ -25,8 +30,10 @@ _MODAL_CSS = """
 
 
 class LessonPicker(ModalScreen[str | None]):
-    """Every lesson: id, title, concepts, completion, prerequisites done or missing, and
-    whether its checks are off (``untrusted``: ``{lesson id: reason}``)."""
+    """The course in order: reviews due first, then every lesson with its place, completion,
+    prerequisites done or missing, and whether its checks are off (``untrusted``:
+    ``{lesson id: reason}``). Dismisses with a lesson id, ``review:<lesson>\\n<exercise>``
+    or ``broken:<row>``."""
 
     DEFAULT_CSS = (
         _MODAL_CSS.format(name="LessonPicker")
@@ -43,82 +50,137 @@ class LessonPicker(ModalScreen[str | None]):
         progress: Progress,
         current: str | None,
         untrusted: dict[str, str] | None = None,
+        due: list[Card] | None = None,
     ) -> None:
         super().__init__()
         self.lessons = lessons
         self.progress = progress
         self.current = current
         self.untrusted = untrusted or {}
+        by_id = {ls.id: ls for ls in lessons if not ls.broken}
+        self.due = [c for c in due or [] if c.lesson in by_id]
+        self.rows: list[Lesson | Card] = [*self.due, *lessons]
+        self.places = places(lessons, lambda lid: progress.is_done(lid, lessons))
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static("Lessons: Enter opens, Esc closes", classes="modal-title")
+            yield Static(self._title(), classes="modal-title")
             yield DataTable(id="picker-table", cursor_type="row", zebra_stripes=True)
             yield Static("", id="picker-detail")
 
+    def _title(self) -> str:
+        done = sum(self.progress.is_done(ls.id, self.lessons) for ls in self.lessons)
+        course = f"Course: {len(self.places)} lessons, {done} done"
+        if self.due:
+            course += f", {len(self.due)} review{'s' * (len(self.due) > 1)} due"
+        return course + " · Enter opens, Esc closes"
+
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("id", "title", "concepts", "done", "prerequisites")
-        done_ids = {ls.id for ls in self.lessons if self.progress.is_done(ls.id, self.lessons)}
+        table.add_columns("#", "lesson", "done", "needs", "id")
+        now = time.time()
+        for card in self.due:
+            table.add_row(*self._review_row(card, now))
         for lesson in self.lessons:
-            table.add_row(*self._row(lesson, done_ids), key=str(id(lesson)))
-        for row, lesson in enumerate(self.lessons):
-            if lesson.id == self.current:
-                table.move_cursor(row=row)
+            table.add_row(*self._row(lesson))
+        start = len(self.due) if self.due else 0
+        for row, item in enumerate(self.rows):
+            if isinstance(item, Lesson) and item.id == self.current and not self.due:
+                start = row
+        table.move_cursor(row=start if not self.due else 0)
         table.focus()
         self._show_detail(table.cursor_row)
 
-    def _row(self, lesson: Lesson, done_ids: set[str]) -> list[Text]:
+    def _review_row(self, card: Card, now: float) -> list[Text]:
+        lesson = next(ls for ls in self.lessons if ls.id == card.lesson and not ls.broken)
+        title = next((e.title for e in lesson.exercises if e.id == card.exercise), card.exercise)
+        return [
+            Text("↻", style="bold magenta"),
+            Text(f"Review: {title}", style="magenta"),
+            Text(review.when(card, now), style="magenta"),
+            Text(f"from {lesson.title}"),
+            Text(lesson.id),
+        ]
+
+    def _row(self, lesson: Lesson) -> list[Text]:
         if lesson.broken:
             return [
-                Text(lesson.id),
-                Text("⚠ broken", style="bold red"),
                 Text(""),
+                Text("⚠ broken", style="bold red"),
                 Text("-"),
                 Text(_shorten(lesson.error or "", 60), style="red"),
+                Text(lesson.id),
             ]
-        prereqs = Text()
-        for n, (pid, exists) in enumerate(prerequisites_status(lesson, self.lessons)):
+        place = self.places[lesson.id]
+        needs = Text()
+        for n, (pid, how) in enumerate(place.needs):
             if n:
-                prereqs.append(", ")
-            if not exists:
-                prereqs.append(f"{pid} (missing)", style="dim italic")
-            elif pid in done_ids:
-                prereqs.append(f"✓ {pid}", style="green")
+                needs.append(", ")
+            if how == "missing":
+                needs.append(f"{pid} (missing)", style="dim italic")
+            elif how == "done":
+                needs.append(f"✓ {pid}", style="green")
             else:
-                prereqs.append(f"○ {pid}", style="yellow")
-        pct = self.progress.completion(lesson)
-        title = Text(lesson.title, style="bold" if lesson.id == self.current else "")
+                needs.append(f"○ {pid}", style="yellow")
+        here = lesson.id == self.current
+        title = Text(("▶ " if here else "") + lesson.title, style="bold" if here else "")
         if lesson.id in self.untrusted:
             title.append("  ⚠ untrusted", style="yellow")
+        pct = self.progress.completion(lesson)
         return [
-            Text(lesson.id),
+            Text(str(place.number), justify="right"),
             title,
-            Text(_shorten(", ".join(lesson.concepts), 36)),
-            Text(f"{pct:.0%}", justify="right"),
-            prereqs or Text("-"),
+            Text(f"{pct:.0%}", justify="right", style="green" if pct >= 0.999 else ""),
+            needs or Text("-"),
+            Text(lesson.id),
         ]
 
     def _show_detail(self, row: int) -> None:
-        if not 0 <= row < len(self.lessons):
+        if not 0 <= row < len(self.rows):
             return
-        lesson = self.lessons[row]
+        item = self.rows[row]
         detail = self.query_one("#picker-detail", Static)
+        if isinstance(item, Card):
+            detail.update(
+                Text(
+                    "Enter opens the exercise and clears its answer from the REPL, so its "
+                    "check fails again; a rebuilds the lesson up to it, then solve it anew. "
+                    f"Solved {review.when_solved(item, time.time())}."
+                )
+            )
+            return
+        lesson = item
         if lesson.broken:
             detail.update(Text(f"broken: {lesson.error}", style="red"))
-        elif lesson.id in self.untrusted:
-            reason = f"checks off: {self.untrusted[lesson.id]} (open it and press T)"
-            detail.update(Text(f"{lesson.path}\n{lesson.why}\n{reason}"))
-        else:
-            detail.update(Text(f"{lesson.path}\n{lesson.why}"))
+            return
+        place = self.places[lesson.id]
+        lines = [lesson.why or lesson.title]
+        if lesson.concepts:
+            lines.append("concepts: " + ", ".join(lesson.concepts))
+        waiting = [pid for pid, how in place.needs if how == "open"]
+        if waiting:
+            lines.append("needs first: " + ", ".join(waiting) + " (you can still open it)")
+        following = next((ls for ls in self.lessons if ls.id == place.next_id), None)
+        lines.append(f"next: {following.title}" if following else "the last lesson of the course")
+        if lesson.id in self.untrusted:
+            lines.append(f"checks off: {self.untrusted[lesson.id]} (open it and press T)")
+        lines.append(str(lesson.path))
+        detail.update(Text("\n".join(lines)))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail(event.cursor_row)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         row = event.cursor_row
-        if 0 <= row < len(self.lessons):
-            self.dismiss(self.lessons[row].id if not self.lessons[row].broken else f"broken:{row}")
+        if not 0 <= row < len(self.rows):
+            return
+        item = self.rows[row]
+        if isinstance(item, Card):
+            self.dismiss(f"review:{item.lesson}\n{item.exercise}")
+        elif item.broken:
+            self.dismiss(f"broken:{self.lessons.index(item)}")
+        else:
+            self.dismiss(item.id)
 
 
 def _shorten(text: str, width: int) -> str:

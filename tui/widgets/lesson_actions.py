@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from textual.widgets import Markdown
 
     from tui.core.progress import Progress
+    from tui.core.review import Reviews
 
 
 def exercise_specs(lesson: Lesson | None) -> list[p.ExerciseSpec]:
@@ -39,6 +40,7 @@ class LessonChecks:
         app: Any
         lesson: Lesson | None
         progress: Progress
+        reviews: Reviews
         results: dict[str, CheckResult]
         exercises_for: str | None
         _pending: dict[str, Any]
@@ -53,6 +55,9 @@ class LessonChecks:
         def checked_specs(self, lesson: Lesson | None) -> list[p.ExerciseSpec]: ...
         def distrust_of(self, lesson: Lesson | None) -> Any: ...
         def action_trust(self) -> None: ...
+        def check_seen(
+            self, lesson: Lesson, exercise_id: str, passed: bool, first: bool
+        ) -> None: ...
 
     # -- the kernel -----------------------------------------------------------------------
     def kernel_event(self, event: object) -> None:
@@ -130,7 +135,9 @@ class LessonChecks:
             self.results[row.id] = result
             if row.id in cards:
                 cards[row.id].set_result(result)
-            if result.passed and self.progress.exercise_passed(lesson, row.id):
+            first = result.passed and self.progress.exercise_passed(lesson, row.id)
+            self.check_seen(lesson, row.id, result.passed, first)
+            if first:
                 changed = True
                 title = next((e.title for e in lesson.exercises if e.id == row.id), row.id)
                 self.app.notify(f"✓ Exercise passed: {title}", timeout=5)
@@ -148,6 +155,7 @@ class LessonActions:
         lessons: list[Lesson]
         section: int
         progress: Progress
+        reviews: Reviews
         _confirm: tuple[str, float] | None
 
         def query(self, selector: Any) -> Any: ...
@@ -159,6 +167,8 @@ class LessonActions:
         async def open_lesson(self, lesson: Lesson | None, section: int = 0) -> None: ...
         def _find(self, key: str) -> Lesson | None: ...
         def untrusted_lessons(self) -> dict[str, str]: ...
+        def known_exercises(self) -> set[tuple[str, str]]: ...
+        async def open_review(self, lesson_id: str, exercise_id: str) -> None: ...
 
     # -- exercises: hints and the solution -----------------------------------------------
     def _target_card(self) -> ExerciseCard | None:
@@ -244,7 +254,10 @@ class LessonActions:
         async def chosen(key: str | None) -> None:
             if key is None:
                 return
-            if key.startswith("broken:"):
+            if key.startswith("review:"):
+                lesson_id, _, exercise_id = key.removeprefix("review:").partition("\n")
+                await self.open_review(lesson_id, exercise_id)
+            elif key.startswith("broken:"):
                 await self.open_lesson(self.lessons[int(key.split(":", 1)[1])])
             else:
                 found = self._find(key)
@@ -253,7 +266,9 @@ class LessonActions:
                     await self.open_lesson(found, self.progress.last_section if mine else 0)
 
         untrusted = self.untrusted_lessons()
-        self.app.push_screen(LessonPicker(self.lessons, self.progress, current, untrusted), chosen)
+        due = self.reviews.due(known=self.known_exercises())
+        picker = LessonPicker(self.lessons, self.progress, current, untrusted, due)
+        self.app.push_screen(picker, chosen)
 
     def action_toc(self) -> None:
         from tui.screens.lesson_picker import ChoiceList

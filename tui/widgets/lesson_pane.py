@@ -24,36 +24,21 @@ from textual.widgets import Static
 
 from tui.core import protocol as p
 from tui.core import state
+from tui.core.course import next_lesson
 from tui.core.exercises import CheckResult
 from tui.core.lessons import Block, Lesson
 from tui.core.progress import Progress
+from tui.core.review import Reviews
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.lesson_actions import LessonActions, LessonChecks
+from tui.widgets.lesson_keys import COMMANDS, HELP, block_tag
 from tui.widgets.lesson_parts import CodeBlock, ExerciseCard, LessonBody, header_text
+from tui.widgets.lesson_review import LessonReview
 from tui.widgets.lesson_trust import KEYS, TRUST_CSS, LessonTrust
 from tui.widgets.pane import Pane
 
-HELP = """\
-A lesson is read one **section** at a time. Its python blocks run in the REPL: select one
-with **up/down** and press **Enter**; **a** runs every block of the lesson up to the selected
-one (handy after a REPL reset). Exercises (✎) are checked after every REPL cell: write your
-answer in the REPL (F3) and watch ✗ turn into ✓. **h** shows the next hint, **s** (twice)
-the solution. **t** lists the sections, **l** all lessons with your progress, **o** the
-links of this section (links to other lessons open here). Your place and progress are
-saved, so the app reopens where you left off. A lesson that did not ship with torch-tui
-has its checks off until you trust its folder with **T** (asked again when a file changes).
-"""
 
-
-def block_tag(lesson: Lesson, block: Block, exercise_id: str | None = None) -> str:
-    """The stable id of a block, sent as its cell's tag: ``lesson:<id>/block-<n>``, or
-    ``lesson:<id>/solution-<exercise>`` for a revealed solution."""
-    if block.index < 0 and exercise_id is not None:
-        return f"lesson:{lesson.id}/solution-{exercise_id}"
-    return f"lesson:{lesson.id}/block-{block.index}"
-
-
-class LessonPane(LessonTrust, LessonChecks, LessonActions, Deferred, Pane):
+class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferred, Pane):
     @dataclass
     class RunBlock(Message):
         """Run ``code`` in the REPL as if typed; its outcome comes back tagged ``block_id``."""
@@ -66,25 +51,7 @@ class LessonPane(LessonTrust, LessonChecks, LessonActions, Deferred, Pane):
     PANE_TITLE = "Lessons"
     FKEY = "F2"
     HELP = HELP
-    COMMANDS = [
-        ("next section", "next_section", "Show the next section of the lesson (n)"),
-        ("previous section", "prev_section", "Show the previous section (p)"),
-        ("next lesson", "next_lesson", "Open the next lesson (] or N)"),
-        ("previous lesson", "prev_lesson", "Open the previous lesson ([ or P)"),
-        ("open picker", "picker", "Choose a lesson: completion and prerequisites (l)"),
-        ("table of contents", "toc", "Jump to a section of this lesson (t)"),
-        ("run selected block", "run_selected", "Send the selected code block to the REPL (Enter)"),
-        (
-            "run all blocks up to here",
-            "run_to_here",
-            "Rebuild the REPL state up to the selection (a)",
-        ),
-        ("next hint", "hint", "Show the next hint of the exercise (h)"),
-        ("reveal solution", "solution", "Show the exercise's solution (s, twice)"),
-        ("check exercises now", "check_now", "Run this lesson's exercise checks now (c)"),
-        ("open a link", "links", "Follow a link of this section (o)"),
-        ("trust this lesson's folder", "trust", "Let its exercise checks run (T)"),
-    ]
+    COMMANDS = COMMANDS
     BINDINGS = [
         Binding("n", "next_section", "Next §"),
         Binding("p", "prev_section", "Prev §"),
@@ -116,6 +83,8 @@ class LessonPane(LessonTrust, LessonChecks, LessonActions, Deferred, Pane):
         self.lesson: Lesson | None = None
         self.section = 0
         self.progress = Progress()
+        self.reviews = Reviews()
+        self.failing_seen: set[str] = set()
         self.results: dict[str, CheckResult] = {}
         #: The lesson whose exercises the kernel has acknowledged (None: not told yet).
         self.exercises_for: str | None = None
@@ -144,6 +113,7 @@ class LessonPane(LessonTrust, LessonChecks, LessonActions, Deferred, Pane):
     async def on_built(self) -> None:
         self.progress = Progress.load()
         self.lessons = self.read_lessons(getattr(self.app, "lessons_dirs", []))
+        self.load_reviews()
         lesson, section = self._start_place()
         await self.open_lesson(lesson, section)
 
@@ -176,6 +146,7 @@ class LessonPane(LessonTrust, LessonChecks, LessonActions, Deferred, Pane):
         """Show ``lesson`` at ``section`` and make its exercises the ones checked."""
         if lesson is not self.lesson:
             self.results = {}
+            self.failing_seen = set()
             self._pending.clear()
             self._queue.clear()
         changed = lesson is not self.lesson
@@ -251,12 +222,10 @@ class LessonPane(LessonTrust, LessonChecks, LessonActions, Deferred, Pane):
             nxt = lesson.sections[self.section + 1].title
             widgets.append(Static(f"— n: next section, “{nxt}” —", classes="lesson-end"))
         else:
-            widgets.append(
-                Static(
-                    "— end of the lesson: ] opens the next lesson, l the list —",
-                    classes="lesson-end",
-                )
-            )
+            following = next_lesson(lesson, self.lessons)
+            nxt = f"“{following.title}”" if following else "the next lesson"
+            end = f"— end of the lesson: ] opens {nxt}, l the course —"
+            widgets.append(Static(end, classes="lesson-end"))
         return widgets
 
     def _update_header(self) -> None:

@@ -1,0 +1,106 @@
+"""Spaced review in the lesson pane: solved exercises get a card (``tui.core.review``),
+due ones are offered in the picker, and opening one takes its solution's names out of
+the REPL so its check fails again until the learner redoes it (``a`` rebuilds the
+lesson's own state up to the exercise). A Mixin of ``LessonPane``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tui.core import review, state
+from tui.core.review import Reviews
+from tui.widgets.lesson_parts import ExerciseCard
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from tui.core.lessons import Lesson
+    from tui.core.progress import Progress
+
+
+class LessonReview:
+    if TYPE_CHECKING:  # provided by LessonPane and Widget
+        app: Any
+        lesson: Lesson | None
+        lessons: list[Lesson]
+        progress: Progress
+
+        def query(self, selector: Any) -> Any: ...
+        def post_message(self, message: Any) -> bool: ...
+        def selectables(self) -> list[Widget]: ...
+        def _select(self, index: int, items: list[Widget]) -> None: ...
+        def _find(self, key: str) -> Lesson | None: ...
+        async def open_lesson(self, lesson: Lesson | None, section: int = 0) -> None: ...
+
+    reviews: Reviews
+    #: Exercises of the open lesson seen failing since it opened: a pass after one of
+    #: those is a real solve (a pass straight away only means the names were there).
+    failing_seen: set[str]
+
+    def load_reviews(self) -> None:
+        """Read the schedule; exercises passed before reviews existed start one now."""
+        self.reviews = Reviews.load()
+        self.failing_seen = set()
+        changed = False
+        for lesson_id, mine in self.progress.lessons.items():
+            for exercise_id in sorted(mine.passed):
+                if (lesson_id, exercise_id) not in self.reviews.cards:
+                    changed |= self.reviews.solved(lesson_id, exercise_id)
+        if changed:
+            self.save_reviews()
+
+    def known_exercises(self) -> set[tuple[str, str]]:
+        return {(ls.id, e.id) for ls in self.lessons if not ls.broken for e in ls.exercises}
+
+    def save_reviews(self) -> None:
+        try:
+            self.reviews.save()
+        except state.StateError as exc:
+            self.app.notify(f"Reviews not saved: {exc}", severity="warning", timeout=8)
+
+    def check_seen(self, lesson: Lesson, exercise_id: str, passed: bool, first: bool) -> None:
+        """A check result: schedule a first solve, or move a due review on."""
+        if not passed:
+            self.failing_seen.add(exercise_id)
+            return
+        due = self.reviews.is_due(lesson.id, exercise_id)
+        if first or (due and exercise_id in self.failing_seen):
+            self.failing_seen.discard(exercise_id)
+            if self.reviews.solved(lesson.id, exercise_id):
+                self.save_reviews()
+                if due:
+                    card = self.reviews.cards[(lesson.id, exercise_id)]
+                    title = next((e.title for e in lesson.exercises if e.id == exercise_id), "")
+                    after = review.when(card, card.solved)
+                    self.app.notify(f"↻ Review done: {title}. Next review {after}", timeout=6)
+
+    async def open_review(self, lesson_id: str, exercise_id: str) -> None:
+        """Open the exercise, take its solution's names out of the REPL, offer ``a``."""
+        lesson = self._find(lesson_id)
+        exercise = (
+            next((e for e in lesson.exercises if e.id == exercise_id), None) if lesson else None
+        )
+        if lesson is None or exercise is None:
+            self.app.notify("That exercise is no longer in the lessons", severity="warning")
+            return
+        await self.open_lesson(lesson, exercise.section)
+        items = self.selectables()
+        card = next(
+            (w for w in items if isinstance(w, ExerciseCard) and w.exercise is exercise), None
+        )
+        if card is not None:
+            self._select(items.index(card), items)
+        names = review.solution_names(exercise.solution or "")
+        if names:
+            from tui.widgets.lesson_pane import LessonPane
+
+            self.post_message(
+                LessonPane.RunBlock(f"review:{lesson.id}/{exercise.id}", review.forget_cell(names))
+            )
+        gone = f" ({', '.join(names)} cleared from the REPL)" if names else ""
+        self.app.notify(
+            f"↻ Review: {exercise.title}{gone}. Press a to rebuild the lesson up to here, "
+            "then solve it again in the REPL",
+            timeout=10,
+        )
