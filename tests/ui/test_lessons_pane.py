@@ -132,6 +132,9 @@ async def test_keyboard_navigation(lessons_dir, make_app):
         mini = rows[ids.index("01-mini")]
         assert mini[1] == "▶ Mini lesson" and mini[2].endswith("%")
         assert "00-missing (missing)" in mini[3]
+        assert "needs: 00-missing (not found)" in str(
+            app.screen.query_one("#picker-detail").render()
+        )
         detail = str(app.screen.query_one("#picker-detail").render())
         assert "concepts: tensors" in detail and "next: Second lesson" in detail
         assert "broken" in rows[ids.index("03-broken")][1]

@@ -118,10 +118,10 @@ class LessonPicker(ModalScreen[str | None]):
                 needs.append(", ")
             if how == "missing":
                 needs.append(f"{pid} (missing)", style="dim italic")
-            elif how == "done":
-                needs.append(f"✓ {pid}", style="green")
+            elif how == "done":  # by place in the course: narrow; the detail names them
+                needs.append(f"✓ #{self.places[pid].number}", style="green")
             else:
-                needs.append(f"○ {pid}", style="yellow")
+                needs.append(f"○ #{self.places[pid].number}", style="yellow")
         here = lesson.id == self.current
         title = Text(("▶ " if here else "") + lesson.title, style="bold" if here else "")
         if lesson.id in self.untrusted:
@@ -157,9 +157,11 @@ class LessonPicker(ModalScreen[str | None]):
         lines = [lesson.why or lesson.title]
         if lesson.concepts:
             lines.append("concepts: " + ", ".join(lesson.concepts))
-        waiting = [pid for pid, how in place.needs if how == "open"]
-        if waiting:
-            lines.append("needs first: " + ", ".join(waiting) + " (you can still open it)")
+        if place.needs:
+            marks = {"done": "✓ done", "open": "○ not done", "missing": "not found"}
+            needs = ", ".join(f"{pid} ({marks[how]})" for pid, how in place.needs)
+            hint = "" if place.ready else "; you can still open it"
+            lines.append(f"needs: {needs}{hint}")
         following = next((ls for ls in self.lessons if ls.id == place.next_id), None)
         lines.append(f"next: {following.title}" if following else "the last lesson of the course")
         if lesson.id in self.untrusted:
