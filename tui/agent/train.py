@@ -22,7 +22,7 @@ from tui.core import protocol as p
 if TYPE_CHECKING:
     from .server import Agent
 
-REPL_NAMES = ("model", "X", "y", "criterion", "optimizer")
+REPL_NAMES = ("model", "X", "y", "criterion", "optimizer", "X_val", "y_val")
 #: Finished runs whose job (model, data) is kept for export.
 KEEP_RUNS = 6
 
@@ -32,6 +32,7 @@ class _Handle:
     stop: threading.Event = field(default_factory=threading.Event)
     pause: threading.Event = field(default_factory=threading.Event)
     done: threading.Event = field(default_factory=threading.Event)
+    step: threading.Event = field(default_factory=threading.Event)  # one batch while paused
     job: Any = None
     ddp: bool = False
 
@@ -51,6 +52,9 @@ class TrainService:
             h.stop.set()
             h.pause.clear()
         handle = _Handle()
+        if msg.paused:  # Step with no run: one batch, then paused
+            handle.pause.set()
+            handle.step.set()
         self.runs.pop(msg.run_id, None)
         self.runs[msg.run_id] = handle
         for old in list(self.runs)[:-KEEP_RUNS]:
@@ -80,6 +84,9 @@ class TrainService:
                 handle.pause.set()
             elif msg.action == "resume":
                 handle.pause.clear()
+            elif msg.action == "step":
+                handle.pause.set()
+                handle.step.set()
         return p.Ack(msg.id)
 
     def stop_all(self) -> None:
@@ -179,7 +186,12 @@ class TrainService:
             job = build_job(config)
         handle.job = job
         return Trainer(
-            job, report, stop=handle.stop, pause=handle.pause, gpu_stats=_gpu_reader(job.device)
+            job,
+            report,
+            stop=handle.stop,
+            pause=handle.pause,
+            gpu_stats=_gpu_reader(job.device),
+            step_once=handle.step,
         )
 
 
@@ -210,6 +222,8 @@ def _gpu_reader(device: str):
             out["util"] = float(stats.utilisation)
         if stats.temperature is not None:
             out["temp"] = float(stats.temperature)
+        if stats.power_w is not None:
+            out["power"] = float(stats.power_w)
         return out or None
 
     return read

@@ -98,13 +98,14 @@ class TrainStart:
     source: str = "playground"
     config: dict[str, Any] = field(default_factory=dict)
     workers: int = 1
+    paused: bool = False  # start paused, to be stepped one batch at a time
 
 
 @dataclass
 class TrainControl:
     id: str = ""
     run_id: int = 0
-    action: str = "stop"  # stop | pause | resume
+    action: str = "stop"  # stop | pause | resume | step (one batch, then paused)
 
 
 @dataclass

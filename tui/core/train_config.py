@@ -17,6 +17,11 @@ from tui.core.devices import DeviceError, parse_device
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop")
 LOSSES = ("auto", "bce", "cross-entropy", "mse", "l1", "huber")
+#: Weight initialisations: PyTorch's own, Xavier (Glorot) and Kaiming (He) uniform, and
+#: two that go wrong on purpose: N(0, 1) (too large) and zeros (no symmetry breaking).
+INITS = ("default", "xavier", "kaiming", "normal", "zeros")
+#: Learning-rate schedules, stepped once per training step.
+SCHEDULES = ("none", "step", "cosine", "one-cycle")
 _LOSSES_FOR_TASK = {
     "binary": ("auto", "bce", "mse"),
     "multiclass": ("auto", "cross-entropy"),
@@ -50,10 +55,19 @@ class TrainConfig:
     steps: int | None = None  # overrides epochs when set
     seed: int = 0
     device: str = "cpu"
+    train_share: float = 0.8  # the rest is the validation set
+    init: str = "default"
+    dropout: float = 0.0  # after each hidden activation
+    schedule: str = "none"
 
     @property
     def spec(self) -> DatasetSpec:
         return DATASETS[self.dataset][0]
+
+    @property
+    def train_samples(self) -> int:
+        """Samples in the training share (at least 1; all when there is no validation)."""
+        return split_sizes(self.samples, self.train_share)[0]
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -94,6 +108,10 @@ class TrainConfig:
         take("steps", _int(1, 1_000_000_000))
         take("seed", _int(0, 2**63 - 1))
         take("device", _device)
+        take("train_share", _share)
+        take("init", _choice("init", INITS))
+        take("dropout", _dropout)
+        take("schedule", _choice("schedule", SCHEDULES))
         if "steps" in raw and raw["steps"] in (None, ""):
             values["steps"] = None
         if errors:
@@ -110,12 +128,34 @@ class TrainConfig:
     def total_steps(self, n_samples: int | None = None) -> int:
         if self.steps is not None:
             return self.steps
-        n = n_samples if n_samples is not None else self.samples
+        n = n_samples if n_samples is not None else self.train_samples
         return self.epochs * steps_per_epoch(n, self.batch_size)
 
 
 def steps_per_epoch(n_samples: int, batch_size: int) -> int:
     return max(1, math.ceil(n_samples / max(1, min(batch_size, n_samples))))
+
+
+def split_sizes(samples: int, train_share: float) -> tuple[int, int]:
+    """(training, validation) sample counts; both sides keep at least one sample."""
+    if train_share >= 1.0 or samples < 2:
+        return samples, 0
+    train = min(samples - 1, max(1, round(samples * train_share)))
+    return train, samples - train
+
+
+def _share(value: Any) -> float:
+    """A fraction in (0, 1], or a percentage: ``0.8``, ``80%``."""
+    if isinstance(value, str) and value.strip().endswith("%"):
+        return _float(0.0, 100.0, open_low=True)(value.strip()[:-1]) / 100
+    return _float(0.0, 1.0, open_low=True)(value)
+
+
+def _dropout(value: Any) -> float:
+    p = _float(0.0, 1.0)(value)
+    if p >= 1.0:
+        raise ValueError(f"must be below 1 (1 drops every unit), got {value!r}")
+    return p
 
 
 def _int(low: int, high: int) -> Callable[[Any], int]:

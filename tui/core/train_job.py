@@ -17,11 +17,29 @@ if TYPE_CHECKING:  # pragma: no cover
     import torch
 
 
-def make_data(config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """The data set on the cpu, always the same for the same seed."""
-    from tui.core.datasets import make
+def make_split(
+    config: TrainConfig,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Training and validation sets on the cpu, always the same for the same seed: the
+    data set, shuffled by a generator seeded with the seed, cut at ``train_share``."""
+    import torch
 
-    return make(config.dataset, config.samples, config.noise, config.seed)
+    from tui.core.datasets import make
+    from tui.core.train_config import split_sizes
+
+    X, y = make(config.dataset, config.samples, config.noise, config.seed)
+    n_train, n_val = split_sizes(len(X), config.train_share)
+    if not n_val:
+        return X, y, X[:0], y[:0]
+    order = torch.randperm(len(X), generator=torch.Generator().manual_seed(config.seed))
+    train, val = order[:n_train], order[n_train:]
+    return X[train], y[train], X[val], y[val]
+
+
+def make_data(config: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """The training share of the data set (what every runner trains on)."""
+    X, y, _, _ = make_split(config)
+    return X, y
 
 
 def build_model(config: TrainConfig) -> torch.nn.Sequential:
@@ -45,7 +63,49 @@ def build_model(config: TrainConfig) -> torch.nn.Sequential:
             layers.append(nn.Linear(a, b))
             if i < len(sizes) - 2:
                 layers.append(act())
+                if config.dropout > 0:
+                    layers.append(nn.Dropout(config.dropout))
+        for layer in layers:
+            if isinstance(layer, nn.Linear):
+                init_linear(layer, config.init, config.activation)
     return nn.Sequential(*layers)
+
+
+def init_linear(layer: torch.nn.Linear, how: str, activation: str) -> None:
+    """Re-initialise one layer in place (``default`` keeps PyTorch's own init)."""
+    import torch
+    from torch import nn
+
+    if how == "default":
+        return
+    with torch.no_grad():
+        if how == "xavier":
+            nn.init.xavier_uniform_(layer.weight)
+        elif how == "kaiming":
+            relu_like = activation in ("relu", "leaky_relu", "gelu")
+            nn.init.kaiming_uniform_(layer.weight, nonlinearity="relu" if relu_like else "linear")
+        elif how == "normal":
+            nn.init.normal_(layer.weight, 0.0, 1.0)
+        elif how == "zeros":
+            nn.init.zeros_(layer.weight)
+        nn.init.zeros_(layer.bias)
+
+
+def build_schedule(config: TrainConfig, optimizer, total_steps: int):
+    """The learning-rate scheduler for ``config.schedule`` (None for "none"), stepped once
+    per training step: step divides the lr by 10 at each third, cosine anneals it to 0,
+    one-cycle warms up to ``lr`` and anneals (``OneCycleLR``)."""
+    import torch
+
+    sched = torch.optim.lr_scheduler
+    total = max(1, total_steps)
+    if config.schedule == "step":
+        return sched.StepLR(optimizer, step_size=max(1, total // 3), gamma=0.1)
+    if config.schedule == "cosine":
+        return sched.CosineAnnealingLR(optimizer, T_max=total)
+    if config.schedule == "one-cycle":
+        return sched.OneCycleLR(optimizer, max_lr=config.lr, total_steps=total)
+    return None
 
 
 def build_loss(config: TrainConfig) -> torch.nn.Module:
@@ -110,6 +170,11 @@ class Job:
     seed: int = 0
     source: str = "config"  # or "repl"
     config: dict[str, Any] = field(default_factory=dict)
+    #: Held-out samples, evaluated at the report cadence (None: no validation set).
+    X_val: Any = None
+    y_val: Any = None
+    #: A learning-rate scheduler stepped after every optimizer step (None: constant lr).
+    scheduler: Any = None
 
     @property
     def lr(self) -> float | None:
@@ -126,24 +191,29 @@ class Job:
 def build_job(config: TrainConfig) -> Job:
     """Data, model, loss and optimizer for a config, on its device. Imports torch."""
     device = check_device(config.device)
-    X, y = make_data(config)
+    X, y, X_val, y_val = make_split(config)
     model = build_model(config).to(device)
     task = config.spec.task
     loss = build_loss(config)
     decision = {"binary": "logit", "multiclass": "argmax", "regression": None}[task]
+    optimizer = build_optimizer(config, model.parameters())
+    total = config.total_steps(len(X))
     return Job(
         model=model,
         X=X.to(device),
         y=y.to(device),
         criterion=loss,
-        optimizer=build_optimizer(config, model.parameters()),
+        optimizer=optimizer,
         device=device,
-        total_steps=config.total_steps(len(X)),
+        total_steps=total,
         batch_size=config.batch_size,
         decision=decision,
         label=_config_label(config),
         seed=config.seed,
         config=config.to_dict(),
+        X_val=X_val.to(device) if len(X_val) else None,
+        y_val=y_val.to(device) if len(y_val) else None,
+        scheduler=build_schedule(config, optimizer, total),
     )
 
 
@@ -239,6 +309,7 @@ def job_from_namespace(
             )
 
     decision = _decision_for(criterion, out, yb)
+    X_val, y_val = _validation_of(ns, X, y, device)
     bs = len(X) if batch_size is None else batch_size
     return Job(
         model=model,
@@ -253,6 +324,8 @@ def job_from_namespace(
         label=f"REPL {type(model).__name__}",
         seed=seed,
         source="repl",
+        X_val=X_val,
+        y_val=y_val,
         config={
             "source": "repl",
             "model": type(model).__name__,
@@ -266,6 +339,21 @@ def job_from_namespace(
             "device": device,
         },
     )
+
+
+def _validation_of(ns: Mapping[str, Any], X, y, device: str) -> tuple[Any, Any]:
+    """The REPL's ``X_val`` and ``y_val`` on the model's device, when both are tensors
+    shaped like ``X`` and ``y`` (else no validation set: a mismatch is ignored, not fatal)."""
+    import torch
+
+    Xv, yv = ns.get("X_val"), ns.get("y_val")
+    if not (isinstance(Xv, torch.Tensor) and isinstance(yv, torch.Tensor)):
+        return None, None
+    if len(Xv) != len(yv) or not len(Xv) or Xv.shape[1:] != X.shape[1:]:
+        return None, None
+    if yv.shape[1:] != y.shape[1:] or yv.dtype != y.dtype or not Xv.is_floating_point():
+        return None, None
+    return Xv.to(device), yv.to(device)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from tui.core.train_probe import LayerStat, Probe
+
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
@@ -60,6 +62,12 @@ class Report:
     world_size: int = 1
     global_batch: int = 0
     backend: str = ""
+    val_loss: float | None = None  # on at most 1,024 held-out samples, no_grad
+    val_accuracy: float | None = None
+    layers: list[LayerStat] | None = None
+    lr: float | None = None  # the optimizer's rate now (a schedule moves it)
+    memory_peak: int | None = None  # CUDA max allocated (bytes)
+    samples_per_s: float = 0.0
 
 
 @dataclass
@@ -76,6 +84,7 @@ class Summary:
     global_batch: int = 0
     samples_per_s: float = 0.0
     backend: str = ""
+    val_loss: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -85,6 +94,10 @@ class Summary:
             d["final_loss"] = float(f"{self.final_loss:.6g}")
         if self.accuracy is not None:
             d["accuracy"] = round(self.accuracy, 4)
+        if self.val_loss is not None:
+            d["val_loss"] = float(f"{self.val_loss:.6g}")
+        else:
+            del d["val_loss"]
         if self.world_size <= 1:
             for key in ("world_size", "global_batch", "samples_per_s", "backend"):
                 del d[key]
@@ -153,6 +166,12 @@ class Reporter:
         self.error: str | None = None
         self._grid_points = None
         self._boundary_static: tuple | None = None
+        self.probe = Probe(job)
+        self.val_loss: float | None = None
+        self.batch = max(1, min(job.batch_size, len(job.X))) if global_batch <= 0 else global_batch
+
+    def before_step(self) -> None:
+        self.probe.before_step()
 
     def active(self, now: float) -> float:
         return max(1e-9, now - self.start - self.paused_for)
@@ -217,8 +236,14 @@ class Reporter:
             self.accuracy, boundary = self.evaluate()
             gpu = self.gpu_stats() if self.gpu_stats else None
         device = self.job.device
+        peak = None
         if device.startswith("cuda"):
             memory = (torch.cuda.memory_allocated(device), torch.cuda.memory_reserved(device))
+            peak = torch.cuda.max_memory_allocated(device)
+        look = self.probe.look() if error is None else None
+        if look is not None and look.val_loss is not None:
+            self.val_loss = look.val_loss
+        steps_per_s = max(0.0, overall if final else rate)
         report = Report(
             first_step=first,
             losses=losses,
@@ -226,7 +251,7 @@ class Reporter:
             total_steps=self.total,
             epoch=(step - 1) // self.per_epoch + 1 if step else 0,
             elapsed=elapsed,
-            steps_per_s=max(0.0, overall if final else rate),
+            steps_per_s=steps_per_s,
             eta=eta,
             accuracy=self.accuracy,
             memory=memory,
@@ -239,6 +264,12 @@ class Reporter:
             world_size=self.world_size,
             global_batch=self.global_batch,
             backend=self.backend,
+            val_loss=look.val_loss if look else None,
+            val_accuracy=look.val_accuracy if look else None,
+            layers=look.layers if look else None,
+            lr=self.job.lr,
+            memory_peak=peak,
+            samples_per_s=steps_per_s * self.batch,
         )
         try:
             self.on_report(report)
@@ -260,8 +291,9 @@ class Reporter:
             error=self.error,
             world_size=self.world_size,
             global_batch=self.global_batch,
-            samples_per_s=rate * self.global_batch,
+            samples_per_s=rate * self.batch,
             backend=self.backend,
+            val_loss=self.val_loss,
         )
 
     # -- evaluation (no gradients) -------------------------------------------------------

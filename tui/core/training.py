@@ -38,6 +38,7 @@ from tui.core.train_job import (  # noqa: F401 - re-exported
     make_data,
     warm_up,
 )
+from tui.core.train_probe import LayerStat, Look  # noqa: F401 - re-exported
 from tui.core.train_report import (  # noqa: F401 - re-exported
     Boundary,
     Report,
@@ -108,8 +109,11 @@ class Trainer:
         grid: tuple[int, int] = (24, 48),
         gpu_stats: Callable[[], dict[str, float] | None] | None = None,
         threads: int | None = None,
+        step_once: threading.Event | None = None,
     ) -> None:
         self.job = job
+        #: While paused, each set of this Event runs exactly one batch, then reports.
+        self.step_once = step_once or threading.Event()
         self.on_report = on_report or (lambda report: None)
         self.stop = stop or threading.Event()
         self.pause = pause or threading.Event()
@@ -144,18 +148,24 @@ class Trainer:
         )  # fmt: skip
         pending = rep.pending
         clock = time.perf_counter
+        sched, once = job.scheduler, self.step_once
         xs, ys = X, y
         step = 0
+        single = False
         model.train()
         for step in range(1, total + 1):
             if stop.is_set():
                 step -= 1
                 break
             if pause.is_set():
-                rep.pause(step - 1)
-                while pause.is_set() and not stop.is_set():
-                    stop.wait(0.05)
-                rep.resume()
+                if not single:
+                    rep.pause(step - 1)
+                while pause.is_set() and not stop.is_set() and not once.is_set():
+                    stop.wait(0.02)
+                single = once.is_set() and pause.is_set()
+                once.clear()
+                if not single:
+                    rep.resume()
                 if stop.is_set():
                     step -= 1
                     break
@@ -170,9 +180,14 @@ class Trainer:
             loss = crit(model(xb), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            looks = single or clock() >= rep.next_report
+            if looks:  # a report follows this step: keep the weights for its update ratio
+                rep.before_step()
             opt.step()
+            if sched is not None:
+                sched.step()
             pending.append(loss.detach())
-            if clock() >= rep.next_report and not rep.flush(step):
+            if looks and not rep.flush(step, paused=single):
                 break
         else:
             step = total
