@@ -69,7 +69,7 @@ def test_a_dead_relu_layer_and_vanishing_gradients_are_named():
     layers = reports[-1].layers
     assert layers[0].dead == 1.0
     rows = layer_rows(layers)
-    assert rows[0][4] == "100% dead" and rows[0][5] == "vanishing grad"
+    assert rows[0][4] == "100% dead" and rows[0][5] == "vanishing"
 
 
 def test_the_repl_path_uses_x_val_and_y_val():
@@ -97,7 +97,9 @@ def test_init_and_dropout_build_the_model_they_say():
     cfg = {**SPIRAL, "init": "zeros", "dropout": "0.5"}
     job = build_job(TrainConfig.from_mapping(cfg))
     assert any(isinstance(m, nn.Dropout) and m.p == 0.5 for m in job.model)
-    assert all(float(m.weight.detach().abs().sum()) == 0 for m in job.model if isinstance(m, nn.Linear))
+    assert all(
+        float(m.weight.detach().abs().sum()) == 0 for m in job.model if isinstance(m, nn.Linear)
+    )
     for how in ("xavier", "kaiming", "normal", "default"):
         build_job(TrainConfig.from_mapping({**SPIRAL, "init": how}))
     for bad, words in (({"dropout": "1"}, "below 1"), ({"init": "he"}, "init must be one of"),

@@ -73,6 +73,12 @@ class Run:
     state: RunState = RunState.STARTING
     #: Set by x or F5 until the kernel says the run ended.
     stopping: bool = False
+    #: Validation loss and accuracy, one point per report that measured them.
+    val_steps: list[int] = field(default_factory=list)
+    val_losses: list[float] = field(default_factory=list)
+    #: The learning rate at each report (a schedule moves it).
+    lrs: list[tuple[int, float]] = field(default_factory=list)
+    layers: list[Any] | None = None
 
     def move(self, to: RunState) -> bool:
         if to == self.state:
@@ -100,6 +106,13 @@ class Run:
         self.series.extend(report.losses)
         self.last = report
         self.metrics.append((report.step, report.accuracy, report.elapsed))
+        if report.val_loss is not None and report.step:
+            self.val_steps.append(report.step)
+            self.val_losses.append(float(report.val_loss))
+        if report.lr is not None and report.step:
+            self.lrs.append((report.step, float(report.lr)))
+        if report.layers:
+            self.layers = report.layers
         boundary = report.boundary
         if boundary is not None:
             boundary = report.boundary = as_boundary(boundary)
@@ -221,6 +234,7 @@ def metrics_parts(run: Run) -> list[str]:
     loss = run.series.last()
     loss_s = f"{loss:.4g}" if loss is not None else "-"
     acc = f"{r.accuracy:.1%}" if r.accuracy is not None else "-"
+    val = run.val_losses[-1] if run.val_losses else None
     per_epoch_total = f"/{run.epochs:,}" if run.epochs else ""
     eta = "-" if r.eta is None else fmt_time(r.eta)
     pct = f" ({r.step / r.total_steps:.0%})" if r.total_steps else ""
@@ -228,6 +242,12 @@ def metrics_parts(run: Run) -> list[str]:
         f"{state}{pct}",
         f"[b]loss[/b] {loss_s}",
         f"[b]acc[/b] {acc}",
+    ]
+    if val is not None:
+        parts.append(f"[b]val loss[/b] {val:.4g}")
+        if r.val_accuracy is not None:
+            parts.append(f"[b]val acc[/b] {r.val_accuracy:.1%}")
+    parts += [
         f"[b]steps/s[/b] {r.steps_per_s:,.0f}",
         f"step {r.step:,}/{r.total_steps:,}",
         f"epoch {r.epoch:,}{per_epoch_total}",
@@ -238,13 +258,20 @@ def metrics_parts(run: Run) -> list[str]:
         parts.append(f"device {run.device}")
     if r.world_size and r.world_size > 1:
         parts.append(f"world {r.world_size} · global batch {r.global_batch}")
+    if r.lr is not None and run.config.get("schedule", "none") != "none":
+        parts.append(f"lr {r.lr:.3g}")
     if r.memory is not None:
-        parts.append(f"CUDA mem {mib(r.memory[0])} alloc / {mib(r.memory[1])} reserved")
+        peak = f" / {mib(r.memory_peak)} peak" if r.memory_peak is not None else ""
+        parts.append(f"CUDA mem {mib(r.memory[0])} alloc / {mib(r.memory[1])} reserved{peak}")
     if r.gpu:
         if "util" in r.gpu:
             parts.append(f"GPU util {r.gpu['util']:.0f}%")
         if "temp" in r.gpu:
             parts.append(f"temp {r.gpu['temp']:.0f}°C")
+        if "power" in r.gpu:
+            parts.append(f"power {r.gpu['power']:.0f} W")
+    if run.device.startswith("cuda") and r.samples_per_s:
+        parts.append(f"samples/s {r.samples_per_s:,.0f}")
     return parts
 
 

@@ -106,12 +106,15 @@ class Drawing:
             self.metrics.show(text, run.last.total_steps, run.last.step)
         else:
             self.metrics.show(text)
+        self.redraw_insight()  # type: ignore[attr-defined]
 
     def redraw_view(self) -> None:
         """The visible view: the loss curve from the decimated series, or the boundary."""
         switcher = self.query_one(ContentSwitcher)
         if switcher.current == "dash-plot":
-            self.plot.draw([r.series for r in self.runs])
+            run = self.current
+            val = (run.val_steps, run.val_losses) if run is not None else ([], [])
+            self.plot.draw([r.series for r in self.runs], val)
         elif self._boundary_dirty:
             self._boundary_dirty = False
             self.boundary_view.refresh()

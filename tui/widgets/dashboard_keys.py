@@ -16,6 +16,8 @@ Training runs in the kernel, beside the REPL.
 | s | start a run with the settings on the left |
 | t | train the REPL's own `model` on its `X`, `y` (+ `criterion`, `optimizer`) |
 | space | pause / resume |
+| . | step: run exactly one batch, then pause (starts a paused run if none) |
+| g | show / hide the per-layer panel |
 | x | stop |
 | r | reset: forget the curves |
 | l | log view: plots log10(loss) |
@@ -23,6 +25,13 @@ Training runs in the kernel, beside the REPL.
 | v | switch loss curve / decision boundary (2-D sets) |
 | c | show / hide the settings column |
 | e | export the last run to the runs folder |
+
+The curve shows the training loss and, in yellow, the validation loss (the held-out
+share of the data, 20% by default: `train share` sets it). Under it: the learning rate
+when a schedule moves it, and the coach's line when it has something to say (a loss
+far from ln K at the start, divergence, a plateau, overfitting, an lr too small). The
+layer panel shows each layer's gradient norm, weight norm, update-to-weight ratio per
+step (healthy near 1e-3) and the share of dead ReLU or saturated tanh/sigmoid units.
 
 Settings: Tab moves between them; Enter in a field starts a run.
 The curve overlays the last five runs with a legend. Training the REPL model changes
@@ -38,11 +47,15 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("toggle log scale", "toggle_log", "Plot log10(loss)"),
     ("toggle smoothing", "toggle_smooth", "Smooth the curve with an EMA"),
     ("toggle boundary view", "toggle_view", "Loss curve or decision boundary"),
+    ("step one batch", "step_once", "Run exactly one batch, then pause (.)"),
+    ("toggle layer panel", "toggle_layers", "Show or hide the per-layer gradient panel (g)"),
 ]
 BINDINGS = [
     Binding("s", "start", "Start"),
     Binding("t", "train_repl", "Train REPL model"),
     Binding("space", "pause", "Pause/Resume"),
+    Binding("full_stop", "step_once", "Step"),
+    Binding("g", "toggle_layers", "Layers", show=False),
     Binding("x", "stop", "Stop"),
     Binding("r", "reset", "Reset", show=False),
     Binding("l", "toggle_log", "Log", show=False),

@@ -22,6 +22,7 @@ from tui.core.train_config import ConfigError
 from tui.kernel import hub as kh
 from tui.kernel import link as kl
 from tui.widgets.dashboard_draw import Drawing
+from tui.widgets.dashboard_insight import Insight, LayerPanel
 from tui.widgets.dashboard_keys import BINDINGS, COMMANDS, HELP
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.pane import Pane
@@ -37,7 +38,7 @@ IDLE_HINT = "F5 or s starts a run · t trains the REPL's model · ? for keys"
 STILL_STARTING = "The kernel is still starting: the run starts once it is ready (F5 cancels)."
 
 
-class DashboardPane(Drawing, Deferred, Pane):
+class DashboardPane(Insight, Drawing, Deferred, Pane):
     AREA = "train"
     PANE_TITLE = "Dashboard"
     FKEY = "F4"
@@ -49,7 +50,10 @@ class DashboardPane(Drawing, Deferred, Pane):
     DashboardPane.-no-config #dash-config { display: none; }
     DashboardPane #dash-main { width: 1fr; height: 1fr; }
     DashboardPane #dash-view { height: 1fr; }
-    DashboardPane #dash-message { height: 2; color: $warning; }
+    DashboardPane #dash-message { height: 1; color: $warning; }
+    DashboardPane #dash-lr { height: auto; color: $text-muted; }
+    DashboardPane #dash-coach { height: auto; max-height: 2; color: $accent; }
+    DashboardPane.-no-layers #dash-layers { display: none; }
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -80,10 +84,18 @@ class DashboardPane(Drawing, Deferred, Pane):
                 with ContentSwitcher(initial="dash-plot", id="dash-view"):
                     yield LossPlot(id="dash-plot")
                     yield BoundaryView(id="dash-boundary")
+                yield Static("", id="dash-lr").set_styles("display: none;")
+                yield Static("", id="dash-coach").set_styles("display: none;")
+                yield LayerPanel(id="dash-layers")
                 yield Static("", id="dash-message")
+
+    def on_resize(self) -> None:
+        if self.built:
+            self.fit_layers()
 
     def on_built(self) -> None:
         self.start_drawing()
+        self.fit_layers()
         info = getattr(self.app, "torch_info", None)
         if info is not None:
             self._show_devices(info.devices, info.device)
@@ -236,7 +248,7 @@ class DashboardPane(Drawing, Deferred, Pane):
     def on_settings_form_invalid(self, message: SettingsForm.Invalid) -> None:
         self._say(f"Settings: {message.error}", "error")
 
-    def _request(self, source: str) -> None:
+    def _request(self, source: str, paused: bool = False) -> None:
         if not (self._kernel_ready and self.built):
             self._pending = source  # started by on_built or the kernel's Ready
             if not self._kernel_ready:
@@ -247,21 +259,29 @@ class DashboardPane(Drawing, Deferred, Pane):
         except ConfigError as exc:
             self._say(f"Settings: {exc}", "error")
             return
-        self._launch(source, config.to_dict(), workers if source == "playground" else 1)
+        self._launch(source, config.to_dict(), workers if source == "playground" else 1, paused)
 
     def _start_pending(self) -> None:
         source, self._pending = self._pending, None
         if source is not None and self._kernel_ready:
             self._request(source)
 
-    def _launch(self, source: str, config: dict[str, Any], workers: int) -> None:
+    def _launch(
+        self, source: str, config: dict[str, Any], workers: int, paused: bool = False
+    ) -> None:
         previous = self.current
         if previous is not None and previous.live:  # the agent stops it for the new one
             previous.stopping = True
         run = self.book.new(source, config, workers)  # type: ignore[union-attr]
         self.metrics.show(total=1, progress=0)
         self._say("Starting: the REPL's model…" if source == "repl" else "Starting…")
-        start = p.TrainStart(run_id=run.id, source=source, config=config, workers=workers)
+        start = p.TrainStart(
+            run_id=run.id, source=source, config=config, workers=workers, paused=paused
+        )
+        if paused:  # Step with no run: it starts paused, after its first batch
+            from tui.core.runbook import RunState
+
+            run.move(RunState.PAUSED)
         self.run_worker(self._send_start(run, start), group="train-start", exit_on_error=False)
         self._dirty = True
 

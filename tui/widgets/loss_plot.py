@@ -17,6 +17,7 @@ import io
 import time
 from dataclasses import dataclass
 
+import numpy as np
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -30,6 +31,8 @@ from tui.widgets import plotext_adapter
 
 #: Colours of older runs (oldest last); the current run is always the first colour.
 RUN_COLOURS = ("cyan", "orange", "green", "magenta", "blue", "red")
+#: The current run's validation loss.
+VAL_COLOUR = "yellow"
 
 
 @dataclass
@@ -69,6 +72,7 @@ class LossPlot(PlotextPlot):
         self._draw_cost = 0.0
         self._shown: LossPlot.Built | None = None  # the figure on screen
         self._runs: list[LossSeries] = []
+        self._val: tuple[list, list] = ([], [])
         self._building = False
         self._waiting = False
         #: Set by the dashboard: a finished figure waits for ``present()`` (its next tick),
@@ -78,9 +82,12 @@ class LossPlot(PlotextPlot):
         self._strip_console: Console | None = None  # the worker's own: the app's is the UI's
 
     # -- UI thread -----------------------------------------------------------------------
-    def draw(self, runs: list[LossSeries]) -> None:
-        """Show ``runs`` (the newest first): decimate now, build in a worker."""
+    def draw(self, runs: list[LossSeries], val: tuple[list, list] | None = None) -> None:
+        """Show ``runs`` (the newest first) and the current run's validation points
+        ``(steps, losses)``: decimate now, build in a worker."""
         self._runs = list(runs)
+        if val is not None:
+            self._val = val
         if self._building:  # the worker owns the figure: draw again once it is done
             self._waiting = True
             return
@@ -110,6 +117,13 @@ class LossPlot(PlotextPlot):
             )
             curves.append((xs.tolist(), ys.tolist(), series.label or None, colour))
             drawn += len(xs)
+        steps, losses = self._val
+        if runs and len(runs[0]) and len(steps) > 1:
+            vx, vy = _thin(list(steps), list(losses), max_points)
+            if self.log_scale:
+                vy = log10_safe(np.asarray(vy, dtype=np.float32)).tolist()
+            curves.append((vx, vy, "validation", VAL_COLOUR))
+            drawn += len(vx)
         self.points_drawn = drawn
         self._draw_cost = time.thread_time() - t0
         return Figure(
@@ -196,3 +210,11 @@ class LossPlot(PlotextPlot):
         lines = console.render_lines(text, console.options.update_width(width), pad=True)
         plain = Style()
         return [Strip([Segment(t, s or plain, c) for t, s, c in line], width) for line in lines]
+
+
+def _thin(xs: list, ys: list, n: int) -> tuple[list, list]:
+    """At most ``n`` of the points, evenly picked (validation points come ~10 a second)."""
+    if len(xs) <= n:
+        return xs, ys
+    pick = np.linspace(0, len(xs) - 1, n).astype(int)
+    return [xs[i] for i in pick], [ys[i] for i in pick]

@@ -15,7 +15,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select
 
-from tui.core.train_config import ACTIVATIONS, LOSSES, OPTIMIZERS, ConfigError, TrainConfig
+from tui.core.train_config import (
+    ACTIVATIONS,
+    INITS,
+    LOSSES,
+    OPTIMIZERS,
+    SCHEDULES,
+    ConfigError,
+    TrainConfig,
+)
 
 FIELDS: list[tuple[str, str, str]] = [
     # (config field, label, kind: select/input)
@@ -29,6 +37,10 @@ FIELDS: list[tuple[str, str, str]] = [
     ("steps", "steps", "input"),
     ("samples", "samples", "input"),
     ("noise", "noise", "input"),
+    ("train_share", "train", "input"),
+    ("init", "init", "select"),
+    ("dropout", "dropout", "input"),
+    ("schedule", "schedule", "select"),
     ("loss", "loss", "select"),
     ("momentum", "momentum", "input"),
     ("weight_decay", "w.decay", "input"),
@@ -83,6 +95,8 @@ class SettingsForm(VerticalScroll):
             "activation": [(a, a) for a in ACTIVATIONS],
             "optimizer": [(o, o) for o in OPTIMIZERS],
             "loss": [(lo, lo) for lo in LOSSES],
+            "init": [(i, i) for i in INITS],
+            "schedule": [(sc, sc) for sc in SCHEDULES],
             "device": self._devices,
         }
         for name, label, kind in FIELDS:

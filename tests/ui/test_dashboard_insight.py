@@ -1,0 +1,82 @@
+"""What the dashboard explains while it trains: validation curve, layer panel, coach,
+learning-rate line and Step, driven with the keyboard."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from textual.widgets import Static
+
+from tui.widgets.dashboard_insight import LayerPanel
+from tui.widgets.loss_plot import LossPlot
+from tui.widgets.train_metrics import TrainMetrics
+
+from .pilot_wait import wait_for
+from .test_dashboard import _ready, _set
+
+_wait = partial(wait_for, timeout=60.0)
+
+
+def _coach(pane) -> str:
+    widget = pane.query_one("#dash-coach", Static)
+    return str(widget.render()) if widget.display else ""
+
+
+async def test_a_run_shows_validation_layers_moving_and_the_lr_schedule(make_app):
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        _set(pane, dataset="spiral", hidden="32,32", activation="relu", steps="100000000")
+        _set(pane, schedule="cosine")
+        await pilot.press("f4", "f5")
+        metrics = pane.query_one("#dash-metrics", TrainMetrics)
+        await _wait(pilot, lambda: "val loss" in metrics.plain and "val acc" in metrics.plain)
+        plot = pane.query_one(LossPlot)
+        await _wait(
+            pilot,
+            lambda: (
+                plot._shown is not None
+                and "validation" in [c[2] for c in plot._shown.figure.curves]
+            ),
+            what="the validation curve",
+        )
+        if not pane.layers_shown:
+            await pilot.press("g")
+        panel = pane.query_one("#dash-layers", LayerPanel)
+        await _wait(pilot, lambda: len(panel.rows) == 3 and panel.display, what="layer rows")
+        first = list(panel.rows)
+        await _wait(pilot, lambda: panel.rows != first, what="the layer figures to move")
+        assert panel.rows[0][0] == "0 Linear 32x2" and panel.rows[-1][4] == "–"
+        lr = pane.query_one("#dash-lr", Static)
+        await _wait(pilot, lambda: lr.display and "lr " in str(lr.render()), what="lr line")
+        await pilot.press("x")
+        await _wait(pilot, lambda: pane.current.state == "stopped")
+
+
+async def test_lr_100_with_sgd_gets_the_divergence_line(make_app):
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        _set(pane, lr="100", optimizer="sgd", steps="2000")
+        await pilot.press("f4", "f5")
+        await _wait(pilot, lambda: not pane.current.live, what="the run to end")
+        await _wait(pilot, lambda: "smaller lr" in _coach(pane), what="the coach")
+        assert _coach(pane).startswith("coach: ")
+
+
+async def test_step_runs_one_batch_at_a_time(make_app):
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        await pilot.press("f4", "full_stop")
+        await _wait(pilot, lambda: pane.current is not None and pane.current.last is not None)
+        assert pane.current.state == "paused" and pane.current.last.step == 1
+        await pilot.press("full_stop")
+        await _wait(pilot, lambda: pane.current.last.step == 2, what="a second step")
+        await pilot.press("full_stop")
+        await _wait(pilot, lambda: pane.current.last.step == 3, what="a third step")
+        assert len(pane.current.series) == 3 and pane.current.state == "paused"
+        await pilot.press("space")
+        await _wait(pilot, lambda: pane.current.last.step > 10, what="running on")
+        await pilot.press("x")
+        await _wait(pilot, lambda: not pane.current.live)
