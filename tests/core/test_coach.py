@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -309,3 +310,12 @@ def test_numpy_inputs_are_fine():
         "plateau", steps=np.array(r["steps"]), train=np.array(r["train"], dtype=np.float32)
     )
     assert fires(c, "plateau") == advise(recorded("plateau"))
+
+
+def test_a_huge_lr_that_left_the_loss_stuck_is_not_called_too_small():
+    """SGD at lr 100 on a 10-class set: saturated, the loss sits near its start."""
+    flat = [1.65 + 0.05 * ((i * 7919) % 11 - 5) / 5 for i in range(300)]
+    curve = Curve(steps=list(range(1, 301)), train=flat, total_steps=300, lr=100.0,
+                  loss_kind="cross-entropy", n_classes=10)  # fmt: skip
+    assert lr_too_small(curve) is None
+    assert lr_too_small(replace(curve, lr=1e-5)) is not None

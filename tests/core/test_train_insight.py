@@ -42,6 +42,8 @@ def test_the_data_is_split_and_validation_is_measured_under_no_grad():
 def test_no_validation_share_means_no_validation_loss():
     _, summary, reports = run({**SPIRAL, "train_share": "100%"})
     assert all(r.val_loss is None for r in reports) and summary.val_loss is None
+    job, _, reports = run({"dataset": "xor", "steps": "50"})  # four points: all train
+    assert len(job.X) == 4 and job.X_val is None and reports[-1].val_loss is None
     assert TrainConfig.from_mapping({"train_share": "10%"}).train_share == pytest.approx(0.1)
 
 

@@ -29,6 +29,8 @@ INIT_MSE_RATIO = 3.0  # init (mse): start > 3x the target's variance
 INIT_MAX_STEP = 5  # the first point must be (a mean over) the first few steps
 MOVED = 0.05  # lr too small: the loss moved by less than 5% of its start ...
 LR_MIN_STEPS, LR_MIN_SHARE = 200, 0.10  # ... after 200 steps, or 10% of the run (>= 50)
+#: A learning rate this large is never "too small" for the playground's nets.
+LR_NEVER_SMALL = 1.0
 FLAT = 0.03  # plateau: the last third fell by less than 3% between its halves ...
 DROPPED = 0.70  # ... after the loss fell below 70% of its start ...
 CONVERGED = 0.10  # ... and sits above 10% of a guessing model's loss (else: converged)
@@ -192,6 +194,8 @@ def init_loss(c: Curve) -> Advice | None:
 
 def lr_too_small(c: Curve) -> Advice | None:
     """Many steps in and the loss has hardly moved from its start."""
+    if c.lr is not None and c.lr >= LR_NEVER_SMALL:
+        return None  # a stuck loss at such a rate is a blown-up net, not a timid one
     steps, y = _series(c.steps, c.train, MIN_POINTS)
     if not len(y):
         return None

@@ -136,9 +136,14 @@ def steps_per_epoch(n_samples: int, batch_size: int) -> int:
     return max(1, math.ceil(n_samples / max(1, min(batch_size, n_samples))))
 
 
+#: Sets smaller than this keep every sample for training (no validation share).
+MIN_SPLIT = 20
+
+
 def split_sizes(samples: int, train_share: float) -> tuple[int, int]:
-    """(training, validation) sample counts; both sides keep at least one sample."""
-    if train_share >= 1.0 or samples < 2:
+    """(training, validation) sample counts; both sides keep at least one sample, and a
+    set of fewer than ``MIN_SPLIT`` (the seed's four XOR points) is not split at all."""
+    if train_share >= 1.0 or samples < MIN_SPLIT:
         return samples, 0
     train = min(samples - 1, max(1, round(samples * train_share)))
     return train, samples - train

@@ -22,6 +22,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from tui.core.train_job import Job
 
 
+#: The fewest reports a run sends (besides its time cadence), for short runs' curves.
+MIN_REPORTS = 100
+
 # -- reports ------------------------------------------------------------------------
 
 
@@ -158,6 +161,10 @@ class Reporter:
         self._paused_at: float | None = None
         self.last_report = self.start
         self.next_report = self.start + report_every
+        #: Reports come every ``report_every`` seconds, and at least ``MIN_REPORTS``
+        #: times a run, so a run of a second still draws its validation curve.
+        self.every_steps = max(1, self.total // MIN_REPORTS)
+        self.next_step = self.every_steps
         self.last_eval = -math.inf
         self.rate_step = 0
         self.last_step = 0
@@ -178,7 +185,7 @@ class Reporter:
 
     def add(self, loss, step: int) -> bool:
         self.pending.append(loss.detach())
-        if time.perf_counter() >= self.next_report:
+        if time.perf_counter() >= self.next_report or step >= self.next_step:
             return self.flush(step)
         return True
 
@@ -228,6 +235,7 @@ class Reporter:
         rate = (step - self.rate_step) / window if window > 0 else 0.0
         self.rate_step, self.last_report = step, now
         self.next_report = now + self.report_every
+        self.next_step = step + self.every_steps
         overall = step / elapsed if elapsed > 0 else 0.0
         eta = 0.0 if final else ((self.total - step) / overall if overall > 0 else None)
         boundary = memory = gpu = None

@@ -180,7 +180,7 @@ class Trainer:
             loss = crit(model(xb), yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            looks = single or clock() >= rep.next_report
+            looks = single or step >= rep.next_step or clock() >= rep.next_report
             if looks:  # a report follows this step: keep the weights for its update ratio
                 rep.before_step()
             opt.step()
