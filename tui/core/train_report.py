@@ -24,6 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: The fewest reports a run sends (besides its time cadence), for short runs' curves.
 MIN_REPORTS = 100
+#: The share of training time the validation pass and layer figures may take.
+PROBE_DUTY = 0.02
 
 # -- reports ------------------------------------------------------------------------
 
@@ -177,8 +179,24 @@ class Reporter:
         self.val_loss: float | None = None
         self.batch = max(1, min(job.batch_size, len(job.X))) if global_batch <= 0 else global_batch
 
-    def before_step(self) -> None:
-        self.probe.before_step()
+        self.next_probe = self.start
+
+    def before_step(self, now_anyway: bool = False) -> None:
+        """A report follows this step: keep the weights if that report takes a look."""
+        if now_anyway or time.perf_counter() >= self.next_probe:
+            self.probe.before_step()
+
+    def _look(self, now_anyway: bool):
+        """The probe's figures when due: every report, unless a look costs more than
+        ``PROBE_DUTY`` of the training time (a big model), then less often; always for
+        the final report and a paused one (Step shows each batch's figures)."""
+        now = time.perf_counter()
+        if now < self.next_probe and not now_anyway:
+            return None
+        look = self.probe.look()
+        spent = time.perf_counter() - now
+        self.next_probe = now + spent / PROBE_DUTY
+        return look
 
     def active(self, now: float) -> float:
         return max(1e-9, now - self.start - self.paused_for)
@@ -248,7 +266,7 @@ class Reporter:
         if device.startswith("cuda"):
             memory = (torch.cuda.memory_allocated(device), torch.cuda.memory_reserved(device))
             peak = torch.cuda.max_memory_allocated(device)
-        look = self.probe.look() if error is None else None
+        look = self._look(final or paused) if error is None and step else None
         if look is not None and look.val_loss is not None:
             self.val_loss = look.val_loss
         steps_per_s = max(0.0, overall if final else rate)
