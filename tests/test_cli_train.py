@@ -71,3 +71,18 @@ def test_headless_command_runs_as_a_process_without_a_tty(tmp_home):
     assert "\r" not in proc.stderr  # plain lines when not on a terminal
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["steps"] == 50
+
+
+def test_the_coach_says_the_same_lines_headless(capsys):
+    """lr 100 with SGD diverges; a 10% training share of a noisy spiral overfits."""
+    assert main(["train", "--lr", "100", "--optimizer", "sgd", "--steps", "2000"]) == 0
+    coach = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("coach: ")]
+    assert len(coach) == 1 and "try a smaller lr (10)" in coach[0], coach
+    argv = ["train", "--dataset", "spiral", "--noise", "0.3", "--train-share", "10%"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    coach = [ln for ln in err.splitlines() if ln.startswith("coach: ")]
+    assert coach and "overfitting" in coach[-1], err
+    assert json.loads(out.strip().splitlines()[-1])["val_loss"] > 1.0
+    assert main(["train", "--dataset", "circles", "--steps", "300"]) == 0
+    assert "coach: " not in capsys.readouterr().err, "a healthy run gets no advice"

@@ -15,6 +15,7 @@ import threading
 import time
 from typing import TextIO
 
+from tui.core.train_config import INITS, SCHEDULES
 from tui.core.training import ACTIVATIONS, LOSSES, OPTIMIZERS, TrainConfig
 
 _DEFAULTS = TrainConfig()
@@ -45,6 +46,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--weight-decay", dest="weight_decay", default=_DEFAULTS.weight_decay)
     p.add_argument("--batch-size", dest="batch_size", default=_DEFAULTS.batch_size, metavar="N")
     p.add_argument("--seed", default=_DEFAULTS.seed, metavar="N")
+    p.add_argument(
+        "--train-share",
+        dest="train_share",
+        default=_DEFAULTS.train_share,
+        metavar="X",
+        help="share of the data to train on, the rest validates (0.8, or 80%%; 1 for none)",
+    )
+    p.add_argument("--init", choices=INITS, default=_DEFAULTS.init, help="weight initialisation")
+    p.add_argument(
+        "--dropout", default=_DEFAULTS.dropout, metavar="P", help="after each activation"
+    )
+    p.add_argument("--schedule", choices=SCHEDULES, default=_DEFAULTS.schedule, help="lr schedule")
     p.add_argument(
         "--device",
         default=argparse.SUPPRESS,  # keep a top-level ``torch-tui --device X train``
@@ -94,6 +107,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
             "steps",
             "seed",
             "device",
+            "train_share",
+            "init",
+            "dropout",
+            "schedule",
         )
     }
     try:
@@ -111,19 +128,23 @@ class Progress:
         self.every = every if not self.tty else 0.2
         self.last = -1e9
         self.width = 0
+        self.loss: float | None = None
 
     def __call__(self, report) -> None:
+        if len(report.losses):
+            self.loss = float(report.losses[-1])
         now = time.monotonic()
         if not report.final and now - self.last < self.every:
             return
         self.last = now
-        loss = f"{float(report.losses[-1]):.4g}" if len(report.losses) else "-"
+        loss = f"{self.loss:.4g}" if self.loss is not None else "-"
+        val = f"  val {report.val_loss:.4g}" if report.val_loss is not None else ""
         acc = f"  acc {report.accuracy:.1%}" if report.accuracy is not None else ""
         pct = report.step / report.total_steps if report.total_steps else 1.0
         eta = f"  eta {report.eta:.0f}s" if report.eta else ""
         line = (
             f"step {report.step}/{report.total_steps} ({pct:.0%})  epoch {report.epoch}  "
-            f"loss {loss}{acc}  {report.steps_per_s:,.0f} steps/s{eta}"
+            f"loss {loss}{val}{acc}  {report.steps_per_s:,.0f} steps/s{eta}"
         )
         if self.tty:
             pad = max(0, self.width - len(line))
@@ -169,8 +190,12 @@ def run(args: argparse.Namespace) -> int:
 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, on_sigint)
+    from tui.cli.train_coach import CoachPrinter, both
+
+    progress = Progress(sys.stderr)
+    coach = CoachPrinter(config.to_dict(), sys.stderr, progress)
     try:
-        summary = Trainer(job, Progress(sys.stderr), stop=stop, threads=args.threads).run()
+        summary = Trainer(job, both(progress, coach), stop=stop, threads=args.threads).run()
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, previous)

@@ -71,13 +71,18 @@ def curve_of(series: Any, run: Any, max_points: int = 400) -> Any:
     )
 
 
-def coach_line(run: Any) -> str:
-    """The coach's one line for the run, or "" when it has nothing to say."""
+def coach_advice(run: Any) -> Any:
+    """The coach's ``Advice`` for the run, or None when it has nothing to say."""
     from tui.core.coach import advise
 
     if run is None or not len(run.series):
-        return ""
-    advice = advise(curve_of(run.series, run))
+        return None
+    return advise(curve_of(run.series, run))
+
+
+def coach_line(run: Any) -> str:
+    """The coach's one line for the run, or "" when it has nothing to say."""
+    advice = coach_advice(run)
     return advice.text if advice is not None else ""
 
 

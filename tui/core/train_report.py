@@ -24,8 +24,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: The fewest reports a run sends (besides its time cadence), for short runs' curves.
 MIN_REPORTS = 100
-#: The share of training time the validation pass and layer figures may take.
+#: The share of training time the validation pass and layer figures may take ...
 PROBE_DUTY = 0.02
+#: ... though a run gets at least this many looks, spread over its steps.
+MIN_LOOKS = 50
 
 # -- reports ------------------------------------------------------------------------
 
@@ -180,22 +182,28 @@ class Reporter:
         self.batch = max(1, min(job.batch_size, len(job.X))) if global_batch <= 0 else global_batch
 
         self.next_probe = self.start
+        self.next_probe_step = 0
 
-    def before_step(self, now_anyway: bool = False) -> None:
+    def _probe_due(self, step: int) -> bool:
+        return time.perf_counter() >= self.next_probe or step >= self.next_probe_step
+
+    def before_step(self, step: int = 0, now_anyway: bool = False) -> None:
         """A report follows this step: keep the weights if that report takes a look."""
-        if now_anyway or time.perf_counter() >= self.next_probe:
+        if now_anyway or self._probe_due(step):
             self.probe.before_step()
 
-    def _look(self, now_anyway: bool):
+    def _look(self, step: int, now_anyway: bool):
         """The probe's figures when due: every report, unless a look costs more than
-        ``PROBE_DUTY`` of the training time (a big model), then less often; always for
-        the final report and a paused one (Step shows each batch's figures)."""
-        now = time.perf_counter()
-        if now < self.next_probe and not now_anyway:
+        ``PROBE_DUTY`` of the training time (a big model), then less often; but at least
+        ``MIN_LOOKS`` times a run, and always for the final report and a paused one
+        (Step shows each batch's figures)."""
+        if not (now_anyway or self._probe_due(step)):
             return None
+        now = time.perf_counter()
         look = self.probe.look()
         spent = time.perf_counter() - now
         self.next_probe = now + spent / PROBE_DUTY
+        self.next_probe_step = step + max(1, self.total // MIN_LOOKS)
         return look
 
     def active(self, now: float) -> float:
@@ -266,7 +274,7 @@ class Reporter:
         if device.startswith("cuda"):
             memory = (torch.cuda.memory_allocated(device), torch.cuda.memory_reserved(device))
             peak = torch.cuda.max_memory_allocated(device)
-        look = self._look(final or paused) if error is None and step else None
+        look = self._look(step, final or paused) if error is None and step else None
         if look is not None and look.val_loss is not None:
             self.val_loss = look.val_loss
         steps_per_s = max(0.0, overall if final else rate)

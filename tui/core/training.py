@@ -182,7 +182,7 @@ class Trainer:
             loss.backward()
             looks = single or step >= rep.next_step or clock() >= rep.next_report
             if looks:  # a report follows this step: keep the weights for its update ratio
-                rep.before_step(single)
+                rep.before_step(step, single)
             opt.step()
             if sched is not None:
                 sched.step()
