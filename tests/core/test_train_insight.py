@@ -147,3 +147,23 @@ def test_sparkline_and_lr_line():
     assert line.startswith("lr █") and line.endswith(" 0.1 → 0") and "▁" in line
     R.config = {"schedule": "none"}
     assert lr_line(R(), 40) == "", "a constant lr is not drawn"
+
+
+def test_gpu_figures_ride_on_the_reports():
+    """CUDA memory (allocated, reserved, peak), NVML utilisation/temperature/power and
+    samples/s, as the metrics line shows them (no GPU needed: a report as one arrives)."""
+    import numpy as np
+
+    from tui.core.runbook import RunBook, metrics_text
+    from tui.core.training import Report
+
+    run = RunBook().new("playground", {"lr": 0.03})
+    run.begun("circles 16-16", "cuda:0", 10, True, {})
+    report = Report(1, np.zeros(5, np.float32), 5, 100, 1, 0.5, 10.0, 1.0,
+                    memory=(2**20, 2 * 2**20), memory_peak=3 * 2**20,
+                    gpu={"util": 87.0, "temp": 61.0, "power": 212.0}, samples_per_s=640.0)  # fmt: skip
+    run.apply(report)
+    text = metrics_text(run, 200).replace("[b]", "").replace("[/b]", "")
+    for words in ("1.0 MiB alloc / 2.0 MiB reserved / 3.0 MiB peak", "GPU util 87%",
+                  "temp 61°C", "power 212 W", "samples/s 640"):  # fmt: skip
+        assert words in text, text
