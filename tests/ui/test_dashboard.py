@@ -5,6 +5,9 @@ the app process."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from functools import partial
 
 from textual.widgets import Input, Select, Static
@@ -124,11 +127,22 @@ async def test_a_finished_run_falls_and_exports(make_app, tmp_home):
         assert len(runs) == 1
         await _wait(pilot, lambda: (runs[0] / "model.pt").exists(), what="model.pt")
         names = sorted(p.name for p in runs[0].iterdir())
-        assert names == ["config.json", "history.csv", "model.pt"]
+        assert names == ["config.json", "history.csv", "model.pt", "train.py"]
         lines = (runs[0] / "history.csv").read_text().splitlines()
         assert lines[0] == "step,loss,accuracy,elapsed" and len(lines) == 401
         meta = json.loads((runs[0] / "config.json").read_text())
         assert meta["dataset"] == "xor" and meta["summary"]["steps"] == 400
+        # train.py is plain PyTorch that ends where the run ended
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        done = subprocess.run(
+            [sys.executable, "-I", "train.py"], cwd=runs[0], capture_output=True, text=True,
+            env=env, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        final = float(done.stdout.split("final loss ")[1].split()[0])
+        want = meta["summary"]["final_loss"]
+        assert abs(final - want) <= max(1e-3, 0.02 * abs(want)), (final, want)
+        assert "tui" not in (runs[0] / "train.py").read_text().split('"""', 2)[2]
 
 
 async def test_the_repl_model_trains_in_place_from_the_dashboard(make_app):

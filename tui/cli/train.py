@@ -78,6 +78,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="torch cpu threads (default: cores-1)",
     )
+    p.add_argument(
+        "--export",
+        default=None,
+        metavar="DIR",
+        help="afterwards write config.json, history.csv, model.pt (a state_dict) and train.py "
+        "(plain PyTorch that reruns this run) into DIR",
+    )
     length = p.add_mutually_exclusive_group()
     length.add_argument("--steps", default=None, metavar="N", help="optimizer steps to run")
     length.add_argument("--epochs", default=_DEFAULTS.epochs, metavar="N")
@@ -162,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
     from tui.core.training import ConfigError, Trainer, build_job
 
     config = config_from_args(args)
+    export_dir = _export_dir(args.export) if args.export else None
     if args.threads is not None:
         from tui.core.devices import usable_cores
 
@@ -175,6 +183,9 @@ def run(args: argparse.Namespace) -> int:
             )
     if args.ddp is not None:
         from tui.cli.ddp import run_ddp
+
+        if export_dir is not None:
+            raise UsageError("--export does not go with --ddp: the model stays in the workers")
 
         return run_ddp(config, args)
     try:
@@ -200,7 +211,40 @@ def run(args: argparse.Namespace) -> int:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, previous)
     print(json.dumps(summary.to_dict()), flush=True)
+    if export_dir is not None:
+        _export(export_dir, config, coach.run, job, summary)
     if summary.error:
         print(f"torch-tui: {summary.error}", file=sys.stderr)
         return 1
     return 0
+
+
+def _export_dir(raw: str):
+    """The folder to export into (made if missing); UsageError when it cannot be."""
+    from pathlib import Path
+
+    from tui.cli import UsageError
+
+    path = Path(raw).expanduser()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--export {raw}: that is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--export {raw}: {exc.strerror or exc}") from None
+    return path
+
+
+def _export(path, config, run, job, summary) -> None:
+    """The dashboard's export, headless: the same four files."""
+    from tui.core import state
+    from tui.core.export_script import write_script
+    from tui.core.runs import history_csv, save_model
+
+    meta = {**config.to_dict(), "summary": summary.to_dict()}
+    state.atomic_write_json(path / "config.json", meta)
+    history = history_csv(run.series.raw(), run.series.first_step, run.metrics)
+    state.atomic_write_text(path / "history.csv", history)
+    save_model(job.model, path / "model.pt")
+    write_script(path, config.to_dict())
+    print(f"torch-tui: exported to {path} (python {path / 'train.py'} reruns it)", file=sys.stderr)

@@ -152,6 +152,8 @@ class Trainer:
         xs, ys = X, y
         step = 0
         single = False
+        if job.source == "config" and job.config.get("dropout"):
+            torch.manual_seed(job.seed)  # dropout's masks: the same run twice, and in train.py
         model.train()
         for step in range(1, total + 1):
             if stop.is_set():

@@ -1,6 +1,6 @@
 """Exporting a run from the dashboard: ``runs/<timestamp>/`` under the data dir.
 
-config.json and history.csv are written here (``tui.core.runs.write_run``, no torch, in a
+config.json, history.csv and (for a playground run) train.py are written here (``tui.core.runs.write_run``, no torch, in a
 thread); model.pt by the kernel, where the model is (an ``ExportRequest``). A run whose
 model the kernel no longer has (a restart) or never had here (data parallel: it stays in
 the workers) is exported without model.pt, and a notification says why.
@@ -9,7 +9,7 @@ the workers) is exported without model.pt, and a notification says why.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui.core import protocol as p
 
@@ -20,13 +20,17 @@ if TYPE_CHECKING:  # pragma: no cover
 
 async def export(pane: DashboardPane, run: Run) -> None:
     """config.json and history.csv here (no torch); model.pt by the kernel."""
+    from tui.core.export_script import write_script
     from tui.core.runs import write_run
 
     losses, metrics = run.series.raw().copy(), list(run.metrics)
+
+    def write() -> tuple[Any, str | None]:
+        path = write_run(run.config, losses, run.series.first_step, metrics, run.summary)
+        return path, write_script(path, run.config)
+
     try:
-        path = await asyncio.to_thread(
-            write_run, run.config, losses, run.series.first_step, metrics, run.summary
-        )
+        path, no_script = await asyncio.to_thread(write)
     except Exception as exc:  # noqa: BLE001 - a full disk, a read-only folder
         pane._say(f"export failed: {exc}", "error")
         return
@@ -41,8 +45,10 @@ async def export(pane: DashboardPane, run: Run) -> None:
             note = "" if reply.written else reply.note
         except Exception as exc:  # noqa: BLE001 - the kernel went away meanwhile
             note = str(exc)
-    pane._say(f"Exported to {path}")
+    pane._say(f"Exported to {path}" + ("" if no_script else ": python train.py reruns it"))
     if note:
         pane.notify(f"model.pt not written: {note}", severity="warning", timeout=8)
     else:
         pane.notify(f"Run exported to {path}", timeout=8)
+    if no_script:
+        pane.notify(no_script[0].upper() + no_script[1:], timeout=10)
