@@ -20,7 +20,7 @@ from tui.widgets.deferred import after_build
 _VERDICT_STYLE = "bold yellow"
 HEADERS = ("layer", "‖grad‖", "‖weight‖", "update/w", "units", "")
 #: Rows the curve keeps before the layer panel shows by default (g shows it anyway).
-MIN_CURVE = 7
+MIN_CURVE = 6
 
 
 class LayerPanel(Static):
@@ -113,7 +113,7 @@ class Insight:
             return self.layers_wanted
         run = self.current
         rows = 1 + (len(run.layers) if run is not None and run.layers else 3)
-        fixed = 4 + 1 + 2 + 2  # metrics, message, coach, the pane's border
+        fixed = 4 + 1 + 2  # metrics, message, coach (size is inside the border)
         return self.size.height >= fixed + rows + MIN_CURVE  # type: ignore[attr-defined]
 
     def fit_layers(self) -> None:
