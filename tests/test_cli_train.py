@@ -86,3 +86,53 @@ def test_the_coach_says_the_same_lines_headless(capsys):
     assert json.loads(out.strip().splitlines()[-1])["val_loss"] > 1.0
     assert main(["train", "--dataset", "circles", "--steps", "300"]) == 0
     assert "coach: " not in capsys.readouterr().err, "a healthy run gets no advice"
+
+
+def test_train_export_writes_config_history_state_dict_and_train_py(tmp_path, capsys):
+    import os
+
+    import torch
+
+    out = tmp_path / "exported" / "moons"  # made, parents and all
+    assert main(["train", "--dataset", "moons", "--steps", "150", "--export", str(out)]) == 0
+    stdout, err = capsys.readouterr()
+    summary = json.loads(stdout.strip().splitlines()[-1])
+    assert f"exported to {out}" in err
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["config.json", "history.csv", "model.pt", "train.py"]
+    weights = torch.load(out / "model.pt", weights_only=True)  # a plain state_dict
+    assert set(weights) == {f"{i}.{p}" for i in (0, 2, 4) for p in ("weight", "bias")}
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["dataset"] == "moons" and meta["summary"]["steps"] == 150
+    assert len((out / "history.csv").read_text().splitlines()) == 151
+    # python train.py --save, without torch-tui on the path: the same loss and weights
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-I", "train.py", "--save"], cwd=out, capture_output=True, text=True,
+        env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    final = float(done.stdout.split("final loss ")[1].split()[0])
+    want = summary["final_loss"]
+    assert abs(final - want) <= max(1e-3, 0.02 * abs(want)), (final, want)
+    rerun = torch.load(out / "model.pt", weights_only=True)
+    assert all(torch.allclose(rerun[k], weights[k], atol=1e-3) for k in weights)
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["--export", "{file}"], ["--export", "is a file, not a folder"]),
+        (["--export", "{dir}", "--ddp", "2"], ["--export does not go with --ddp"]),
+    ],
+)
+def test_train_export_refuses_with_one_line(argv, words, tmp_path, capsys):
+    (tmp_path / "a-file").write_text("not a folder")
+    paths = {"file": tmp_path / "a-file", "dir": tmp_path / "new"}
+    argv = [a.format(**paths) for a in argv]
+    assert main(["train", "--steps", "5", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert all(word in err for word in words), err
+    assert not (tmp_path / "new").exists()  # refused before anything was made
+    assert (tmp_path / "a-file").read_text() == "not a folder"

@@ -97,7 +97,7 @@ async def test_lesson_code_runs_only_when_the_learner_asks(tmp_path, capsys):
         await app.kernel.sync()  # the kernel's queue has drained
         assert markers_made(markers) == [], "lesson code ran without being asked"
         # the learner asks: Enter on the first block runs that block (and only it)
-        await pilot.press("f2", "down", "enter")
+        await pilot.press("f2", "enter")  # a section opens with its first block selected
         await wait_until(pilot, lambda: (markers / "block").exists(), what="the block to run")
         assert "norun" not in markers_made(markers)
         assert "solution" not in markers_made(markers)
@@ -141,12 +141,14 @@ async def test_the_app_opens_no_network_connection(no_network, tmp_path, monkeyp
         await pilot.press("f4", "e")
         message = board.query_one("#dash-message")
         await wait_until(pilot, lambda: "Exported to" in static_text(message), what="export")
-        exported = Path(static_text(message).split("Exported to", 1)[1].strip())
+        said = static_text(message).split("Exported to", 1)[1]
+        exported = Path(said.split(": python train.py", 1)[0].strip())
         assert exported.is_relative_to(state.data_dir() / "runs")
         assert sorted(p.name for p in exported.iterdir()) == [
             "config.json",
             "history.csv",
             "model.pt",
+            "train.py",
         ]
         app.action_devices()
         await app.workers.wait_for_complete()

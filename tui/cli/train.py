@@ -169,6 +169,8 @@ def run(args: argparse.Namespace) -> int:
     from tui.core.training import ConfigError, Trainer, build_job
 
     config = config_from_args(args)
+    if args.export and args.ddp is not None:
+        raise UsageError("--export does not go with --ddp: the model stays in the workers")
     export_dir = _export_dir(args.export) if args.export else None
     if args.threads is not None:
         from tui.core.devices import usable_cores
@@ -183,9 +185,6 @@ def run(args: argparse.Namespace) -> int:
             )
     if args.ddp is not None:
         from tui.cli.ddp import run_ddp
-
-        if export_dir is not None:
-            raise UsageError("--export does not go with --ddp: the model stays in the workers")
 
         return run_ddp(config, args)
     try:

@@ -1,9 +1,10 @@
 """Exporting a run from the dashboard: ``runs/<timestamp>/`` under the data dir.
 
-config.json, history.csv and (for a playground run) train.py are written here (``tui.core.runs.write_run``, no torch, in a
-thread); model.pt by the kernel, where the model is (an ``ExportRequest``). A run whose
-model the kernel no longer has (a restart) or never had here (data parallel: it stays in
-the workers) is exported without model.pt, and a notification says why.
+config.json and history.csv (``tui.core.runs.write_run``) and train.py, or for a REPL run a
+README.txt saying why there is none (``tui.core.export_script``), are written here with no
+torch, in a thread; model.pt by the kernel, where the model is (an ``ExportRequest``). A
+run whose model the kernel no longer has (a restart) or never had here (data parallel: it
+stays in the workers) is exported without model.pt, and a notification says why.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 async def export(pane: DashboardPane, run: Run) -> None:
-    """config.json and history.csv here (no torch); model.pt by the kernel."""
+    """config.json, history.csv and train.py here (no torch); model.pt by the kernel."""
     from tui.core.export_script import write_script
     from tui.core.runs import write_run
 
