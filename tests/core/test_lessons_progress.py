@@ -98,14 +98,16 @@ def test_progress_round_trip_and_completion(tmp_home):
     lesson = parse_lesson(LESSON)
     progress = Progress.load()
     assert progress.completion(lesson) == 0
+    progress.visit(lesson, 0)
+    assert progress.completion(lesson) == 0, "only opened: a lesson not started is at 0%"
     progress.visit(lesson, 1)
     progress.block_run(lesson, 0)
     progress.exercise_passed(lesson, "set-b")
     progress.save()
     again = Progress.load()
     assert (again.last_lesson, again.last_section) == ("p", 1)
-    # 2 sections + 2 blocks + 1 exercise; visited 1, ran 1, passed 1
-    assert again.completion(lesson) == 3 / 5
+    # 2 sections + 2 blocks + 1 exercise; visited 2, ran 1, passed 1
+    assert again.completion(lesson) == 4 / 5
     assert json.loads(progress_path().read_text())["lessons"]["p"]["exercises_passed"] == ["set-b"]
 
 

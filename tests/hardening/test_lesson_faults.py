@@ -250,7 +250,7 @@ async def test_a_10000_line_code_block_opens_and_runs(lessons_app):
     assert block[0].block.code.count("\n") == 9_999
     labels = " ".join(static_text(w) for w in block[0].query(".code-label"))
     assert "9,700 more lines (Enter runs the whole block)" in labels  # drawn: the head only
-    await pilot.press("down", "enter")  # select it and send it to the REPL
+    await pilot.press("enter")  # selected as the section opens: send it to the REPL
     await wait_until(
         pilot, lambda: app.cells and app.cells[-1].source.startswith("x0 = 0"), what="the block ran"
     )
@@ -296,7 +296,7 @@ async def test_the_lessons_dir_vanishing_while_the_app_runs(lessons_app):
     # already loaded lessons keep working: sections, next lesson, picker, running a block
     await pilot.press("f2", "n")
     await wait_until(pilot, lambda: pane.section == 1, what="the next section")
-    await pilot.press("p", "down", "enter")
+    await pilot.press("p", "enter")
     block = pane.selected_widget()
     assert isinstance(block, CodeBlock)
     await wait_until(pilot, lambda: block.state == "ok", what="the block ran")

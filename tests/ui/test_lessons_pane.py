@@ -162,8 +162,7 @@ async def test_blocks_run_in_the_repl_and_an_exercise_turns_green(lessons_dir, m
         pane = pane_of(app)
         await wait_for(pilot, lambda: app.kernel.ready, 60, "the kernel")
         await wait_for(pilot, lambda: pane.exercises_for == "01-mini", what="SetExercises")
-        await pilot.press("down")  # select the first code block
-        block = pane.selected_widget()
+        block = pane.selected_widget()  # a section opens with its first block selected
         assert isinstance(block, CodeBlock) and block.has_class("-selected")
         await pilot.press("enter")
         await wait_for(pilot, lambda: block.state == "ok", 60, "the block to run")
@@ -272,3 +271,49 @@ async def test_a_due_review_opens_with_a_failing_check_and_moves_on_when_solved(
             pilot, lambda: Reviews.load().cards[("01-mini", "three-zeros")].step == 1, what="save"
         )
         assert not pane.reviews.due(), "reviewed: not due again for 3 days"
+
+
+async def test_enter_at_the_top_of_a_section_runs_its_first_block_and_a_missing_name_points_at_a(
+    lessons_dir, make_app, monkeypatch
+):
+    app = make_app(lessons_dirs=[lessons_dir])
+    notes: list[str] = []
+    async with app.run_test(size=(160, 48)) as pilot:
+        monkeypatch.setattr(app, "notify", lambda msg, **kw: notes.append(str(msg)))
+        pane = pane_of(app)
+        await wait_for(pilot, lambda: app.kernel.ready, 60, "the kernel")
+        await wait_for(pilot, lambda: pane.lesson is not None, what="a lesson")
+        await kernel_text(app, "a = None; del a")  # a fresh REPL: no a
+        await pilot.press("f2", "n")  # "Second section": b = a * 2, which needs block 1's a
+        await wait_for(pilot, lambda: pane.section == 1, what="the second section")
+        block = pane.selected_widget()
+        assert isinstance(block, CodeBlock) and block.has_class("-selected")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: block.state == "error", 60, "the block to fail")
+        hint = next(n for n in notes if "press a" in n)
+        assert hint.startswith("a is made by block 1 (line ")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: block.state == "ok", 60, "run up to here")
+
+
+async def test_a_dashboard_run_of_the_repl_model_rechecks_the_exercises(make_app):
+    """08's Solve XOR: an untrained 8-wide net fails; t in the dashboard trains it and
+    the check turns green without another cell."""
+    app = make_app(lesson="08-pytorch-intro", device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = pane_of(app)
+        await wait_for(pilot, lambda: app.kernel.ready, 60, "the kernel")
+        await wait_for(pilot, lambda: pane.exercises_for == "08-pytorch-intro", what="exercises")
+        lesson = pane.lesson
+        xor = next(e for e in lesson.exercises if e.id == "solve-xor")
+        await pane.show_section(xor.section)
+        code = "\n".join(b.code for b in lesson.blocks if b.line < xor.line)
+        code += "\ntorch.manual_seed(0)\nmodel = SimpleNet(2, 8, 1)\n"
+        code += "optimizer = torch.optim.Adam(model.parameters(), lr=0.05)\n"
+        repl = app.screen.query_one("#repl")
+        repl.run_source(code)
+        card = next(c for c in pane.query(ExerciseCard) if c.exercise.id == "solve-xor")
+        await wait_for(pilot, lambda: card.result is not None, 90, "the check")
+        assert not card.result.passed
+        await pilot.press("f4", "t")
+        await wait_for(pilot, lambda: card.result.passed, 90, "the check after training")

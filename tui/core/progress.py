@@ -123,7 +123,8 @@ class Progress:
         return True
 
     def completion(self, lesson: Lesson) -> float:
-        """Fraction done: sections visited, blocks run and exercises passed, all counted alike."""
+        """Fraction done: sections visited, blocks run and exercises passed, all counted
+        alike; a lesson only opened (its first section shown, nothing run) is 0%."""
         if lesson.broken:
             return 0.0
         total = len(lesson.sections) + len(lesson.blocks) + len(lesson.exercises)
@@ -132,12 +133,13 @@ class Progress:
         mine = self.lessons.get(lesson.id) or LessonProgress()
         slugs = {s.slug for s in lesson.sections}
         ids = {e.id for e in lesson.exercises}
-        done = (
-            len(mine.visited & slugs)
-            + len({i for i in mine.blocks_run if 0 <= i < len(lesson.blocks)})
-            + len(mine.passed & ids)
-        )
-        return done / total
+        run = len({i for i in mine.blocks_run if 0 <= i < len(lesson.blocks)})
+        passed = len(mine.passed & ids)
+        seen = mine.visited & slugs
+        first = {lesson.sections[0].slug} if lesson.sections else set()
+        if not run and not passed and seen <= first:
+            return 0.0  # only opened: not started
+        return (len(seen) + run + passed) / total
 
     def is_done(self, lesson_id: str, lessons: list[Lesson]) -> bool:
         lesson = next((ls for ls in lessons if ls.id == lesson_id and not ls.broken), None)

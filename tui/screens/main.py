@@ -135,6 +135,10 @@ class MainScreen(Screen):
         shows exercise checks."""
         self.query_one("#lessons", LessonPane).cell_done(message.outcome)
 
+    def on_dashboard_pane_repl_trained(self, message: DashboardPane.ReplTrained) -> None:
+        """The dashboard trained the REPL's model: its exercises may pass now."""
+        self.query_one("#lessons", LessonPane).recheck()
+
     def on_lesson_pane_run_block(self, message: LessonPane.RunBlock) -> None:
         """A lesson block to run: the REPL runs it as if typed, tagged with its id."""
         self.query_one("#repl", ReplPane).run_source(message.code, tag=message.block_id)

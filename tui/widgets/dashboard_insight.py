@@ -28,16 +28,19 @@ class LayerPanel(Static):
 
     DEFAULT_CSS = """
     LayerPanel { height: auto; max-height: 12; }
+    LayerPanel.-empty { display: none; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__("", **kwargs)
         self.rows: list[tuple[str, ...]] = []
+        self.add_class("-empty")
 
     def show_rows(self, rows: list[tuple[str, ...]]) -> None:
         if rows == self.rows:
             return
         self.rows = rows
+        self.set_class(not rows, "-empty")
         self.update(self.table(rows, self.size.width or 80) if rows else "")
 
     def on_resize(self) -> None:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import ContentSwitcher, Static
 
 from tui.core import protocol as p
@@ -39,6 +40,9 @@ STILL_STARTING = "The kernel is still starting: the run starts once it is ready 
 
 
 class DashboardPane(Insight, Drawing, Deferred, Pane):
+    class ReplTrained(Message):
+        """A run that trained the REPL's own model ended: its objects changed."""
+
     AREA = "train"
     PANE_TITLE = "Dashboard"
     FKEY = "F4"
@@ -215,6 +219,8 @@ class DashboardPane(Insight, Drawing, Deferred, Pane):
                 self._boundary_dirty = True
         elif run.live:  # a run already lost with its kernel keeps its verdict
             text = run.ended(message.summary, message.error)
+            if run.source == "repl":
+                self.post_message(self.ReplTrained())
             if message.error:
                 self.book.discard(run)
                 self._say(text, "error")

@@ -111,6 +111,17 @@ class LessonChecks:
             return
         self.run_worker(self._check_now(lesson), group="lesson-check", exclusive=True)
 
+    def recheck(self) -> None:
+        """Check again without being asked (the dashboard changed the REPL's objects);
+        quiet when there is nothing to check or the kernel is not ready."""
+        lesson = self.lesson
+        kernel = self._kernel
+        if lesson is None or lesson.broken or not lesson.exercises:
+            return
+        if self.distrust_of(lesson) is not None or kernel is None or not kernel.ready:
+            return
+        self.run_worker(self._check_now(lesson), group="lesson-check", exclusive=True)
+
     async def _check_now(self, lesson: Lesson) -> None:
         """SetExercises then CheckNow: the checks of ``lesson`` against the namespace now."""
         kernel = self._kernel

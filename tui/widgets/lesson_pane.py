@@ -167,6 +167,10 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
         await body.mount_all(widgets)
         body.scroll_home(animate=False)
         self.selected = -1
+        items = self.selectables()  # the first block is selected (marked, not scrolled to)
+        first = next((n for n, w in enumerate(items) if isinstance(w, CodeBlock)), -1)
+        if first >= 0:
+            self._select(first, items, scroll=False)
         if lesson is not None and not lesson.broken and self.progress.visit(lesson, index):
             self._save()
         self._update_header()
@@ -256,11 +260,11 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
             return
         self._select(new, items)
 
-    def _select(self, index: int, items: list[Widget]) -> None:
+    def _select(self, index: int, items: list[Widget], scroll: bool = True) -> None:
         for n, widget in enumerate(items):
             widget.set_class(n == index, "-selected")
         self.selected = index
-        if 0 <= index < len(items):
+        if scroll and 0 <= index < len(items):
             self.query_one(LessonBody).scroll_to_widget(items[index], animate=False)
 
     # -- running code ---------------------------------------------------------------------
@@ -350,7 +354,9 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
             self._update_header()
         if ok:
             self._send_next()
-        elif self._queue:
+            return
+        self.hint_missing_name(lesson, block, outcome)
+        if self._queue:
             why = "the kernel ended" if getattr(outcome, "status", "") == "died" else "it failed"
             self.app.notify(
                 f"Block at line {block.line}: {why}; stopped running the rest",

@@ -106,3 +106,30 @@ class LessonReview:
             "then solve it again in the REPL",
             timeout=10,
         )
+
+    def hint_missing_name(self, lesson: Lesson | None, block: Any, outcome: Any) -> None:
+        """A block failed with NameError for a name an earlier block of this lesson makes
+        (after a restart, say): say which block, and point at ``a``."""
+        import re
+
+        if lesson is None or getattr(outcome, "error_name", "") != "NameError":
+            return
+        found = re.search(r"name '(\w+)' is not defined", getattr(outcome, "error_value", ""))
+        if found is None:
+            return
+        name = found.group(1)
+        maker = next(
+            (
+                b
+                for b in reversed(lesson.blocks)
+                if b.line < block.line and name in review.solution_names(b.code)
+            ),
+            None,
+        )
+        if maker is not None:
+            self.app.notify(
+                f"{name} is made by block {maker.index + 1} (line {maker.line}), which has not "
+                "run in this REPL: press a to run the blocks up to here",
+                severity="warning",
+                timeout=10,
+            )
