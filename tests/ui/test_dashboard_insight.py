@@ -34,12 +34,12 @@ async def test_a_run_shows_validation_layers_moving_and_the_lr_schedule(make_app
         plot = pane.query_one(LossPlot)
         await _wait(
             pilot,
-            lambda: (
-                plot._shown is not None
-                and "validation" in [c[2] for c in plot._shown.figure.curves]
-            ),
+            lambda: plot._shown is not None and len(plot._shown.figure.curves) == 2,
             what="the validation curve",
         )
+        assert [label for label, _ in plot.legend][-1] == "validation"
+        legend = str(pane.query_one("#dash-legend", Static).render())
+        assert "validation" in legend and "#1 spiral" in legend
         if not pane.layers_shown:
             await pilot.press("g")
         panel = pane.query_one("#dash-layers", LayerPanel)
@@ -80,3 +80,33 @@ async def test_step_runs_one_batch_at_a_time(make_app):
         await _wait(pilot, lambda: pane.current.last.step > 10, what="running on")
         await pilot.press("x")
         await _wait(pilot, lambda: not pane.current.live)
+
+
+async def test_overlaid_runs_name_what_differs_under_the_plot(make_app):
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        for lr in ("0.3", "0.03"):
+            _set(pane, lr=lr, steps="200")
+            pane.action_start()
+            await _wait(pilot, lambda: pane.current.state == "done" and pane.current.config["lr"])
+        await _wait(pilot, lambda: len(pane.query_one(LossPlot).legend) == 3, what="legend")
+        legend = str(pane.query_one("#dash-legend", Static).render())
+        assert "#2 lr=0.03" in legend and "#1 lr=0.3" in legend, legend
+        assert all(c[2] is None for c in pane.query_one(LossPlot)._shown.figure.curves)
+
+
+async def test_the_settings_come_back_after_a_restart(make_app):
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        _set(pane, lr="0.3", dataset="moons", schedule="cosine", steps="50")
+        pane.action_start()
+        await _wait(pilot, lambda: pane.current.state == "done")
+    again = make_app(device="cpu")
+    async with again.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(again, pilot)
+        raw = pane.form.raw()
+        assert (raw["lr"], raw["dataset"], raw["schedule"], raw["steps"]) == (
+            "0.3", "moons", "cosine", "50"
+        )  # fmt: skip

@@ -112,9 +112,16 @@ class Drawing:
         """The visible view: the loss curve from the decimated series, or the boundary."""
         switcher = self.query_one(ContentSwitcher)
         if switcher.current == "dash-plot":
+            from tui.core.run_labels import legend_labels
+
             run = self.current
             val = (run.val_steps, run.val_losses) if run is not None else ([], [])
-            self.plot.draw([r.series for r in self.runs], val)
+            shown = [r for r in self.runs if len(r.series)]
+            labels = legend_labels([(r.id, r.config, r.series.label) for r in shown])
+            named = {id(r.series): label for r, label in zip(shown, labels, strict=True)}
+            series = [r.series for r in self.runs]
+            self.plot.draw(series, val, [named.get(id(s), s.label) for s in series])
+            self.show_legend(self.plot.legend)
         elif self._boundary_dirty:
             self._boundary_dirty = False
             self.boundary_view.refresh()

@@ -18,6 +18,8 @@ from tui.core import protocol as p
 from tui.widgets.deferred import after_build
 
 _VERDICT_STYLE = "bold yellow"
+#: plotext's colour names that rich spells otherwise.
+RICH_COLOUR = {"orange": "dark_orange"}
 HEADERS = ("layer", "‖grad‖", "‖weight‖", "update/w", "units", "")
 #: Rows the curve keeps before the layer panel shows by default (g shows it anyway).
 MIN_CURVE = 6
@@ -103,6 +105,21 @@ class Insight:
     #: None: shown when the pane has room (``ROOMY`` rows), else as ``g`` asked.
     layers_wanted: bool | None = None
 
+    def show_legend(self, items: list[tuple[str, str]]) -> None:
+        """The curves' legend on one line under the plot (plotext's own sits on it)."""
+        legend = self.query_one("#dash-legend", Static)  # type: ignore[attr-defined]
+        if items == getattr(legend, "items", None):
+            return
+        legend.items = items  # type: ignore[attr-defined]
+        text = Text()
+        for label, colour in items:
+            if text:
+                text.append("  ")
+            text.append("━━ ", style=RICH_COLOUR.get(colour, colour))
+            text.append(label)
+        legend.update(text)
+        legend.display = bool(items)
+
     @after_build
     def action_toggle_layers(self) -> None:
         self.layers_wanted = not self.layers_shown
@@ -116,7 +133,7 @@ class Insight:
             return self.layers_wanted
         run = self.current
         rows = 1 + (len(run.layers) if run is not None and run.layers else 3)
-        fixed = 4 + 1 + 2  # metrics, message, coach (size is inside the border)
+        fixed = 4 + 1 + 2 + 1  # metrics, message, coach, legend (inside the border)
         return self.size.height >= fixed + rows + MIN_CURVE  # type: ignore[attr-defined]
 
     def fit_layers(self) -> None:

@@ -56,6 +56,7 @@ class DashboardPane(Insight, Drawing, Deferred, Pane):
     DashboardPane #dash-view { height: 1fr; }
     DashboardPane #dash-message { height: 1; color: $warning; }
     DashboardPane #dash-lr { height: auto; color: $text-muted; }
+    DashboardPane #dash-legend { height: auto; max-height: 2; }
     DashboardPane #dash-coach { height: auto; max-height: 2; color: $accent; }
     DashboardPane.-no-layers #dash-layers { display: none; }
     """
@@ -88,6 +89,7 @@ class DashboardPane(Insight, Drawing, Deferred, Pane):
                 with ContentSwitcher(initial="dash-plot", id="dash-view"):
                     yield LossPlot(id="dash-plot")
                     yield BoundaryView(id="dash-boundary")
+                yield Static("", id="dash-legend").set_styles("display: none;")
                 yield Static("", id="dash-lr").set_styles("display: none;")
                 yield Static("", id="dash-coach").set_styles("display: none;")
                 yield LayerPanel(id="dash-layers")
@@ -278,6 +280,10 @@ class DashboardPane(Insight, Drawing, Deferred, Pane):
         previous = self.current
         if previous is not None and previous.live:  # the agent stops it for the new one
             previous.stopping = True
+        if source == "playground" and self.built:
+            why = self.form.remember()  # the settings come back at the next start
+            if why:
+                self.notify(f"Settings not saved: {why}", severity="warning", timeout=6)
         run = self.book.new(source, config, workers)  # type: ignore[union-attr]
         self.metrics.show(total=1, progress=0)
         self._say("Starting: the REPL's model…" if source == "repl" else "Starting…")

@@ -73,6 +73,9 @@ class LossPlot(PlotextPlot):
         self._shown: LossPlot.Built | None = None  # the figure on screen
         self._runs: list[LossSeries] = []
         self._val: tuple[list, list] = ([], [])
+        self._labels: list[str] = []
+        #: (label, colour) of each curve drawn, newest run first, then the validation.
+        self.legend: list[tuple[str, str]] = []
         self._building = False
         self._waiting = False
         #: Set by the dashboard: a finished figure waits for ``present()`` (its next tick),
@@ -82,12 +85,20 @@ class LossPlot(PlotextPlot):
         self._strip_console: Console | None = None  # the worker's own: the app's is the UI's
 
     # -- UI thread -----------------------------------------------------------------------
-    def draw(self, runs: list[LossSeries], val: tuple[list, list] | None = None) -> None:
+    def draw(
+        self,
+        runs: list[LossSeries],
+        val: tuple[list, list] | None = None,
+        labels: list[str] | None = None,
+    ) -> None:
         """Show ``runs`` (the newest first) and the current run's validation points
-        ``(steps, losses)``: decimate now, build in a worker."""
+        ``(steps, losses)``: decimate now, build in a worker. ``labels`` name the runs in
+        the legend (``legend``), which is drawn outside the plot, never over the curve."""
         self._runs = list(runs)
         if val is not None:
             self._val = val
+        if labels is not None:
+            self._labels = labels
         if self._building:  # the worker owns the figure: draw again once it is done
             self._waiting = True
             return
@@ -102,7 +113,12 @@ class LossPlot(PlotextPlot):
         width, height = self.size.width or 100, self.size.height or 16
         max_points = max(16, 2 * width)
         curves = []
+        legend: list[tuple[str, str]] = []
         drawn = 0
+        names = {
+            id(r): (self._labels[n] if n < len(self._labels) else r.label)
+            for n, r in enumerate(runs)
+        }
         older = [r for r in runs[1:] if len(r)][::-1]
         for i, series in enumerate([*older, *runs[:1]]):
             if not len(series):
@@ -115,15 +131,18 @@ class LossPlot(PlotextPlot):
             colour = (
                 RUN_COLOURS[0] if series is runs[0] else RUN_COLOURS[1 + (len(older) - 1 - i) % 5]
             )
-            curves.append((xs.tolist(), ys.tolist(), series.label or None, colour))
+            curves.append((xs.tolist(), ys.tolist(), None, colour))
+            legend.insert(0, (names.get(id(series)) or series.label, colour))
             drawn += len(xs)
         steps, losses = self._val
         if runs and len(runs[0]) and len(steps) > 1:
             vx, vy = _thin(list(steps), list(losses), max_points)
             if self.log_scale:
                 vy = log10_safe(np.asarray(vy, dtype=np.float32)).tolist()
-            curves.append((vx, vy, "validation", VAL_COLOUR))
+            curves.append((vx, vy, None, VAL_COLOUR))
+            legend.append(("validation", VAL_COLOUR))
             drawn += len(vx)
+        self.legend = legend
         self.points_drawn = drawn
         self._draw_cost = time.thread_time() - t0
         return Figure(

@@ -88,8 +88,10 @@ class SettingsForm(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         from tui.core.datasets import DATASETS
+        from tui.core.train_settings import load_settings
 
         defaults = TrainConfig()
+        saved = load_settings()
         options = {
             "dataset": [(f"{k}: {v[0].description}", k) for k, v in DATASETS.items()],
             "activation": [(a, a) for a in ACTIVATIONS],
@@ -102,7 +104,7 @@ class SettingsForm(VerticalScroll):
         for name, label, kind in FIELDS:
             with Horizontal(classes="dash-row"):
                 yield Label(label)
-                value = getattr(defaults, name)
+                value = saved.get(name, getattr(defaults, name))
                 if kind == "select":
                     yield Select(
                         options[name], value=value, allow_blank=False, compact=True,
@@ -120,7 +122,12 @@ class SettingsForm(VerticalScroll):
                     )  # fmt: skip
         with Horizontal(classes="dash-row", id="dash-ddp-row"):
             yield Label("parallel")
-            yield Select(WORKER_CHOICES, value=1, allow_blank=False, compact=True, id="cfg-ddp")
+            workers = saved.get("workers", 1)
+            if workers not in [n for _, n in WORKER_CHOICES]:
+                workers = 1
+            yield Select(
+                WORKER_CHOICES, value=workers, allow_blank=False, compact=True, id="cfg-ddp"
+            )
 
     def raw(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -129,6 +136,17 @@ class SettingsForm(VerticalScroll):
             value = widget.value  # type: ignore[attr-defined]
             out[name] = None if kind == "select" and value is Select.BLANK else value
         return out
+
+    def remember(self) -> str | None:
+        """Save the form for the next start; the reason when it could not be saved."""
+        from tui.core import state
+        from tui.core.train_settings import save_settings
+
+        try:
+            save_settings(self.raw(), self.worker_count())
+        except state.StateError as exc:
+            return str(exc)
+        return None
 
     def worker_count(self) -> int:
         value = self.query_one("#cfg-ddp", Select).value
