@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.core.review import DAY, INTERVALS, Reviews, forget_cell, solution_names, when
+from tui.core.review import DAY, INTERVALS, Reviews, bound_names, forget_cell, when
 
 T0 = 1_700_000_000.0
 
@@ -64,7 +64,7 @@ def test_a_corrupt_file_starts_fresh(tmp_path):
     assert list(Reviews.load(path).cards) == [("08", "ok")]
 
 
-def test_solution_names_are_what_the_solution_binds():
+def test_bound_names_are_what_the_solution_binds():
     code = (
         "import math\n"
         "model = nn.Linear(2, 1)\n"
@@ -74,6 +74,6 @@ def test_solution_names_are_what_the_solution_binds():
         "with torch.no_grad():\n    total = 0\n"
         "model.weight.zero_()\n"
     )
-    assert solution_names(code) == ["model", "W1", "b1", "my_relu", "step", "loss", "total"]
-    assert solution_names("def (:") == []
+    assert bound_names(code) == ["model", "W1", "b1", "my_relu", "step", "loss", "total"]
+    assert bound_names("def (:") == []
     assert forget_cell(["W1", "b1"]) == "%reset_selective -f ^(W1|b1)$"

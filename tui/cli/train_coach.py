@@ -28,6 +28,7 @@ class CoachPrinter:
 
     def __call__(self, report: Any) -> None:
         from tui.core.run_insight import coach_advice
+        from tui.core.runbook import RunState
 
         self.run.apply(report)
         if report.error:
@@ -37,8 +38,7 @@ class CoachPrinter:
             return
         self.last = now
         if report.final:
-            self.run.stopping = False
-            self.run.state = self.run.state.__class__("done")
+            self.run.move(RunState.DONE)
         advice = coach_advice(self.run)
         rule = advice.rule if advice is not None else ""
         if advice is not None and rule != self.said:  # a new verdict, not new numbers

@@ -146,10 +146,11 @@ class Reviews:
             state.atomic_write_json(path, {"version": VERSION, "lessons": lessons})
 
 
-def solution_names(code: str) -> list[str]:
-    """Names a solution binds at the top level (assignments, defs, classes, for/with
-    targets), in order: what a review takes out of the namespace so that the check fails
-    again until the learner redoes the exercise. Unparsable code binds nothing."""
+def bound_names(code: str) -> list[str]:
+    """Names code binds at the top level (assignments, defs, classes, for/with targets),
+    in order: what a review takes out of the namespace (a solution's) so that the check
+    fails again, and which earlier block made a missing name. Unparsable code binds
+    nothing."""
     import ast
 
     try:

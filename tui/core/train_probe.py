@@ -11,6 +11,7 @@ that pass. Everything is fetched to the host in one copy; any failure gives no f
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Samples a validation pass reads at most.
 MAX_EVAL = 1024
+#: The share of training time the looks may take (a big model is looked at less often) ...
+PROBE_DUTY = 0.02
+#: ... though a run gets at least this many looks, spread over its steps.
+MIN_LOOKS = 50
 _RELU_LIKE = ("ReLU", "LeakyReLU", "GELU", "ReLU6", "ELU", "SiLU")
 _SQUASHING = ("Tanh", "Sigmoid", "Hardtanh", "Hardsigmoid")
 
@@ -47,8 +52,13 @@ class Look:
 
 
 class Probe:
-    def __init__(self, job: Job) -> None:
+    """The looks of one run, and when to take them (``take``)."""
+
+    def __init__(self, job: Job, total_steps: int = 0) -> None:
         self.job = job
+        self.every_steps = max(1, total_steps // MIN_LOOKS)
+        self.next_time = time.perf_counter()
+        self.next_step = 0
         self.layers: list[tuple[str, Any, Any]] = []  # (name, layer, activation or None)
         self._before: list[Any] | None = None
         self._ratios: list[float | None] = []  # the last step measured, for reports between
@@ -58,21 +68,39 @@ class Probe:
             self.layers = []
 
     def _find_layers(self) -> None:
+        """Each leaf module with a weight, and the activation module that follows it."""
         model = getattr(self.job.model, "module", self.job.model)  # DDP wraps the model
-        current: list[Any] | None = None
+        found: list[list[Any]] = []
         for name, module in model.named_modules():
             kind = type(module).__name__
             weight = getattr(module, "weight", None)
             if weight is not None and hasattr(weight, "grad") and not list(module.children()):
-                current = [name or kind, module, None]
-                self.layers.append(current)  # type: ignore[arg-type]
-            elif kind in _RELU_LIKE + _SQUASHING and current is not None and current[2] is None:
-                current[2] = module
-        self.layers = [tuple(layer) for layer in self.layers]  # type: ignore[misc]
+                found.append([name or kind, module, None])
+            elif kind in _RELU_LIKE + _SQUASHING and found and found[-1][2] is None:
+                found[-1][2] = module
+        self.layers = [(name, layer, act) for name, layer, act in found]
 
-    def before_step(self) -> None:
-        """Keep the weights as they are before this step's update (a report step only)."""
+    def due(self, step: int) -> bool:
+        return time.perf_counter() >= self.next_time or step >= self.next_step
+
+    def take(self, step: int, now_anyway: bool = False) -> Look | None:
+        """A look when one is due: at every report unless looks cost more than
+        ``PROBE_DUTY`` of the time, at least every ``total/MIN_LOOKS`` steps, and always
+        when asked (the final report, a Step)."""
+        if not (now_anyway or self.due(step)):
+            return None
+        started = time.perf_counter()
+        look = self.look()
+        self.next_time = started + (time.perf_counter() - started) / PROBE_DUTY
+        self.next_step = step + self.every_steps
+        return look
+
+    def before_step(self, step: int = 0, now_anyway: bool = False) -> None:
+        """Keep the weights as they are before this step's update, when a look follows."""
         import torch
+
+        if not (now_anyway or self.due(step)):
+            return
 
         with torch.no_grad():
             self._before = [layer.weight.detach().clone() for _, layer, _ in self.layers]
@@ -179,16 +207,20 @@ def _keeper(store: dict[int, Any], index: int, kind: str):
     return hook
 
 
+def labels_of(decision: str | None, out: Any) -> Any:
+    """Class labels from a model's outputs, as ``Job.decision`` says to read them."""
+    if decision == "argmax":
+        return out.argmax(dim=1)
+    cut = 0.0 if decision == "logit" else 0.5
+    return (out > cut).to(out.dtype)
+
+
 def _accuracy(job: Job, out: Any, y: Any) -> Any:
-    d = job.decision
-    if d is None:
+    if job.decision is None:
         return None
-    if d == "argmax":
-        pred = out.argmax(dim=1)
-        return (pred == y).float().mean()
-    cut = 0.0 if d == "logit" else 0.5
-    pred = (out > cut).to(out.dtype)
-    return (pred == y.reshape(pred.shape).to(pred.dtype)).float().mean()
+    pred = labels_of(job.decision, out)
+    target = y if job.decision == "argmax" else y.reshape(pred.shape).to(pred.dtype)
+    return (pred == target).float().mean()
 
 
 def _finite(value: float) -> float | None:

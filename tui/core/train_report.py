@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tui.core.train_probe import LayerStat, Probe
+from tui.core.train_probe import LayerStat, Probe, labels_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -24,10 +24,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: The fewest reports a run sends (besides its time cadence), for short runs' curves.
 MIN_REPORTS = 100
-#: The share of training time the validation pass and layer figures may take ...
-PROBE_DUTY = 0.02
-#: ... though a run gets at least this many looks, spread over its steps.
-MIN_LOOKS = 50
 
 # -- reports ------------------------------------------------------------------------
 
@@ -177,34 +173,13 @@ class Reporter:
         self.error: str | None = None
         self._grid_points = None
         self._boundary_static: tuple | None = None
-        self.probe = Probe(job)
+        self.probe = Probe(job, self.total)
         self.val_loss: float | None = None
         self.batch = max(1, min(job.batch_size, len(job.X))) if global_batch <= 0 else global_batch
 
-        self.next_probe = self.start
-        self.next_probe_step = 0
-
-    def _probe_due(self, step: int) -> bool:
-        return time.perf_counter() >= self.next_probe or step >= self.next_probe_step
-
     def before_step(self, step: int = 0, now_anyway: bool = False) -> None:
-        """A report follows this step: keep the weights if that report takes a look."""
-        if now_anyway or self._probe_due(step):
-            self.probe.before_step()
-
-    def _look(self, step: int, now_anyway: bool):
-        """The probe's figures when due: every report, unless a look costs more than
-        ``PROBE_DUTY`` of the training time (a big model), then less often; but at least
-        ``MIN_LOOKS`` times a run, and always for the final report and a paused one
-        (Step shows each batch's figures)."""
-        if not (now_anyway or self._probe_due(step)):
-            return None
-        now = time.perf_counter()
-        look = self.probe.look()
-        spent = time.perf_counter() - now
-        self.next_probe = now + spent / PROBE_DUTY
-        self.next_probe_step = step + max(1, self.total // MIN_LOOKS)
-        return look
+        """A report follows this step: the probe keeps the weights if it will look."""
+        self.probe.before_step(step, now_anyway)
 
     def active(self, now: float) -> float:
         return max(1e-9, now - self.start - self.paused_for)
@@ -274,7 +249,7 @@ class Reporter:
         if device.startswith("cuda"):
             memory = (torch.cuda.memory_allocated(device), torch.cuda.memory_reserved(device))
             peak = torch.cuda.max_memory_allocated(device)
-        look = self._look(step, final or paused) if error is None and step else None
+        look = self.probe.take(step, final or paused) if error is None and step else None
         if look is not None and look.val_loss is not None:
             self.val_loss = look.val_loss
         steps_per_s = max(0.0, overall if final else rate)
@@ -344,7 +319,7 @@ class Reporter:
         try:
             with torch.no_grad():
                 Xe, ye = job.X[:1024], job.y[:1024]
-                pred = self._labels(model(Xe))
+                pred = labels_of(job.decision, model(Xe))
                 target = ye.reshape(pred.shape) if job.decision != "argmax" else ye
                 acc = float((pred == target.to(pred.dtype)).float().mean())
                 boundary = self._boundary() if job.two_d else None
@@ -353,13 +328,6 @@ class Reporter:
         finally:
             model.train(was_training)
         return acc, boundary
-
-    def _labels(self, out):
-        d = self.job.decision
-        if d == "argmax":
-            return out.argmax(dim=1)
-        cut = 0.0 if d == "logit" else 0.5
-        return (out > cut).to(out.dtype)
 
     def _boundary(self) -> Boundary:
         import numpy as np

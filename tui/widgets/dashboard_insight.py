@@ -79,6 +79,17 @@ class Insight:
 
     current: Any
     _dirty: bool
+    _insight_shown: dict[str, object] | None = None
+
+    def _changed(self, what: str, value: object) -> bool:
+        """Remember what each line shows: only a change repaints it."""
+        shown = getattr(self, "_insight_shown", None)
+        if shown is None:
+            shown = self._insight_shown = {}
+        if what in shown and shown[what] == value:
+            return False
+        shown[what] = value
+        return True
 
     def redraw_insight(self) -> None:
         from tui.core.run_insight import coach_line, layer_rows, lr_line
@@ -86,14 +97,12 @@ class Insight:
         run = self.current
         coach = self.query_one("#dash-coach", Static)  # type: ignore[attr-defined]
         text = coach_line(run) if run is not None else ""
-        if text != getattr(coach, "said", None):
-            coach.said = text  # type: ignore[attr-defined]
+        if self._changed("coach", text):
             coach.update(Text("coach: " + text, style="italic") if text else "")
             coach.display = bool(text)
         lr = self.query_one("#dash-lr", Static)  # type: ignore[attr-defined]
         line = lr_line(run, lr.size.width or 60)
-        if line != getattr(lr, "said", None):
-            lr.said = line  # type: ignore[attr-defined]
+        if self._changed("lr", line):
             lr.update(line)
             lr.display = bool(line)
         panel = self.query_one("#dash-layers", LayerPanel)  # type: ignore[attr-defined]
@@ -108,9 +117,8 @@ class Insight:
     def show_legend(self, items: list[tuple[str, str]]) -> None:
         """The curves' legend on one line under the plot (plotext's own sits on it)."""
         legend = self.query_one("#dash-legend", Static)  # type: ignore[attr-defined]
-        if items == getattr(legend, "items", None):
+        if not self._changed("legend", items):
             return
-        legend.items = items  # type: ignore[attr-defined]
         text = Text()
         for label, colour in items:
             if text:

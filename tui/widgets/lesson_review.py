@@ -93,7 +93,7 @@ class LessonReview:
         if card is not None:  # selected now, scrolled to once the section is laid out
             self._select(items.index(card), items)
             self.call_after_refresh(self._select, items.index(card), items)
-        names = review.solution_names(exercise.solution or "")
+        names = review.bound_names(exercise.solution or "")
         if names:
             from tui.widgets.lesson_pane import LessonPane
 
@@ -122,7 +122,7 @@ class LessonReview:
             (
                 b
                 for b in reversed(lesson.blocks)
-                if b.line < block.line and name in review.solution_names(b.code)
+                if b.line < block.line and name in review.bound_names(b.code)
             ),
             None,
         )
