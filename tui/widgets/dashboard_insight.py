@@ -141,7 +141,7 @@ class Insight:
             return self.layers_wanted
         run = self.current
         rows = 1 + (len(run.layers) if run is not None and run.layers else 3)
-        fixed = 4 + 1 + 2 + 1  # metrics, message, coach, legend (inside the border)
+        fixed = 4 + 1 + 1 + 1  # metrics, message, legend, a coach line (inside the border)
         return self.size.height >= fixed + rows + MIN_CURVE  # type: ignore[attr-defined]
 
     def fit_layers(self) -> None:
