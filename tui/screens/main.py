@@ -1,7 +1,8 @@
 """The main screen: lessons on the left, the REPL and the dashboard on the right.
 
-Wide terminals (>= 120 columns) show all three panes; narrow ones show one pane at a
-time under a tab bar, so nothing is clipped at 80x24. The same widget instances serve
+Terminals of 120 columns or more show all three panes; narrow ones show one pane at a
+time under a tab bar, so nothing is clipped at 80x24. Between 120 and 159 columns the
+REPL's inspector opens on demand (ctrl+o), so the log keeps 60+ columns. The same widget instances serve
 both layouts (only CSS classes change), so no state is lost on resize.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Tab, Tabs
@@ -25,7 +27,12 @@ TYPING_KEYS = ("enter", "backspace", "tab", "ctrl+j")
 
 
 class MainScreen(Screen):
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS = [
+        Binding("f6", "inspector", "Inspector"),
+        Binding("tab", "cycle(1)", "Next field", show=False),
+        Binding("shift+tab", "cycle(-1)", "Previous field", show=False),
+    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-medium"), (160, "-wide")]
     #: Keys pressed before the first refresh go to the lesson, not to the hidden tab bar.
     AUTO_FOCUS = "LessonBody"
 
@@ -89,6 +96,25 @@ class MainScreen(Screen):
             self.set_focus(None)  # keys typed meanwhile wait for this pane (on_key)
         pane.when_built(lambda: self.call_after_refresh(self._focus_if_wanted, name))
 
+    def action_inspector(self) -> None:
+        """F6 from any pane, at any size: the REPL with its inspector shown and focused."""
+        self.show_pane("repl", focus=False)
+        repl = self.query_one("#repl", ReplPane)
+        repl.when_built(repl.action_focus_inspector)
+
+    def action_cycle(self, step: int) -> None:
+        """Tab / shift+Tab go round the focused pane's own widgets, in the order shown;
+        F2-F4 move between panes. (The REPL input takes Tab itself, to complete.)"""
+        pane = self.focused_pane()
+        if pane is None:
+            self.focus_next() if step > 0 else self.focus_previous()
+            return
+        chain = [w for w in self.focus_chain if pane in w.ancestors]
+        if not chain:
+            return
+        here = chain.index(self.focused) if self.focused in chain else -1
+        chain[(here + step) % len(chain)].focus()
+
     def _focus_if_wanted(self, name: str) -> None:
         if self._focus_wanted != name:
             return  # a later F-key asked for another pane
@@ -122,7 +148,7 @@ class MainScreen(Screen):
         Narrow layouts skip this: there, hiding the focused pane makes Textual move focus
         on its own, and following that move would switch panes back and forth forever.
         """
-        if not self.has_class("-wide"):
+        if self.has_class("-narrow"):
             return
         node = event.widget
         while node is not None and not isinstance(node, Pane):

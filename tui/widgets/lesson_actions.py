@@ -42,6 +42,8 @@ class LessonChecks:
         progress: Progress
         reviews: Reviews
         results: dict[str, CheckResult]
+        section: int
+        display: bool
         exercises_for: str | None
         _pending: dict[str, Any]
         _queue: list[Any]
@@ -143,6 +145,7 @@ class LessonChecks:
         changed = False
         for row in checks.results:
             result = CheckResult(row.id, row.passed, row.message, row.line)
+            self._say_if_hidden(lesson, result, self.results.get(row.id))
             self.results[row.id] = result
             if row.id in cards:
                 cards[row.id].set_result(result)
@@ -155,6 +158,26 @@ class LessonChecks:
         if changed:
             self._save()
             self._update_header()
+
+    def _say_if_hidden(
+        self, lesson: Lesson, result: CheckResult, before: CheckResult | None
+    ) -> None:
+        """The lesson pane is behind another tab (80x24): a change in the current
+        section's exercise reaches the learner as a notification, not only on its card."""
+        if self.display or before is None or before.message == result.message:
+            return  # a first result is the exercise not started yet: no news
+        exercise = next((e for e in lesson.exercises if e.id == result.exercise_id), None)
+        if exercise is None or exercise.section != self.section:
+            return
+        if result.passed:
+            if exercise.id in self.progress.of(lesson.id).passed:
+                self.app.notify(f"✓ {exercise.title}", timeout=5)
+            return  # a first pass has its own notification
+        self.app.notify(
+            f"✗ {exercise.title}: {result.message} (F2 shows the lesson)",
+            severity="warning",
+            timeout=6,
+        )
 
 
 class LessonActions:

@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from tui.core.exercises import CheckResult
 from tui.core.lessons import Block, Exercise, Lesson
+from tui.widgets.code_body import CodeBody
 
 
 class CodeBlock(Vertical):
@@ -47,9 +48,9 @@ class CodeBlock(Vertical):
         if CodeBlock._lexer_ready:
             from textual.highlight import highlight
 
-            yield Static(highlight(shown, language="python"), classes="code-body")
+            yield CodeBody(highlight(shown, language="python"), classes="code-body")
         else:  # pygments builds its Python lexer in ~60 ms: plain text for frame 1
-            yield Static(shown, classes="code-body", markup=False)
+            yield CodeBody(shown, classes="code-body")
             self._unhighlighted = shown
         if len(lines) > self.MAX_SHOWN_LINES:
             more = len(lines) - self.MAX_SHOWN_LINES
@@ -70,7 +71,7 @@ class CodeBlock(Vertical):
         CodeBlock._lexer_ready = True
         if self.is_attached and self._unhighlighted is not None:
             code, self._unhighlighted = self._unhighlighted, None
-            self.query_one(".code-body", Static).update(highlight(code, language="python"))
+            self.query_one(".code-body", CodeBody).update(highlight(code, language="python"))
 
     def _label_text(self) -> str:
         mark = {"sent": "… running", "ok": "✓ ran", "error": "✗ failed"}.get(self.state, "")

@@ -29,10 +29,9 @@ from tui.widgets.pane import Pane
 from tui.widgets.repl_help import COMMANDS, HELP, complete_into, signature_into
 
 if TYPE_CHECKING:  # the body's widgets are imported by compose_body, after frame 1
-    from textual.widgets import RichLog
-
     from tui.widgets.inspector import InspectorPanel
     from tui.widgets.repl_input import ReplInput
+    from tui.widgets.repl_log import ReplLog
 
 #: Seconds after ctrl+c before a cell still running counts as stuck in native code.
 STILL_RUNNING_AFTER = 2.0
@@ -63,6 +62,9 @@ class ReplPane(Deferred, Pane):
     ReplPane #repl-status.-shown { display: block; }
     ReplPane #repl-inspector { width: 2fr; }
     ReplPane.-toggled #repl-inspector { display: none; }
+    ReplPane #repl-log { overflow-y: scroll; }
+    MainScreen.-medium ReplPane #repl-inspector { display: none; }
+    MainScreen.-medium ReplPane.-toggled #repl-inspector { display: block; }
     MainScreen.-narrow ReplPane #repl-body { layout: vertical; }
     MainScreen.-narrow ReplPane #repl-main { width: 1fr; height: 1fr; }
     MainScreen.-narrow ReplPane #repl-inspector { display: none; width: 1fr; height: 1fr; }
@@ -93,14 +95,13 @@ class ReplPane(Deferred, Pane):
 
     def compose_body(self) -> ComposeResult:
         """After the first frame (see ``Deferred``), with the imports of its widgets."""
-        from textual.widgets import RichLog
-
         from tui.widgets.inspector import InspectorPanel
         from tui.widgets.repl_input import ReplInput
+        from tui.widgets.repl_log import ReplLog
 
         with Horizontal(id="repl-body"):
             with Vertical(id="repl-main"):
-                yield RichLog(
+                yield ReplLog(
                     id="repl-log", wrap=True, markup=False, highlight=False, max_lines=4000
                 )
                 yield Static(id="repl-hint", markup=False)
@@ -183,7 +184,7 @@ class ReplPane(Deferred, Pane):
         return self.query_one("#repl-input")  # type: ignore[return-value]
 
     @property
-    def log_widget(self) -> RichLog:
+    def log_widget(self) -> ReplLog:
         return self.query_one("#repl-log")  # type: ignore[return-value]
 
     @property

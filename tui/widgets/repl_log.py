@@ -1,0 +1,50 @@
+"""The REPL's output log: wraps at the width it shows, and again after a resize.
+
+Textual's ``RichLog`` renders each write once, at ``min_width`` (78) or wider, so in a
+pane narrower than that the ends of long lines fall off the right edge, and a resize
+leaves old lines wrapped for the old width. This log keeps what was written and wraps
+it again when its width changes: no output is ever hidden.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual import events
+from textual.widgets import RichLog
+
+#: Writes kept for re-wrapping (the log itself keeps ``max_lines`` rendered lines).
+KEEP_WRITES = 2_000
+
+
+class ReplLog(RichLog):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_width", 1)
+        super().__init__(**kwargs)
+        self._writes: deque[RenderableType | object] = deque(maxlen=KEEP_WRITES)
+        self._wrapped_at = 0
+
+    def write(self, content: RenderableType | object, *args: Any, **kwargs: Any) -> ReplLog:
+        self._writes.append(content.copy() if isinstance(content, Text) else content)
+        if self._wrapped_at:  # until the width is known, on_resize writes them all
+            super().write(content, *args, **kwargs)
+        return self
+
+    def clear(self) -> ReplLog:
+        self._writes.clear()
+        super().clear()
+        return self
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = self.scrollable_content_region.width
+        if not width or width == self._wrapped_at:
+            return
+        self._wrapped_at = width
+        super().clear()
+        for content in self._writes:
+            super().write(content, scroll_end=False)
+        if self.auto_scroll:
+            self.scroll_end(animate=False, immediate=False, x_axis=False)
