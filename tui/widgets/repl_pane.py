@@ -117,7 +117,7 @@ class ReplPane(Deferred, Pane):
         self.log_widget.write(
             render.render_note(
                 "IPython with torch, nn, F, np and device. Enter runs, ctrl+j adds a line, "
-                "ctrl+c interrupts, ctrl+n restarts the kernel, F1 for keys."
+                "ctrl+c interrupts, ctrl+n restarts the kernel, F6 inspector, F1 for keys."
             )
         )
         # Runs only while a cell runs or history waits to be saved.
