@@ -79,6 +79,7 @@ def test_the_coach_says_the_same_lines_headless(capsys):
     coach = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("coach: ")]
     assert len(coach) == 1 and "try a smaller lr (10)" in coach[0], coach
     argv = ["train", "--dataset", "spiral", "--noise", "0.3", "--train-share", "10%"]
+    argv += ["--samples", "512", "--epochs", "300"]  # short: the default run lasts ~15 s
     assert main(argv) == 0
     out, err = capsys.readouterr()
     coach = [ln for ln in err.splitlines() if ln.startswith("coach: ")]

@@ -17,7 +17,7 @@ from tui.core.training import TrainConfig, Trainer, build_job
 # Each data set, init, schedule and optimizer at least once; dropout; losses other than
 # auto; full batch; train_share 1 and a set too small to split; epochs and steps.
 CONFIGS = [
-    {},
+    {"samples": "512", "epochs": "300"},  # the defaults, as short as they once were
     {"dataset": "spiral", "hidden": "32,32", "activation": "relu", "init": "kaiming",
      "dropout": "0.2", "schedule": "cosine", "steps": "300"},
     {"dataset": "moons", "optimizer": "sgd", "lr": "0.1", "schedule": "step", "steps": "200",

@@ -154,6 +154,8 @@ async def test_the_repl_model_with_mismatched_x_and_y_says_which_shapes(shared):
     await wait_until(pilot, lambda: pane.current.state == "done", what="the REPL model run")
     assert (await run_cell(app, "print(bool((model[0].weight != w0).any()))")).strip() == "True"
     assert (await run_cell(app, "print(6 * 7)")).strip() == "42"  # the kernel is fine
+    await run_cell(app, "del model")  # F5 trains the playground again for the next cases
+    await wait_until(pilot, lambda: pane.target == "playground", what="the playground target")
 
 
 TRAIN_THREADS = (

@@ -141,7 +141,7 @@ class Insight:
             return self.layers_wanted
         run = self.current
         rows = 1 + (len(run.layers) if run is not None and run.layers else 3)
-        fixed = 4 + 1 + 1 + 1  # metrics, message, legend, a coach line (inside the border)
+        fixed = 1 + 4 + 1 + 1 + 1  # target, metrics, message, legend, a coach line
         return self.size.height >= fixed + rows + MIN_CURVE  # type: ignore[attr-defined]
 
     def fit_layers(self) -> None:
@@ -159,6 +159,6 @@ class Insight:
             self._tell(p.TrainControl(run_id=run.id, action="step"))  # type: ignore[attr-defined]
             self._say("Stepped one batch: . steps again, space resumes.")  # type: ignore[attr-defined]
         else:
-            self._request("playground", paused=True)  # type: ignore[attr-defined]
+            self._request(self.target, paused=True)  # type: ignore[attr-defined]
             self._say("Started paused: . runs one batch at a time, space runs on.")  # type: ignore[attr-defined]
         self._dirty = True

@@ -12,8 +12,9 @@ Training runs in the kernel, beside the REPL.
 
 | key | does |
 |---|---|
-| F5 | start / stop training (from anywhere) |
-| s | start a run with the settings on the left |
+| F5 | start / stop training what the row above the metrics names (from anywhere) |
+| s | start that run: the playground's settings, or the REPL model |
+| p | switch what F5 trains: the playground or the REPL's `model` (once it has `X`, `y`) |
 | t | train the REPL's own `model` on its `X`, `y` (+ `criterion`, `optimizer`) |
 | space | pause / resume |
 | . | step: run exactly one batch, then pause (starts a paused run if none) |
@@ -33,12 +34,14 @@ far from ln K at the start, divergence, a plateau, overfitting, an lr too small)
 layer panel shows each layer's gradient norm, weight norm, update-to-weight ratio per
 step (healthy near 1e-3) and the share of dead ReLU or saturated tanh/sigmoid units.
 
-Settings: Tab moves between them; Enter in a field starts a run.
+Settings: Tab moves between them; Enter in a field starts a run; Escape leaves the
+field, so letters are keys again. An emptied field is named until you fill it.
 The curve overlays the last five runs with a legend. Training the REPL model changes
 the REPL's own weights, so the REPL sees the trained model afterwards.
 """
 COMMANDS: list[tuple[str, str, str]] = [
-    ("start", "start", "Start a run with the dashboard's settings"),
+    ("start", "start", "Train what the target row names (F5, s)"),
+    ("switch F5 target", "switch_target", "F5 trains the playground or the REPL model (p)"),
     ("REPL model", "train_repl", "Train the REPL's model on its X and y"),
     ("pause or resume", "pause", "Pause or resume the run"),
     ("stop", "stop", "Stop the run"),
@@ -52,6 +55,7 @@ COMMANDS: list[tuple[str, str, str]] = [
 ]
 BINDINGS = [
     Binding("s", "start", "Start"),
+    Binding("p", "switch_target", "F5 target"),
     Binding("t", "train_repl", "Train REPL model"),
     Binding("space", "pause", "Pause/Resume"),
     Binding("full_stop", "step_once", "Step"),

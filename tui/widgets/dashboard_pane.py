@@ -1,7 +1,8 @@
 """The training dashboard: settings, live metrics, the loss curve and the decision boundary.
 
 Training runs in the kernel (``tui.agent.train``), never in this process (which never
-imports torch): F5 / ``s`` send ``TrainStart`` with the settings, ``t`` one that trains
+imports torch): F5 / ``s`` send ``TrainStart`` for the target row's choice (the settings,
+or the REPL's model: ``dashboard_target``, ``p`` switches), ``t`` one that trains
 the REPL's own model in place, space and x send ``TrainControl``. The agent's
 ``TrainBegun`` / ``TrainReport`` (about every 100 ms) / ``TrainEnded`` arrive through
 ``kernel_event`` and go into the run book (``tui.core.runbook``); the UI's timer (2 Hz,
@@ -25,6 +26,7 @@ from tui.kernel import link as kl
 from tui.widgets.dashboard_draw import Drawing
 from tui.widgets.dashboard_insight import Insight, LayerPanel
 from tui.widgets.dashboard_keys import BINDINGS, COMMANDS, HELP
+from tui.widgets.dashboard_target import Targeting
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.pane import Pane
 from tui.widgets.settings_form import SettingsForm
@@ -35,11 +37,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from tui.widgets.dashboard_boundary import BoundaryView
     from tui.widgets.loss_plot import LossPlot
 
-IDLE_HINT = "F5 or s starts a run · t trains the REPL's model · ? for keys"
+IDLE_HINT = "F5 or s starts it · p switches · t trains the REPL's model"
 STILL_STARTING = "The kernel is still starting: the run starts once it is ready (F5 cancels)."
 
 
-class DashboardPane(Insight, Drawing, Deferred, Pane):
+class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
     class ReplTrained(Message):
         """A run that trained the REPL's own model ended: its objects changed."""
 
@@ -55,6 +57,8 @@ class DashboardPane(Insight, Drawing, Deferred, Pane):
     DashboardPane #dash-main { width: 1fr; height: 1fr; }
     DashboardPane #dash-view { height: 1fr; }
     DashboardPane #dash-message { height: 1; color: $warning; }
+    DashboardPane #dash-target { height: 1; color: $accent; }
+    DashboardPane #dash-target.-error { color: $error; text-style: bold; }
     DashboardPane #dash-lr { height: auto; color: $text-muted; }
     DashboardPane #dash-legend { height: auto; max-height: 2; }
     DashboardPane #dash-coach { height: auto; max-height: 2; color: $accent; }
@@ -85,6 +89,7 @@ class DashboardPane(Insight, Drawing, Deferred, Pane):
         with Horizontal(id="dash-body"):
             yield SettingsForm(id="dash-config")
             with Vertical(id="dash-main"):
+                yield Static("", id="dash-target")  # what F5 trains (dashboard_target)
                 yield TrainMetrics(IDLE_HINT, id="dash-metrics")  # figures and progress bar
                 with ContentSwitcher(initial="dash-plot", id="dash-view"):
                     yield LossPlot(id="dash-plot")
@@ -102,6 +107,7 @@ class DashboardPane(Insight, Drawing, Deferred, Pane):
     def on_built(self) -> None:
         self.start_drawing()
         self.fit_layers()
+        self.show_target()
         info = getattr(self.app, "torch_info", None)
         if info is not None:
             self._show_devices(info.devices, info.device)
@@ -186,6 +192,8 @@ class DashboardPane(Insight, Drawing, Deferred, Pane):
             message = event.message
             if isinstance(message, (p.TrainBegun, p.TrainReport, p.TrainEnded)):
                 self._train_message(message)
+            elif isinstance(message, p.CellPayload):
+                self.repl_variables(message.variables)
         elif isinstance(event, kl.Ready):
             if self.built:
                 self._show_devices(event.welcome.devices, event.welcome.device)
@@ -199,6 +207,7 @@ class DashboardPane(Insight, Drawing, Deferred, Pane):
             self._say(f"No run: the kernel did not start ({event.text}).", "error")
 
     def _kernel_lost(self, why: str) -> None:
+        self.forget_repl_model()
         said = self.book.lose_live(why) if self.book else None
         if said:
             self._say(said[0].upper() + said[1:], "warning")
@@ -242,19 +251,24 @@ class DashboardPane(Insight, Drawing, Deferred, Pane):
             self.action_start()
 
     def action_start(self) -> None:
-        self._request("playground")
+        """F5 and s: what the target row names (``p`` switches it)."""
+        self._request(self.target)
 
     def action_train_repl(self) -> None:
         self._request("repl")
 
     def on_settings_form_submitted(self, message: SettingsForm.Submitted) -> None:
+        self.settings_error = None
+        self.show_target()
         if self._kernel_ready:
-            self._launch("playground", message.config.to_dict(), message.workers)
+            workers = message.workers if self.target == "playground" else 1
+            self._launch(self.target, message.config.to_dict(), workers)
         else:
-            self._request("playground")
+            self._request(self.target)
+        self.focus_default()  # the run started: s, v, l, m ... act again, not type
 
     def on_settings_form_invalid(self, message: SettingsForm.Invalid) -> None:
-        self._say(f"Settings: {message.error}", "error")
+        self.settings_bad(message.error)
 
     def _request(self, source: str, paused: bool = False) -> None:
         if not (self._kernel_ready and self.built):
@@ -265,8 +279,11 @@ class DashboardPane(Insight, Drawing, Deferred, Pane):
         try:
             config, workers = self.form.read()
         except ConfigError as exc:
-            self._say(f"Settings: {exc}", "error")
+            self.settings_bad(str(exc))
             return
+        if self.settings_error is not None:
+            self.settings_error = None
+            self.show_target()
         self._launch(source, config.to_dict(), workers if source == "playground" else 1, paused)
 
     def _start_pending(self) -> None:

@@ -1,9 +1,10 @@
 """The dashboard's settings column: one row per TrainConfig field, plus data parallel.
 
 ``read()`` gives the validated ``TrainConfig`` and the worker count (``ConfigError`` names
-every bad field; validating needs no torch, so it happens here in the app). Enter in a
-field posts ``SettingsForm.Submitted`` with both; the pane starts a run from it, as it
-does for F5 and ``s``.
+every bad field; validating needs no torch, so it happens here in the app). An emptied
+field is an error naming it, never a silent default. Enter in a field posts
+``SettingsForm.Submitted`` with both; the pane starts a run from it, as it does for F5
+and ``s``. Escape posts ``Left``: the pane takes focus back so its letter keys act again.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select
@@ -47,6 +49,10 @@ FIELDS: list[tuple[str, str, str]] = [
     ("seed", "seed", "input"),
     ("device", "device", "select"),
 ]
+#: Fields that may stay empty: no steps means "from epochs" (the placeholder says so).
+OPTIONAL = ("steps",)
+#: What to type into an emptied field, when it is not just a number.
+EMPTY_HINTS = {"hidden": "layer widths like 16,16, or none for a linear model"}
 #: (label, workers) of the data parallel row; 1 means the single-process Trainer.
 WORKER_CHOICES: list[tuple[str, int]] = [
     ("off", 1),
@@ -66,7 +72,12 @@ class SettingsForm(VerticalScroll):
     /* compact fields show no focus of their own: the row's label does */
     SettingsForm .dash-row:focus-within Label { color: $accent; text-style: bold; }
     SettingsForm .dash-row Input, SettingsForm .dash-row Select { width: 1fr; }
+    SettingsForm .dash-row.-invalid Label { color: $error; text-style: bold; }
     """
+    BINDINGS = [Binding("escape", "leave", "Leave the field", show=False)]
+
+    class Left(Message):
+        """Escape in a field: the pane focuses its curve, where letters are keys again."""
 
     class Submitted(Message):
         """Enter in a field: the settings, validated, to start a run with."""
@@ -153,8 +164,38 @@ class SettingsForm(VerticalScroll):
         return value if isinstance(value, int) else 1
 
     def read(self) -> tuple[TrainConfig, int]:
-        """The validated settings and the worker count; ConfigError says what is wrong."""
-        return TrainConfig.from_mapping(self.raw()), self.worker_count()
+        """The validated settings and the worker count; ConfigError says what is wrong
+        (an emptied field by its label: ``batch is empty: type a number``). The rows of
+        the bad fields are marked until the next ``read``."""
+        raw = self.raw()
+        labels = {name: label for name, label, _ in FIELDS}
+        empty = [
+            name
+            for name, _, kind in FIELDS
+            if kind == "input" and name not in OPTIONAL and not str(raw[name]).strip()
+        ]
+        errors = [f"{labels[n]} is empty: type {EMPTY_HINTS.get(n, 'a number')}" for n in empty]
+        bad = set(empty)
+        config: TrainConfig | None = None
+        try:
+            config = TrainConfig.from_mapping(raw)
+        except ConfigError as exc:
+            errors.append(str(exc))
+            bad |= {part.split(" ", 1)[0] for part in str(exc).split("; ")} & set(labels)
+        self.mark(bad)
+        if errors or config is None:
+            raise ConfigError("; ".join(errors))
+        return config, self.worker_count()
+
+    def mark(self, bad: set[str]) -> None:
+        """Mark the rows of the fields named in ``bad`` (their labels turn red)."""
+        for name, _, _ in FIELDS:
+            row = self.query_one(f"#cfg-{name}").parent
+            if row is not None:
+                row.set_class(name in bad, "-invalid")
+
+    def action_leave(self) -> None:
+        self.post_message(self.Left())
 
     def set_devices(self, devices: list[tuple[str, str]], wanted: str) -> None:
         """The devices the kernel has (``(label, name)``) and the one to select."""

@@ -1,0 +1,116 @@
+"""What F5 trains: the dashboard's target row, ``p`` to switch it, and settings that stay wrong.
+
+A mixin of ``DashboardPane``. The target is the playground's network or the REPL's own
+``model`` (on its ``X`` and ``y``); the row above the metrics says which, so a learner
+never mistakes the playground's curve for their model's. The pane learns of the REPL's
+model from the variables the agent pushes after every cell; when ``model``, ``X`` and
+``y`` first appear the target becomes the REPL model, with a notification. A settings
+error stays on screen (and its rows marked) until the form is fixed, however many times
+F5 is pressed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Input, Select, Static
+
+from tui.core import train_target as tt
+from tui.core.train_config import ConfigError
+from tui.widgets.deferred import after_build
+from tui.widgets.settings_form import SettingsForm
+
+
+class Targeting:
+    """``target`` ("playground" or "repl"), the row that shows it, and the form's errors."""
+
+    form: Any
+    built: bool
+    #: What F5, ``s``, ``.`` and Enter in a field start.
+    target: str = tt.PLAYGROUND
+    #: ``"SimpleNet on X 4x2"`` while the REPL has ``model``, ``X`` and ``y``, else None.
+    repl_text: str | None = None
+    #: The settings error on screen, until the form reads cleanly again.
+    settings_error: str | None = None
+
+    # -- the row ---------------------------------------------------------------------------
+    def show_target(self) -> None:
+        if not self.built:
+            return
+        row = self.query_one("#dash-target", Static)  # type: ignore[attr-defined]
+        row.set_class(self.settings_error is not None, "-error")
+        if self.settings_error is not None:  # stays until the form reads cleanly
+            row.update(f"F5 cannot start ▸ Settings: {self.settings_error}", layout=False)
+            return
+        playground = tt.playground(self.form.raw())
+        row.update(tt.describe(self.target, playground, self.repl_text), layout=False)
+
+    @after_build
+    def action_switch_target(self) -> None:
+        """``p``: the playground or the REPL model, when the REPL has one."""
+        if self.target == tt.REPL:
+            self.target = tt.PLAYGROUND
+            self._say("F5 now trains the playground's network (p: the REPL model).")  # type: ignore[attr-defined]
+        elif self.repl_text is None:
+            self._say(  # type: ignore[attr-defined]
+                "The REPL has no model, X and y yet: define them (lesson 08) and F5 trains them.",
+                "warning",
+            )
+        else:
+            self.target = tt.REPL
+            self._say(f"F5 now trains the REPL model: {self.repl_text} (p: the playground).")  # type: ignore[attr-defined]
+        self.show_target()
+
+    def repl_variables(self, rows: list[Any]) -> None:
+        """After a cell: does the REPL (still) have a model to train?"""
+        found = tt.repl_model(rows)
+        was, self.repl_text = self.repl_text, found
+        if found is not None and was is None:
+            self.target = tt.REPL
+            self.notify(  # type: ignore[attr-defined]
+                f"F5 now trains your REPL model: {found}. p in the dashboard switches "
+                "back to the playground.",
+                title="Dashboard",
+                timeout=8,
+            )
+        elif found is None and self.target == tt.REPL:
+            self.target = tt.PLAYGROUND
+        self.show_target()
+
+    def forget_repl_model(self) -> None:
+        """The kernel restarted or died: its namespace, and the model, are gone."""
+        self.repl_text = None
+        self.target = tt.PLAYGROUND
+        self.show_target()
+
+    # -- the form ----------------------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._form_changed()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._form_changed()
+
+    def _form_changed(self) -> None:
+        """Keep the row and a standing settings error current as the learner types."""
+        if not self.built:
+            return
+        if self.settings_error is not None:
+            try:
+                self.form.read()
+            except ConfigError as exc:
+                self.settings_error = str(exc)  # still wrong: say what is left, quietly
+            else:
+                self.settings_error = None
+                self._say("Settings fixed: F5 starts the run.")  # type: ignore[attr-defined]
+        self.show_target()
+
+    def settings_bad(self, error: str) -> None:
+        """Say what is wrong with the settings; it stays until they read cleanly."""
+        self.settings_error = error
+        self._say(f"Settings: {error}", "error")  # type: ignore[attr-defined]
+        self.show_target()
+
+    def on_settings_form_left(self, message: SettingsForm.Left) -> None:
+        """Escape in a field: back to the curve, where s, v, l, m ... are keys again."""
+        message.stop()
+        self.focus_default()  # type: ignore[attr-defined]
