@@ -73,15 +73,21 @@ async def test_a_resize_wraps_the_log_again(make_app):
         assert sum("WEND" in row for row in log_rows(app)) == 1  # nothing written twice
 
 
-async def test_at_120x40_the_repl_keeps_60_columns_and_the_curve_8_rows(make_app):
+@pytest.mark.parametrize("size", [(120, 40), (160, 48)])
+async def test_the_repl_keeps_60_columns_and_the_curve_8_rows(make_app, size):
+    """Measured after a run, with its figures, legend and coach line on screen."""
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=size) as pilot:
         pane = app.screen.query_one("#dashboard", DashboardPane)
-        await wait_for(pilot, lambda: pane.built, timeout=120, what="the dashboard")
+        await wait_for(pilot, lambda: pane.built and app.kernel.ready, timeout=120)
+        pane.query_one("#cfg-steps", Input).value = "300"
+        await pilot.press("f4", "f5")
+        await wait_for(pilot, lambda: pane.current is not None and not pane.current.live)
         await pilot.pause()
         log = app.screen.query_one("#repl-log", RichLog)
-        assert log.region.width >= 60
-        assert pane.query_one(LossPlot).region.height >= 8
+        assert log.region.width >= (60 if size[0] < 160 else 50)  # 160: the inspector beside
+        plot = pane.query_one(LossPlot)
+        assert plot.region.height - 4 >= 8  # its frame, ticks and axis titles take 4
         # the inspector is one key away and then sits beside the log, never over it
         await pilot.press("f6")
         inspector = app.screen.query_one("#repl-inspector")

@@ -21,8 +21,9 @@ _VERDICT_STYLE = "bold yellow"
 #: plotext's colour names that rich spells otherwise.
 RICH_COLOUR = {"orange": "dark_orange"}
 HEADERS = ("layer", "‖grad‖", "‖weight‖", "update/w", "units", "")
-#: Rows the curve keeps before the layer panel shows by default (g shows it anyway).
-MIN_CURVE = 6
+#: Rows the plot keeps before the layer panel shows by default (g shows it anyway):
+#: 8 rows of curve inside its frame, ticks and axis titles.
+MIN_CURVE = 12
 
 
 class LayerPanel(Static):
@@ -141,7 +142,7 @@ class Insight:
             return self.layers_wanted
         run = self.current
         rows = 1 + (len(run.layers) if run is not None and run.layers else 3)
-        fixed = 1 + 4 + 1 + 1 + 1  # target, metrics, message, legend, a coach line
+        fixed = 1 + 4 + 1 + 2 + 1  # target, metrics, message, legend, a coach line
         return self.size.height >= fixed + rows + MIN_CURVE  # type: ignore[attr-defined]
 
     def fit_layers(self) -> None:
