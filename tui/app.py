@@ -17,17 +17,18 @@ from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
 
-from tui.commands import AreaCommands
+from tui.commands import APP_COMMANDS, AreaCommands
 from tui.core import state
 from tui.core.devices import DeviceInfo, TorchInfo
 from tui.kernel import hub as kh
 from tui.kernel import link as kl
 from tui.kernel.launch import KernelProcess
-from tui.screens.help import HelpScreen, bindings_of
+from tui.screens.help import SCREEN_WORDS, HelpScreen, bindings_of
 from tui.screens.main import MainScreen
 from tui.widgets.clipboard import copy_focused
 from tui.widgets.deferred import hold_late, release_late
 from tui.widgets.kernel_event import KernelEvent
+from tui.widgets.pane import Pane
 from tui.widgets.status_line import StatusLine
 from tui.widgets.too_small import blocks_action, guard_size
 from tui.widgets.wire import apply_low_bandwidth, quiet_cursor
@@ -182,8 +183,12 @@ class TorchTUI(App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         main = self._main()
-        pane = main.focused_pane() if main is not None and self.screen is main else None
-        self.push_screen(HelpScreen(bindings_of(self), pane))
+        if main is None:
+            return
+        focused = main.focused_pane() if self.screen is main else None
+        words = {action: help_text for _title, action, help_text in APP_COMMANDS}
+        keys = bindings_of(self, words) + bindings_of(main, SCREEN_WORDS)
+        self.push_screen(HelpScreen(keys, list(main.query(Pane)), focused))
 
     def action_devices(self) -> None:
         """Palette "app: devices": each device's name and memory, and NVML's live figures."""

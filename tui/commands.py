@@ -11,7 +11,7 @@ from tui.widgets.pane import Pane
 
 #: App-wide actions: (palette title, app action, help).
 APP_COMMANDS: list[tuple[str, str, str]] = [
-    ("app: help", "help", "Show the keys of the app and of the focused pane"),
+    ("app: help", "help", "Every key, grouped by pane, and what each pane is for (F1)"),
     ("app: quit", "quit", "Quit torch-tui"),
     ("app: devices", "devices", "List the devices: name, memory and, with NVML, load and power"),
     ("app: copy", "copy_text", "Copy the focused pane's output or selection (F8, OSC 52)"),

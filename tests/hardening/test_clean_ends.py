@@ -162,7 +162,7 @@ def test_sigkill_during_a_repl_model_run_leaves_no_kernel(tmp_home, marker):
     run_cell(app, SLEEPER + b"print('sl', sleeper.pid)\r", b"sl ")
     app.send_and_settle(F4, gap=0.3)
     seen = len(app.text)
-    app.send(b"t")  # train the REPL's model: 300 epochs of 20,000 samples, about a minute
+    app.send(b"t")  # the REPL model: the default 800 epochs of 20,000 samples, minutes
     running = lambda: "▶ running".encode() in screen_text(bytes(app.text[seen:]))  # noqa: E731
     assert wait_until(running, 60), "the REPL-model run did not start"
     _sigkill_leaves_nothing(app, marker)

@@ -18,11 +18,13 @@ tensors, modules and optimizers get a card in the inspector beside the log.
 | enter | run the cell when it is complete, else add an (indented) line |
 | ctrl+j / alt+enter | always add a line (shift+enter is not seen by most terminals) |
 | an empty last line + enter | ends a block (`for`, `def`, `if`, ...) and runs it |
-| up / down | previous / next cell from history (on the first / last line) |
+| up / down | previous / next cell from history (on the first / last line); Enter runs a recalled cell as it is, esc goes back to what you were typing |
 | ctrl+r | search history backwards; enter accepts, esc cancels |
-| tab | complete a name or attribute (indents at the start of a line) |
+| tab | complete a name or attribute: a list opens, narrows as you type, ↑↓ choose, tab or enter puts it in, esc closes (at the start of a line tab indents) |
 | ( | show the signature of what is before it |
-| ctrl+c | interrupt the running cell; again when it is stuck: offer a restart; idle: clear the input |
+| ctrl+c | interrupt the running cell; again when it is stuck: offer a restart; idle: empty the input |
+| ctrl+u | empty the input (every line of it) |
+| PgUp / PgDn, mouse wheel | scroll the output log (the input keeps the keyboard) |
 | ctrl+n | restart the kernel: a fresh namespace, all memory given back |
 | ctrl+l | clear the output log |
 | ctrl+o | show or hide the inspector |
@@ -66,15 +68,17 @@ def signature_line(inspected: str) -> str:
     return ""
 
 
-async def complete_into(kernel: Any, input: Any, text: str) -> None:
-    """Tab: IPython's completions for the line up to the cursor, applied to the input."""
+async def complete_into(kernel: Any, input: Any, text: str, insert: bool = True) -> None:
+    """Tab: IPython's completions for the line up to the cursor, applied to the input
+    (``insert`` False: only the list, as it narrows while the learner types)."""
     try:
         start, _end, matches = await kernel.complete(text, len(text))
     except Exception:  # noqa: BLE001 - no kernel, or it did not answer in time
         input.post_message(input.Hint("completion needs a running kernel"))
         return
     word = text[start:]
-    input.apply_completion(text, start, word, [m for m in matches if m.startswith(word)])
+    found = [m for m in matches if m.startswith(word)]
+    input.apply_completion(text, start, word, found, insert=insert)
 
 
 async def signature_into(kernel: Any, input: Any, text: str) -> None:

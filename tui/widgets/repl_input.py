@@ -10,6 +10,7 @@ The widget keeps no session logic: it posts messages and the pane acts on them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.message import Message
@@ -18,7 +19,12 @@ from textual.widgets import TextArea
 from tui.core.completeness import source_is_complete
 from tui.core.history import History
 
+if TYPE_CHECKING:
+    from tui.widgets.completion_menu import CompletionMenu
+
 NEWLINE_KEYS = {"ctrl+j", "alt+enter", "shift+enter", "ctrl+enter"}
+#: Keys that empty the whole input, a recalled multi-line cell included (IPython: ctrl+c).
+CLEAR_KEYS = {"ctrl+u"}
 
 
 class ReplInput(TextArea):
@@ -35,6 +41,8 @@ class ReplInput(TextArea):
     @dataclass
     class CompleteRequested(Message):
         text: str  # the line up to the cursor
+        #: False while the list narrows as you type: show matches, insert nothing.
+        insert: bool = True
 
     @dataclass
     class Hint(Message):
@@ -45,6 +53,12 @@ class ReplInput(TextArea):
     @dataclass
     class InterruptRequested(Message):
         pass
+
+    @dataclass
+    class ScrollLog(Message):
+        """PgUp / PgDn in the input scroll the output log (the input is a few lines)."""
+
+        pages: int
 
     @dataclass
     class SignatureRequested(Message):
@@ -68,6 +82,11 @@ class ReplInput(TextArea):
         self.running = False
         #: Set by the pane while the kernel waits for ``input()``: Enter sends the line.
         self.raw_mode = False
+        #: The completion list the pane shows above the input (None: candidates go to
+        #: the hint line).
+        self.menu: CompletionMenu | None = None
+        #: The history entry shown, while it is unedited: Enter runs it from anywhere.
+        self._recalled: str | None = None
 
     def on_mount(self) -> None:
         # tree-sitter compiles its Python query in ~60 ms: highlight after the first frame
@@ -76,6 +95,10 @@ class ReplInput(TextArea):
     # -- keys ------------------------------------------------------------------------
     def on_key(self, event: events.Key) -> None:
         """Runs before TextArea's own key handling, which ``prevent_default`` skips."""
+        if self.menu is not None and self.menu.is_open and self._menu_key(event):
+            event.stop()
+            event.prevent_default()
+            return
         if self._search is not None and self._search_key(event):
             event.stop()
             event.prevent_default()
@@ -92,7 +115,9 @@ class ReplInput(TextArea):
         row, col = self.cursor_location
         last_row = self.document.line_count - 1
         if key == "enter":
-            if self.raw_mode or (row == last_row and source_is_complete(self.text)):
+            recalled = self.text == self._recalled  # ran before: runs again as it is
+            complete = row == last_row and source_is_complete(self.text)
+            if self.raw_mode or recalled or complete:
                 source = self.text
                 if source.strip():
                     # Clear now, not when the pane gets the message: keys typed right
@@ -107,6 +132,17 @@ class ReplInput(TextArea):
             return True
         if key in NEWLINE_KEYS:
             self._newline()
+            return True
+        if key in ("pageup", "pagedown"):
+            self.post_message(self.ScrollLog(-1 if key == "pageup" else 1))
+            return True
+        if key in CLEAR_KEYS:
+            self.clear_all()
+            return True
+        if key == "escape" and self._hist_index is not None:
+            self._hist_index = None  # back to what was being typed before the recall
+            self._show(self._draft)
+            self._recalled = None
             return True
         if key == "ctrl+c":
             if self.running or not self.selected_text:
@@ -131,6 +167,54 @@ class ReplInput(TextArea):
                 self.post_message(self.CompleteRequested(line))
                 return True
         return False
+
+    def clear_all(self) -> None:
+        """Empty the input (every line, a recalled cell too) and leave the history."""
+        self.clear()
+        self.reset_browsing()
+        if self.menu is not None:
+            self.menu.close()
+        self.post_message(self.Hint(""))
+
+    def _menu_key(self, event: events.Key) -> bool:
+        """The keys the open completion list takes; the others edit the input."""
+        assert self.menu is not None
+        key = event.key
+        if key in ("up", "down"):
+            self.menu.move(-1 if key == "up" else 1)
+            return True
+        if key in ("tab", "enter"):
+            chosen = self.menu.chosen()
+            row, start = self.menu.anchor
+            col = self.cursor_location[1]
+            self.menu.close()
+            if chosen is not None and self.cursor_location[0] == row and col >= start:
+                self.replace(chosen, (row, start), (row, col))
+            self.post_message(self.Hint(""))
+            return True
+        if key == "escape":
+            self.menu.close()
+            self.post_message(self.Hint(""))
+            return True
+        if key in ("left", "right", "home", "end", "pageup", "pagedown"):
+            self.menu.close()
+        return False
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        """Typing with the list open narrows it; leaving the word closes it."""
+        if self.menu is None or not self.menu.is_open:
+            return
+        row, col = self.cursor_location
+        anchor_row, start = self.menu.anchor
+        word = self.document[row][start:col] if row == anchor_row and col >= start else None
+        if word is None or (word and not word.replace(".", "_").isidentifier()):
+            self.menu.close()
+            return
+        truncated = self.menu.truncated
+        if not self.menu.narrow(word) and not truncated:
+            return
+        if truncated:  # the kernel sent its first MATCHES_LIMIT: ask for this word's
+            self.post_message(self.CompleteRequested(self.document[row][:col], insert=False))
 
     def _newline(self) -> None:
         row, col = self.cursor_location
@@ -158,6 +242,7 @@ class ReplInput(TextArea):
         self._hist_index -= 1
         self._show(entries[self._hist_index])
         self.move_cursor((0, len(self.document[0])))
+        self._recalled = self.text
         return True
 
     def history_newer(self) -> bool:
@@ -167,13 +252,16 @@ class ReplInput(TextArea):
         if self._hist_index >= len(self.cell_history.entries):
             self._hist_index = None
             self._show(self._draft)
+            self._recalled = None
         else:
             self._show(self.cell_history.entries[self._hist_index])
+            self._recalled = self.text
         return True
 
     def reset_browsing(self) -> None:
         self._hist_index = None
         self._draft = ""
+        self._recalled = None
 
     # -- reverse search ----------------------------------------------------------------
     def _start_search(self) -> None:
@@ -231,11 +319,17 @@ class ReplInput(TextArea):
         return self._search is not None
 
     # -- completion --------------------------------------------------------------------
-    def apply_completion(self, text: str, start: int, word: str, matches: list[str]) -> None:
+    def apply_completion(
+        self, text: str, start: int, word: str, matches: list[str], insert: bool = True
+    ) -> None:
         """Insert the completed word (or the candidates' common prefix) at the cursor."""
         row, col = self.cursor_location
         if self.document[row][:col] != text:
             return  # the user typed on meanwhile
+        if not insert:  # narrowing as the learner types: the list only
+            if self.menu is not None:
+                self.menu.open((row, start), word, matches) if matches else self.menu.close()
+            return
         if not matches:
             self.post_message(self.Hint(f"no completions for {word!r}" if word else ""))
             return
@@ -251,6 +345,9 @@ class ReplInput(TextArea):
             n += 1
         if n > len(word):
             self.insert(first[len(word) : n])
+        if self.menu is not None:
+            self.menu.open((row, start), first[:n] if n > len(word) else word, matches)
+            return
         shown = "  ".join(matches[:60])
         more = f"  … {len(matches) - 60} more" if len(matches) > 60 else ""
         self.post_message(self.Hint(f"{len(matches)} completions: {shown}{more}"))

@@ -45,9 +45,9 @@ class ReplPane(Deferred, Pane):
     HELP = HELP
     COMMANDS = COMMANDS
     BINDINGS = [
-        Binding("ctrl+n", "restart_kernel", "Restart", show=False),
-        Binding("ctrl+l", "clear_output", "Clear", show=False),
-        Binding("ctrl+o", "toggle_inspector", "Inspector", show=False),
+        Binding("ctrl+n", "restart_kernel", "Restart"),
+        Binding("ctrl+l", "clear_output", "Clear"),
+        Binding("ctrl+o", "toggle_inspector", "Inspector"),
         # priority: the input (a TextArea) binds f6 to "select line"
         Binding("f6", "focus_inspector", "Focus the inspector", show=False, priority=True),
     ]
@@ -95,6 +95,7 @@ class ReplPane(Deferred, Pane):
 
     def compose_body(self) -> ComposeResult:
         """After the first frame (see ``Deferred``), with the imports of its widgets."""
+        from tui.widgets.completion_menu import CompletionMenu
         from tui.widgets.inspector import InspectorPanel
         from tui.widgets.repl_input import ReplInput
         from tui.widgets.repl_log import ReplLog
@@ -106,6 +107,7 @@ class ReplPane(Deferred, Pane):
                 )
                 yield Static(id="repl-hint", markup=False)
                 yield Static(id="repl-status", markup=False)
+                yield CompletionMenu(id="repl-complete")
                 yield ReplInput(history=self.history, id="repl-input")
             yield InspectorPanel(id="repl-inspector")
 
@@ -113,6 +115,7 @@ class ReplPane(Deferred, Pane):
         return True if self.built else None  # no input or log yet: nothing to act on
 
     def on_built(self) -> None:
+        self.input.menu = self.query_one("#repl-complete")  # type: ignore[assignment]
         self._update_prompt()
         self.log_widget.write(
             render.render_note(
@@ -309,13 +312,18 @@ class ReplPane(Deferred, Pane):
         hint.update(render.render_note(message.text, "") if message.text else "")
         hint.set_class(bool(message.text), "-shown")
 
+    def on_repl_input_scroll_log(self, message: ReplInput.ScrollLog) -> None:
+        message.stop()
+        log = self.log_widget
+        log.scroll_page_up() if message.pages < 0 else log.scroll_page_down()
+
     def on_repl_input_interrupt_requested(self, message: ReplInput.InterruptRequested) -> None:
         message.stop()
         self.action_interrupt()
 
     def on_repl_input_complete_requested(self, message: ReplInput.CompleteRequested) -> None:
         message.stop()
-        work = complete_into(self.kernel, self.input, message.text)
+        work = complete_into(self.kernel, self.input, message.text, message.insert)
         self.run_worker(work, group="repl-complete", exclusive=True)
 
     def on_repl_input_signature_requested(self, message: ReplInput.SignatureRequested) -> None:
@@ -340,7 +348,7 @@ class ReplPane(Deferred, Pane):
             self._update_prompt()
             self._note(f"cancelled {n} waiting cell(s)", "yellow")
             return
-        self.input.clear()  # idle: ctrl+c clears the input, as in IPython
+        self.input.clear_all()  # idle: ctrl+c clears the input, as in IPython
 
     def _offer_restart(self) -> None:
         from tui.screens.confirm import ConfirmScreen
