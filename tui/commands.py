@@ -18,7 +18,11 @@ APP_COMMANDS: list[tuple[str, str, str]] = [
     ("view: lessons", "focus_pane('lessons')", "Focus the lesson pane (F2)"),
     ("view: repl", "focus_pane('repl')", "Focus the REPL (F3)"),
     ("view: dashboard", "focus_pane('dashboard')", "Focus the training dashboard (F4)"),
-    ("train: start or stop", "toggle_training", "Start or stop training (F5)"),
+    (
+        "train: start or stop",
+        "toggle_training",
+        "Start or stop training what the dashboard names (F5)",
+    ),
 ]
 
 

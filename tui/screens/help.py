@@ -30,9 +30,9 @@ _KEY_NAMES = {
 
 #: The main screen's own keys, in words.
 SCREEN_WORDS = {
-    "inspector": "show the REPL's inspector (tensor cards, variables) and go into it",
-    "cycle(1)": "next field or part of the focused pane (in the REPL input: complete)",
-    "cycle(-1)": "previous field or part of the focused pane",
+    "inspector": "Show the REPL's inspector (tensor cards, variables) and go into it",
+    "cycle(1)": "Next field or part of the focused pane (in the REPL input: complete)",
+    "cycle(-1)": "Previous field or part of the focused pane",
 }
 
 
