@@ -142,7 +142,7 @@ class Insight:
             return self.layers_wanted
         run = self.current
         rows = 1 + (len(run.layers) if run is not None and run.layers else 3)
-        fixed = 1 + 4 + 1 + 2 + 1  # target, metrics, message, legend, a coach line
+        fixed = 2 + 4 + 2 + 2 + 1  # target, metrics, message, legend, a coach line
         return self.size.height >= fixed + rows + MIN_CURVE  # type: ignore[attr-defined]
 
     def fit_layers(self) -> None:

@@ -56,8 +56,8 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
     DashboardPane.-no-config #dash-config { display: none; }
     DashboardPane #dash-main { width: 1fr; height: 1fr; }
     DashboardPane #dash-view { height: 1fr; }
-    DashboardPane #dash-message { height: 1; color: $warning; }
-    DashboardPane #dash-target { height: 1; color: $accent; }
+    DashboardPane #dash-message { height: 2; color: $warning; }
+    DashboardPane #dash-target { height: auto; max-height: 2; color: $accent; }
     DashboardPane #dash-target.-error { color: $error; text-style: bold; }
     DashboardPane #dash-lr { height: auto; color: $text-muted; }
     DashboardPane #dash-legend { height: auto; max-height: 2; }
@@ -175,8 +175,8 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
         if not self.built:
             self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
             return
-        # Fixed height, no relayout: a message that resized the curve cost a rebuild of
-        # the plot and a repaint of the whole pane at every start and stop.
+        # Fixed height (2 lines, for a narrow pane), no relayout: a message that resized
+        # the curve cost a rebuild of the plot and a repaint of the pane at every start.
         self.query_one("#dash-message", Static).update(text, layout=False)
         if severity != "information":
             self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]

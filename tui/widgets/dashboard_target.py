@@ -40,10 +40,10 @@ class Targeting:
         row = self.query_one("#dash-target", Static)  # type: ignore[attr-defined]
         row.set_class(self.settings_error is not None, "-error")
         if self.settings_error is not None:  # stays until the form reads cleanly
-            row.update(f"F5 cannot start ▸ Settings: {self.settings_error}", layout=False)
+            row.update(f"F5 cannot start ▸ Settings: {self.settings_error}")
             return
         playground = tt.playground(self.form.raw())
-        row.update(tt.describe(self.target, playground, self.repl_text), layout=False)
+        row.update(tt.describe(self.target, playground, self.repl_text))
 
     @after_build
     def action_switch_target(self) -> None:
