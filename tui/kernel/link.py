@@ -78,7 +78,9 @@ class KernelLink:
 
         client = AsyncKernelClient(connection_file=str(self.connection_file))
         client.load_connection_file()
-        client.start_channels()
+        # A kernel we started is watched by its exit status: no heartbeat thread (one
+        # that was still making its socket as a quick quit closed the channels failed).
+        client.start_channels(hb=not self.owned)
         self.client = client
         for reader in (self._read_shell, self._read_iopub, self._read_stdin, self._read_control):
             self._tasks.append(asyncio.create_task(reader()))
