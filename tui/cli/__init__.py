@@ -130,8 +130,12 @@ def run_app(args: argparse.Namespace) -> int:
     # The kernel first: it imports torch on the other core while Textual loads and paints.
     kernel = None
     if args.existing is None:
+        from tui.kernel import reaper
         from tui.kernel.launch import spawn_kernel
 
+        # Before the first kernel: what its cells start in sessions of their own is
+        # re-parented to us when it dies, and killed on restart and quit (kernel.reaper).
+        reaper.become_subreaper()
         kernel = spawn_kernel(cwd=Path.cwd())
     # No cyclic GC until the first frame (the app turns it back on then, see
     # TorchTUI.on_mount): importing Textual and mounting the screen allocate enough to
@@ -153,6 +157,7 @@ def run_app(args: argparse.Namespace) -> int:
     finally:
         if kernel is not None:
             kernel.kill()
+            reaper.reap_orphans()
     code = app.return_code or 0
     # The terminal is restored and every file is saved by now. Skip the interpreter's
     # teardown: collecting torch's module graph at exit takes seconds on a small box,

@@ -16,6 +16,7 @@ from typing import Any
 
 from tui.core import cells
 from tui.kernel import link as kl
+from tui.kernel import reaper
 from tui.kernel.launch import KernelProcess, spawn_kernel
 
 #: Seconds a quitting app gives its kernel to end after a shutdown request.
@@ -102,6 +103,8 @@ class KernelHub:
         self.link = None
         if old is not None:
             await old.close(kill=self._kills(old))
+            if self._kills(old):  # what its cells started in sessions of their own
+                await asyncio.to_thread(reaper.reap_orphans, self._spared(old.process))
         self.start(restart=True, local=local)
 
     def _kills(self, link: kl.KernelLink) -> bool:
@@ -121,6 +124,8 @@ class KernelHub:
             await link.close(kill=self._kills(link))
         if self._process is not None and self._process is not self._keep:
             self._process.kill()
+        ended = link.process if link is not None else None
+        await asyncio.to_thread(reaper.reap_orphans, self._spared(ended))
 
     def kill_now(self) -> None:
         """At exit, from any thread and without the event loop: no child left behind."""
@@ -128,6 +133,16 @@ class KernelHub:
             if process is not None and process is not self._keep:
                 with contextlib.suppress(Exception):
                     process.kill()
+        with contextlib.suppress(Exception):
+            reaper.reap_orphans(self._spared())
+
+    def _spared(self, *extra: KernelProcess | None) -> list[int]:
+        """Pids the reaper must leave alone: the kernels we hold (a shared one, one
+        spawned and not yet adopted, the current one) and ``extra`` (a kernel just
+        killed, which ``Popen`` itself reaps)."""
+        link_process = self.link.process if self.link is not None else None
+        kernels = (self._keep, self._process, link_process, *extra)
+        return [process.pid for process in kernels if process is not None]
 
     # -- requests ----------------------------------------------------------------------
     def _live(self) -> kl.KernelLink:
