@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 
@@ -137,3 +138,57 @@ def test_train_export_refuses_with_one_line(argv, words, tmp_path, capsys):
     assert all(word in err for word in words), err
     assert not (tmp_path / "new").exists()  # refused before anything was made
     assert (tmp_path / "a-file").read_text() == "not a folder"
+
+
+def test_a_model_that_cannot_fit_is_refused_before_it_is_built(capsys, monkeypatch):
+    """--hidden 65536,65536 passed validation and died in a traceback (17 GB attempted)."""
+    monkeypatch.setattr("tui.core.train_memory.ram_available", lambda: 16 * 10**9)
+    monkeypatch.setattr("tui.core.distributed.usable_cores", lambda: 2)
+    built = []
+    monkeypatch.setattr("tui.core.training.build_job", lambda config: built.append(config))
+    for extra in ([], ["--ddp", "2", "--device", "cpu"]):
+        assert main(["train", "--hidden", "65536,65536", "--steps", "5", *extra]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert err.startswith("torch-tui: hidden 65536,65536 needs about ")
+        assert "GB to train" in err and "cpu" in err and "has 16.0 GB available" in err
+    assert "(2 workers)" in err and "fewer workers" in err
+    assert built == []
+
+
+@pytest.mark.parametrize(
+    "exc, words",
+    [
+        (RuntimeError("DefaultCPUAllocator: can't allocate memory\nmore lines"), "RuntimeError: "),
+        (MemoryError(), "MemoryError"),
+    ],
+)
+def test_an_uncaught_error_while_training_is_one_line(exc, words, capsys, monkeypatch):
+    def fail(self):
+        raise exc
+
+    monkeypatch.setattr("tui.core.training.Trainer.run", fail)
+    assert main(["train", "--steps", "5"]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("torch-tui: training failed: " + words)
+
+
+def test_ctrl_c_prints_the_summary_and_exits_130(tmp_home):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "train", "--steps", "100000000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        first = proc.stderr.readline()  # the first report's progress line
+        assert first.startswith("step "), first
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["stopped"] and summary["error"] is None and summary["steps"] > 0

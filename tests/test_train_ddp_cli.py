@@ -1,5 +1,6 @@
 """``torch-tui train --ddp 2 --device cpu``: two gloo workers train; ctrl+c stops every one
-of them at the same step, the summary still comes, and no worker process is left."""
+of them at the same step, the summary still comes, the exit code is 130 (a shell's ctrl+c)
+and no worker process is left."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def test_train_ddp_2_on_cpu_trains_and_ctrl_c_stops_every_worker(tmp_home):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["world_size"] == 2 and summary["backend"] == "gloo"
     assert summary["global_batch"] == 128
@@ -59,10 +61,13 @@ def test_train_ddp_2_on_cpu_trains_and_ctrl_c_stops_every_worker(tmp_home):
 def test_ctrl_c_at_the_terminal_stops_cleanly_with_the_summary(tmp_home, when):
     """The terminal's ctrl+c is a SIGINT to the whole foreground group, workers included,
     also while they are still importing torch: none may die of it."""
+    marker = f"TORCH_TUI_TEST_MARK={uuid.uuid4().hex}"
+    key, value = marker.split("=")
     proc = subprocess.Popen(
         [sys.executable, "-m", "tui", "train", "--ddp", "2", "--device", "cpu",
          "--steps", "100000000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, key: value},
     )  # fmt: skip
     try:
         assert "data parallel" in proc.stderr.readline()
@@ -74,12 +79,17 @@ def test_ctrl_c_at_the_terminal_stops_cleanly_with_the_summary(tmp_home, when):
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-    assert proc.returncode == 0, err
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err, err
     assert "failed" not in err, err
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["stopped"] and summary["error"] is None
     if when == "training":
         assert summary["steps"] > 0
+    deadline = time.monotonic() + 10
+    while with_env(marker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert with_env(marker) == [], "a worker outlived the command"
 
 
 def test_more_workers_than_cores_is_one_line_and_exit_2(capsys, monkeypatch):

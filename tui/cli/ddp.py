@@ -3,7 +3,8 @@
 Kept apart from ``train.py`` so the single-process path stays as it is. Prints one line
 on what data parallelism does here, the same progress line as ``train``, then the JSON
 summary (with world_size, global_batch and samples_per_s). The first ctrl+c stops every
-worker at the same step and still prints the summary.
+worker at the same step, still prints the summary and exits 130; a second one leaves at
+once (the workers are still ended: ``DDPRunner.run``'s ``finally``, or their watch on us).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from tui.core.training import ConfigError, TrainConfig
 
 def run_ddp(config: TrainConfig, args: argparse.Namespace) -> int:
     from tui.cli import UsageError
-    from tui.cli.train import Progress
+    from tui.cli.train import Progress, check_memory, exit_code, one_line
     from tui.core.distributed import DDPRunner
 
     stop = threading.Event()
@@ -27,6 +28,7 @@ def run_ddp(config: TrainConfig, args: argparse.Namespace) -> int:
         runner = DDPRunner(config, args.ddp, Progress(sys.stderr), stop=stop, threads=args.threads)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    check_memory(config, runner.world_size)
     print(
         f"data parallel: {runner.world_size} workers ({runner.backend}) on "
         f"{', '.join(runner.devices)}; global batch {runner.global_batch} "
@@ -45,11 +47,11 @@ def run_ddp(config: TrainConfig, args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, on_sigint)
     try:
         summary = runner.run()
+    except Exception as exc:  # torch or the OS failing in the parent: one line
+        print(f"torch-tui: data parallel failed: {one_line(exc)}", file=sys.stderr)
+        return 1
     finally:
         if main_thread:
             signal.signal(signal.SIGINT, previous)
     print(json.dumps(summary.to_dict()), flush=True)
-    if summary.error:
-        print(f"torch-tui: {summary.error}", file=sys.stderr)
-        return 1
-    return 0
+    return exit_code(summary, stop.is_set())

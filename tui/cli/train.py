@@ -187,35 +187,86 @@ def run(args: argparse.Namespace) -> int:
         from tui.cli.ddp import run_ddp
 
         return run_ddp(config, args)
-    try:
-        job = build_job(config)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    check_memory(config)
     stop = threading.Event()
     previous = signal.getsignal(signal.SIGINT)
+    main_thread = threading.current_thread() is threading.main_thread()
 
     def on_sigint(signum, frame) -> None:  # first ctrl+c stops cleanly, with a summary
         stop.set()
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, previous)  # a second one leaves at once
 
-    if threading.current_thread() is threading.main_thread():
+    if main_thread:  # from here on: while the model is built, too
         signal.signal(signal.SIGINT, on_sigint)
     from tui.cli.train_coach import CoachPrinter, both
 
-    progress = Progress(sys.stderr)
-    coach = CoachPrinter(config.to_dict(), sys.stderr, progress)
     try:
+        try:
+            job = build_job(config)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+        progress = Progress(sys.stderr)
+        coach = CoachPrinter(config.to_dict(), sys.stderr, progress)
         summary = Trainer(job, both(progress, coach), stop=stop, threads=args.threads).run()
+    except Exception as exc:  # torch, the OS or a driver failing: one line, no traceback
+        if isinstance(exc, UsageError):
+            raise
+        print(f"torch-tui: training failed: {one_line(exc)}", file=sys.stderr)
+        return 1
     finally:
-        if threading.current_thread() is threading.main_thread():
+        if main_thread:
             signal.signal(signal.SIGINT, previous)
     print(json.dumps(summary.to_dict()), flush=True)
     if export_dir is not None:
         _export(export_dir, config, coach.run, job, summary)
+    return exit_code(summary, stop.is_set())
+
+
+#: The shell's code for a command ended by ctrl+c (128 + SIGINT).
+EXIT_INTERRUPTED = 130
+
+
+def exit_code(summary, interrupted: bool) -> int:
+    """1 after an error (said on stderr), 130 after a ctrl+c, else 0."""
     if summary.error:
         print(f"torch-tui: {summary.error}", file=sys.stderr)
         return 1
-    return 0
+    return EXIT_INTERRUPTED if interrupted else 0
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: first line of the message`` (a MemoryError has none: its name says it)."""
+    from tui.core.ddp_worker import one_line as first_line
+
+    return first_line(exc)
+
+
+def free_memory(device: str) -> int | None:
+    """Bytes free where the run would train: RAM on the cpu, the GPU's free memory on
+    cuda (torch's ``mem_get_info``), None where unknown (mps)."""
+    from tui.core.train_memory import ram_available
+
+    if device == "cpu":
+        return ram_available()
+    if device.startswith("cuda"):
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                return int(torch.cuda.mem_get_info(torch.device(device))[0])
+        except Exception:  # noqa: BLE001 - no figure: let torch say what it says
+            return None
+    return None
+
+
+def check_memory(config: TrainConfig, workers: int = 1) -> None:
+    """UsageError (one line, exit 2) when the run cannot fit in the memory free for it."""
+    from tui.cli import UsageError
+    from tui.core.train_memory import fit_problem
+
+    problem = fit_problem(config, free_memory(config.device), workers)
+    if problem:
+        raise UsageError(problem)
 
 
 def _export_dir(raw: str):
