@@ -43,7 +43,9 @@ class LessonProgress:
 
         def items(key: str, kind: type) -> set:
             value = data.get(key)
-            return {v for v in value if isinstance(v, kind)} if isinstance(value, list) else set()
+            if not isinstance(value, list):
+                return set()
+            return {v for v in value if isinstance(v, kind) and not isinstance(v, bool)}
 
         return cls(items("visited", str), items("blocks_run", int), items("exercises_passed", str))
 
@@ -65,7 +67,7 @@ class Progress:
         return cls(
             lessons={str(k): LessonProgress.from_json(v) for k, v in lessons_data.items()},
             last_lesson=last.get("lesson") if isinstance(last.get("lesson"), str) else None,
-            last_section=section if isinstance(section, int) and section >= 0 else 0,
+            last_section=section if type(section) is int and section >= 0 else 0,
             path=path,
         )
 

@@ -9,6 +9,7 @@ helpers; a save merges under the file's lock, keeping for each card the one furt
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,11 +56,27 @@ class Card:
         if not isinstance(data, dict):
             return None
         step, due, solved = data.get("step"), data.get("due"), data.get("solved")
-        if not (isinstance(step, int) and 0 <= step <= len(INTERVALS)):
+        if not (type(step) is int and 0 <= step <= len(INTERVALS)):
             return None
-        if not all(isinstance(v, (int, float)) for v in (due, solved)):
+        due, solved = _seconds(due), _seconds(solved)
+        if solved is None:
             return None
-        return cls(lesson, exercise, step, float(due), float(solved))
+        if step == len(INTERVALS):
+            due = float("inf")  # learned: never due (saved as Infinity)
+        elif due is None:
+            return None
+        return cls(lesson, exercise, step, due, solved)
+
+
+def _seconds(value: Any) -> float | None:
+    """A finite time from the file (not a bool, NaN, infinity or an int past a float)."""
+    if type(value) not in (int, float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:
+        return None
+    return seconds if math.isfinite(seconds) else None
 
 
 def due_after(step: int, solved: float) -> float:

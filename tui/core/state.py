@@ -2,8 +2,10 @@
 
 Every path comes from platformdirs (override the root with ``TORCH_TUI_HOME``, which the
 tests use so they never touch the real home). Writes are atomic: a temp file in the same
-folder, flushed and fsynced, then ``os.replace``. Reads are tolerant: a file that is not
-valid JSON is moved aside as ``NAME.corrupt-<time>`` and reported, never raised.
+folder, flushed and fsynced, then ``os.replace``. Reads are tolerant: a file that cannot be
+loaded (unreadable, over 16 MB, not UTF-8, not JSON, nested too deep, the wrong type) is
+moved aside as ``NAME.corrupt-<time>`` and reported, never raised, so no state file can
+block a start or a save.
 Two instances may share one state dir: writers that merge take ``locked(path)`` around
 read-merge-write, so neither overwrites what the other saved.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterator
@@ -119,7 +122,10 @@ def locked(path: Path) -> Iterator[None]:
     except OSError as exc:
         raise StateError(f"cannot lock {path}: {exc.strerror or exc}") from None
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except OSError:  # no locks on this file system (some NFS): merge unlocked
+            pass
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -146,23 +152,75 @@ def set_aside(path: Path, reason: str) -> Path | None:
     return target
 
 
+#: A state file larger than this is not read (set aside): ours are a few hundred KB.
+MAX_STATE_BYTES = 16 * 1024 * 1024
+
+
+def _read_capped(path: Path) -> bytes:
+    """The file's bytes; ``_Unloadable`` says why not (too big, not a regular file, ...).
+
+    Opened non-blocking so that a FIFO left in its place cannot hang the app, and sized
+    with ``fstat`` before anything is read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise _Unloadable("not a regular file")
+        if info.st_size > MAX_STATE_BYTES:
+            raise _Unloadable(f"{info.st_size / 2**20:.0f} MB, over the {_cap_text()} limit")
+        chunks, total = [], 0
+        while chunk := os.read(fd, 1 << 20):
+            total += len(chunk)
+            if total > MAX_STATE_BYTES:  # grew while being read
+                raise _Unloadable(f"over the {_cap_text()} limit")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _cap_text() -> str:
+    return f"{MAX_STATE_BYTES / 2**20:g} MB"
+
+
+class _Unloadable(Exception):
+    """A state file that exists but cannot be loaded; the message is the reason."""
+
+
 def read_json(path: Path, default: Any = None, expect: type | None = dict) -> Any:
-    """Read JSON, or return ``default`` when missing; a corrupt file is set aside."""
+    """Read JSON, or return ``default`` when missing. Never raises: a file that cannot be
+    loaded (unreadable, not a regular file, over ``MAX_STATE_BYTES``, not UTF-8, invalid
+    JSON, nested too deep, of the wrong type) is set aside with the reason and reported
+    through ``warnings``. Callers still check the types inside what they get."""
     path = Path(path)
     try:
-        raw = path.read_text(encoding="utf-8")
+        raw = _read_capped(path)
     except FileNotFoundError:
         return default
-    except (OSError, UnicodeDecodeError) as exc:
-        if isinstance(exc, UnicodeDecodeError):
-            set_aside(path, "not UTF-8")
-        else:
-            warnings.add(f"cannot read {path.name}: {exc.strerror or exc}")
+    except _Unloadable as exc:
+        set_aside(path, str(exc))
+        return default
+    except OSError as exc:  # permission denied, an I/O error, a folder in its place
+        set_aside(path, exc.strerror or str(exc))
         return default
     try:
-        data = json.loads(raw)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        set_aside(path, "not UTF-8")
+        return default
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         set_aside(path, f"invalid JSON at line {exc.lineno}")
+        return default
+    except RecursionError:
+        set_aside(path, "nested too deep")
+        return default
+    except ValueError:  # an integer over Python's digit limit
+        set_aside(path, "a value Python cannot read")
+        return default
+    except MemoryError:
+        set_aside(path, "too large to load")
         return default
     if expect is not None and not isinstance(data, expect):
         set_aside(path, f"expected a JSON {expect.__name__}")

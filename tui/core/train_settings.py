@@ -25,13 +25,13 @@ def load_settings(path: Path | None = None) -> dict[str, Any]:
     data = state.read_json(path or settings_path(), default={}) or {}
     values = data.get("settings") if isinstance(data.get("settings"), dict) else {}
     known = set(TrainConfig.__dataclass_fields__) - set(NOT_REMEMBERED)
-    values = {k: v for k, v in values.items() if k in known and isinstance(v, (str, int, float))}
+    values = {k: v for k, v in values.items() if k in known and type(v) in (str, int, float)}
     try:
         TrainConfig.from_mapping(values)
     except ConfigError:
         return {}
     workers = data.get("workers")
-    if isinstance(workers, int) and workers >= 1:
+    if type(workers) is int and workers >= 1:
         values["workers"] = workers
     return values
 

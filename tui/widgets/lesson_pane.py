@@ -36,6 +36,7 @@ from tui.widgets.lesson_parts import CodeBlock, ExerciseCard, LessonBody, header
 from tui.widgets.lesson_review import LessonReview
 from tui.widgets.lesson_trust import KEYS, TRUST_CSS, LessonTrust
 from tui.widgets.pane import Pane
+from tui.widgets.plain import notify_plain, plain
 
 
 class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferred, Pane):
@@ -123,8 +124,8 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
             found = self._find(wanted)
             if found is not None:
                 return found, 0
-            self.app.notify(
-                f"no lesson {wanted!r}; see 'torch-tui lessons list'", severity="warning"
+            notify_plain(
+                self.app, f"no lesson {wanted!r}; see 'torch-tui lessons list'", severity="warning"
             )
         last = self._find(self.progress.last_lesson) if self.progress.last_lesson else None
         if last is not None:
@@ -224,12 +225,12 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
                 widgets.append(card)
         if self.section + 1 < len(lesson.sections):
             nxt = lesson.sections[self.section + 1].title
-            widgets.append(Static(f"— n: next section, “{nxt}” —", classes="lesson-end"))
+            widgets.append(Static(plain(f"— n: next section, “{nxt}” —"), classes="lesson-end"))
         else:
             following = next_lesson(lesson, self.lessons)
             nxt = f"“{following.title}”" if following else "the next lesson"
             end = f"— end of the lesson: ] opens {nxt}, l the course —"
-            widgets.append(Static(end, classes="lesson-end"))
+            widgets.append(Static(plain(end), classes="lesson-end"))
         return widgets
 
     def _update_header(self) -> None:
@@ -371,4 +372,9 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
         except state.StateError as exc:
             if not self._save_failed:
                 self._save_failed = True
-                self.app.notify(f"Progress not saved: {exc}", severity="warning", timeout=8)
+                self.app.notify(
+                    f"Progress not saved: {exc}", severity="warning", timeout=8, markup=False
+                )
+        # A file found unloadable while saving (set aside, the save went on) is said now.
+        for warning in state.warnings.drain():
+            self.app.notify(warning, severity="warning", timeout=8, markup=False)
