@@ -1,7 +1,9 @@
 """The ``torch-tui`` command: start the app, or run a subcommand without the UI.
 
-Bad input (an unknown flag, a misspelt device, a missing folder) prints one line on
-stderr and exits 2: learners should never see a traceback of ours.
+Bad input (an unknown flag, a misspelt device, a missing folder, a ``TORCH_TUI_RUNTIME``
+that is not a private folder of ours) prints one line on stderr and exits 2; a kernel
+that cannot be started (a full disk, ...) prints one line and exits 1: learners should
+never see a traceback of ours.
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ from tui import __version__
 from tui.core.devices import DeviceError, check_requested, parse_device
 
 EXIT_USAGE = 2
+EXIT_START = 1
 
 
 class UsageError(Exception):
     """A bad command line; the message is the one line the user sees."""
+
+
+class StartError(Exception):
+    """The app could not start (its kernel's files cannot be written); one line."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,7 +53,11 @@ def _connection_file(text: str) -> Path:
     if not path.is_file():
         from tui.kernel.launch import runtime_root
 
-        for folder in (Path.cwd(), runtime_root(), _jupyter_runtime()):
+        try:
+            ours = [runtime_root()]
+        except OSError:  # not a folder of ours: nothing to look for there
+            ours = []
+        for folder in (Path.cwd(), *ours, _jupyter_runtime()):
             if (folder / text).is_file():
                 return (folder / text).resolve()
         raise argparse.ArgumentTypeError(f"connection file {text!r} not found")
@@ -128,6 +139,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_app(args: argparse.Namespace) -> int:
     # The kernel first: it imports torch on the other core while Textual loads and paints.
+    from tui.kernel.launch import RuntimeDirError, release_runtime
+
     kernel = None
     if args.existing is None:
         from tui.kernel import reaper
@@ -136,7 +149,15 @@ def run_app(args: argparse.Namespace) -> int:
         # Before the first kernel: what its cells start in sessions of their own is
         # re-parented to us when it dies, and killed on restart and quit (kernel.reaper).
         reaper.become_subreaper()
-        kernel = spawn_kernel(cwd=Path.cwd())
+        try:
+            kernel = spawn_kernel(cwd=Path.cwd())
+        except RuntimeDirError as exc:
+            release_runtime()
+            raise UsageError(str(exc)) from None
+        except OSError as exc:  # the kernel's files cannot be written (a full disk, ...)
+            release_runtime()
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise StartError(f"cannot start the kernel: {exc.strerror or exc}{where}") from None
     # No cyclic GC until the first frame (the app turns it back on then, see
     # TorchTUI.on_mount): importing Textual and mounting the screen allocate enough to
     # trigger ~90 ms of collections, a full one among them, that find almost nothing.
@@ -158,6 +179,7 @@ def run_app(args: argparse.Namespace) -> int:
         if kernel is not None:
             kernel.kill()
             reaper.reap_orphans()
+        release_runtime()
     code = app.return_code or 0
     # The terminal is restored and every file is saved by now. Skip the interpreter's
     # teardown: collecting torch's module graph at exit takes seconds on a small box,
@@ -244,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"torch-tui: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except StartError as exc:
+        print(f"torch-tui: {exc}", file=sys.stderr)
+        return EXIT_START
     except KeyboardInterrupt:
         return 130
 

@@ -149,8 +149,10 @@ class KernelRunner:
                 for e in self.events
             ]
             why = next((r for r in reasons if r), "no reason given")
-            log = self.process.last_log_line() if self.process is not None else ""
-            raise _NotStarted(f"the kernel did not start: {why}" + (f" ({log})" if log else ""))
+            log = self.process.log_tail() if self.process is not None else ""
+            if log and log not in why:  # a death's reason already names the log's error
+                why += f" ({log})"
+            raise _NotStarted(f"the kernel did not start: {why}")
         welcome = self.link.welcome
         if welcome is not None and welcome.warning and welcome.device != self.device:
             raise RuntimeError(welcome.warning)

@@ -85,7 +85,11 @@ class KernelHub:
             link = kl.KernelLink(self.existing, lambda e: self.post(e, gen), device=self.device)
         else:
             self.existing = None
-            process = self._process or spawn_kernel(cwd=self.cwd)
+            try:
+                process = self._process or spawn_kernel(cwd=self.cwd)
+            except OSError as exc:  # its files cannot be written (a full disk, ...)
+                self.post(kl.Failed(f"cannot start a kernel: {exc.strerror or exc}"), gen)
+                return
             self._process = None
             link = kl.KernelLink(
                 process.connection_file,
