@@ -25,6 +25,7 @@ from tui.core.coach import (
     lr_too_small,
     overfitting,
     plateau,
+    split_error,
 )
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "coach_curves.json"
@@ -319,3 +320,85 @@ def test_a_huge_lr_that_left_the_loss_stuck_is_not_called_too_small():
                   loss_kind="cross-entropy", n_classes=10)  # fmt: skip
     assert lr_too_small(curve) is None
     assert lr_too_small(replace(curve, lr=1e-5)) is not None
+
+
+# -- a run that ended on an error or with its kernel -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failure, text",
+    [
+        (
+            "training failed: RuntimeError: can't allocate memory",
+            "The run stopped on an error, not on its loss: training failed: RuntimeError: "
+            "can't allocate memory",
+        ),
+        ("run ended: kernel restarted", "The kernel restarted: the run ended there"),
+        (
+            "run ended: kernel died: killed by SIGKILL",
+            "The kernel died: the run ended there, not on its loss (killed by SIGKILL)",
+        ),
+        ("worker rank 1 failed: RuntimeError: injected fault", "not on its loss: worker rank 1"),
+    ],
+)
+def test_an_error_or_a_lost_kernel_is_said_and_never_read_as_divergence(failure, text):
+    c = recorded("lr100", failure=failure)  # a rising curve: divergence, were it read
+    assert divergence(c) is not None
+    advice = fires(c, "stopped")
+    assert text in advice.text, advice.text
+    assert "lr" not in advice.text and "diverg" not in advice.text
+    # NaN/Inf losses at the end (a failing op's output) are not read either
+    broken = list(c.train[:-3]) + [math.nan, math.inf, 1e30]
+    assert fires(replace(c, train=broken), "stopped") == advice
+
+
+def test_a_long_error_is_cut_to_one_line():
+    advice = fires(Curve([1, 2], [0.7, 0.6], failure="training failed: " + "x " * 200), "stopped")
+    assert advice.text.endswith("…") and len(advice.text) <= 110
+    died = fires(Curve((), (), failure="run ended: kernel died: " + "y" * 200), "stopped")
+    assert died.text.startswith("The kernel died: the run ended there, not on its loss (yyy")
+    assert died.text.endswith("…") and len(died.text) <= 110
+
+
+@pytest.mark.parametrize(
+    "error, split",
+    [
+        (None, (None, None)),
+        ("", (None, None)),
+        ("loss became NaN at step 3: training stopped; try a smaller lr", ("curve", None)),
+        ("loss became Inf at step 7: training stopped", ("curve", None)),
+        ("training failed: RuntimeError: inf is not a valid info", (None, "failure")),
+        ("run ended: kernel restarted", (None, "failure")),
+        ("data parallel failed: OSError: nan", (None, "failure")),
+    ],
+)
+def test_only_the_reporters_nan_inf_error_is_the_curves(error, split):
+    want = tuple(error if kind else None for kind in split)
+    assert split_error(error) == want
+
+
+def test_the_dashboards_line_for_a_run_that_lost_its_kernel_or_failed():
+    """What ``coach_line`` (the dashboard's and ``torch-tui train``'s line) says."""
+    from tui.core.run_insight import coach_line
+    from tui.core.runbook import RunBook, RunState
+
+    r = RECORDED["lr100"]
+    book = RunBook()
+
+    def run_with_curve():
+        run = book.new("playground", {"dataset": "circles", "lr": 100.0, "optimizer": "sgd"})
+        run.move(RunState.RUNNING)
+        run.series.extend(np.interp(range(1, 2001), r["steps"], r["train"]).astype(np.float32))
+        return run
+
+    run = run_with_curve()
+    assert "smaller lr" in coach_line(run)  # live, rising: divergence
+    book.lose_live("kernel restarted")
+    assert coach_line(run).startswith("The kernel restarted: the run ended")
+    run = run_with_curve()
+    run.series.extend(np.array([math.nan, math.inf], dtype=np.float32))
+    run.ended(None, "training failed: RuntimeError: CUDA error: an illegal memory access")
+    assert coach_line(run).startswith("The run stopped on an error, not on its loss: training")
+    run = run_with_curve()
+    run.ended(None, "loss became NaN at step 2001: training stopped; try a smaller lr (e.g. 10)")
+    assert coach_line(run).startswith("The loss became NaN at step 2001: the steps are too big")

@@ -6,6 +6,8 @@ the numbers and ends with what to try. Minibatch losses are noisy, so rules comp
 medians or means of windows and stay quiet until they have enough points. The curve may
 be decimated, but its first point should be the step-1 loss itself (prepend
 ``LossSeries.raw()[0]``): a block mean hides a bad init, and divergence measures from it.
+A run that ended on an exception or with its kernel (``Curve.failure``) gets that said and
+nothing else: a curve cut short, or NaN from a failing op, is not a diverging loss.
 """
 
 from __future__ import annotations
@@ -51,12 +53,29 @@ class Curve:
     lr: float | None = None
     error: str | None = None  # set when the loss became NaN/Inf (the run stopped)
     finished: bool = False  # the run ended
+    #: Why the run ended when it was not its loss: an exception, a worker that died, the
+    #: kernel that died or restarted. The curve is then cut short, not read by any rule.
+    failure: str | None = None
 
 
 @dataclass(frozen=True)
 class Advice:
-    rule: str  # "divergence", "overfitting", "init", "lr-too-small", "plateau"
+    rule: str  # "stopped", "divergence", "overfitting", "init", "lr-too-small", "plateau"
     text: str  # one line, plain words, ends with what to try
+
+
+#: The Reporter's words when a loss became NaN/Inf (``train_report``): the one error that
+#: is about the curve. Any other error ended the run for a reason of its own.
+_LOSS_ERROR = re.compile(r"^\s*loss became (nan|inf)\b", re.IGNORECASE)
+MAX_TEXT = 110  # an advice is one short line
+
+
+def split_error(error: str | None) -> tuple[str | None, str | None]:
+    """(``Curve.error``, ``Curve.failure``) for a run's error: a NaN/Inf loss is the
+    curve's own error, anything else (an exception, a dead kernel) is a failure."""
+    if not error:
+        return None, None
+    return (error, None) if _LOSS_ERROR.match(error) else (None, error)
 
 
 def expected_init_loss(
@@ -98,6 +117,30 @@ def _series(xs: Sequence[float], ys: Sequence[float], need: int) -> tuple[np.nda
 def _smooth(y: np.ndarray, k: int) -> np.ndarray:
     """Rolling mean over k points (entry i covers y[i:i+k])."""
     return np.convolve(y, np.ones(k) / k, mode="valid") if k > 1 else y
+
+
+def stopped(c: Curve) -> Advice | None:
+    """The run ended on an error or with its kernel, not on its loss: say so, and let no
+    other rule read a curve that was cut short (its last losses mean nothing)."""
+    if not c.failure:
+        return None
+    why = c.failure.strip().removeprefix("run ended: ")
+    if why.startswith("kernel restarted"):
+        return Advice("stopped", "The kernel restarted: the run ended there, not on its loss")
+    if why.startswith("kernel died"):
+        reason = why.removeprefix("kernel died").lstrip(": ")
+        text = "The kernel died: the run ended there, not on its loss"
+        return Advice("stopped", _fit(f"{text} ({reason})", text) if reason else text)
+    head = "The run stopped on an error, not on its loss: "
+    return Advice("stopped", _fit(head + " ".join(why.split()), head.rstrip(": ")))
+
+
+def _fit(text: str, short: str) -> str:
+    """``text`` cut to one advice line (``short`` when nothing of the detail would fit)."""
+    if len(text) <= MAX_TEXT:
+        return text
+    cut = text[: MAX_TEXT - 1].rstrip(" (") + "…"
+    return cut if len(cut) > len(short) + 10 else short
 
 
 def divergence(c: Curve) -> Advice | None:
@@ -243,7 +286,7 @@ def plateau(c: Curve) -> Advice | None:
 
 
 Rule = Callable[[Curve], "Advice | None"]
-RULES: tuple[Rule, ...] = (divergence, overfitting, init_loss, lr_too_small, plateau)
+RULES: tuple[Rule, ...] = (stopped, divergence, overfitting, init_loss, lr_too_small, plateau)
 
 
 def advise(c: Curve) -> Advice | None:

@@ -48,7 +48,7 @@ def n_classes(config: dict[str, Any]) -> int | None:
 def curve_of(series: Any, run: Any, max_points: int = 400) -> Any:
     """The coach's ``Curve`` for a run: its decimated training losses and its
     validation points."""
-    from tui.core.coach import Curve
+    from tui.core.coach import Curve, split_error
 
     xs, ys = series.decimated(max_points - 1) if len(series) else ([], [])
     xs, ys = [int(round(x)) for x in xs], [float(y) for y in ys]
@@ -56,6 +56,9 @@ def curve_of(series: Any, run: Any, max_points: int = 400) -> Any:
         xs, ys = [series.first_step, *xs], [float(series.raw()[0]), *ys]
     last = run.last
     config = run.config or {}
+    # A NaN/Inf loss is the curve's own error; an exception or a lost kernel is not, and
+    # must never read as a diverging loss.
+    error, failure = split_error(run.error or (last.error if last is not None else None))
     return Curve(
         steps=xs,
         train=ys,
@@ -66,8 +69,9 @@ def curve_of(series: Any, run: Any, max_points: int = 400) -> Any:
         n_classes=n_classes(config),
         target_var=config.get("target_var"),
         lr=float(config["lr"]) if isinstance(config.get("lr"), (int, float)) else None,
-        error=run.error or (last.error if last is not None else None),
+        error=error,
         finished=not run.live,
+        failure=failure,
     )
 
 
