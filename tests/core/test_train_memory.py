@@ -8,6 +8,7 @@ from tui.core.train_config import TrainConfig
 from tui.core.train_memory import (
     estimate,
     fit_problem,
+    held,
     layer_sizes,
     needed,
     optimizer_slots,
@@ -49,7 +50,9 @@ def test_the_count_matches_torch():
     [("adam", 0.9, 2), ("adamw", 0.0, 2), ("sgd", 0.9, 1), ("sgd", 0.0, 0), ("rmsprop", 0.9, 2)],
 )
 def test_optimizer_state(optimizer, momentum, slots):
-    assert optimizer_slots(config(optimizer=optimizer, momentum=momentum)) == slots
+    c = config(optimizer=optimizer, momentum=momentum)
+    assert optimizer_slots(c) == slots
+    assert held(c).startswith("weights") and (optimizer in held(c)) == (slots > 0)
 
 
 def test_65536_by_65536_is_refused_naming_the_gb_needed_and_available():

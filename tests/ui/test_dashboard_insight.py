@@ -110,3 +110,41 @@ async def test_the_settings_come_back_after_a_restart(make_app):
         assert (raw["lr"], raw["dataset"], raw["schedule"], raw["steps"]) == (
             "0.3", "moons", "cosine", "50"
         )  # fmt: skip
+
+
+async def test_a_lost_kernel_is_not_called_diverging_and_a_huge_model_never_starts(
+    make_app, monkeypatch
+):
+    """lr 100 with SGD rises: the coach calls it diverging while it runs, but once the
+    kernel dies mid-run the line says that instead. A model that cannot fit in the free
+    RAM (16 GB here) is refused with one line before anything starts."""
+    from tui.core import protocol as p
+    from tui.kernel import link as kl
+
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        _set(pane, lr="100", optimizer="sgd", steps="100000000")
+        await pilot.press("f4", "f5")
+        await _wait(pilot, lambda: "smaller lr" in _coach(pane), what="the divergence line")
+        run = pane.current
+        assert run.live
+        app.screen.route_kernel_event(kl.Died("killed by SIGKILL"))  # the kernel lives on
+        try:
+            await _wait(pilot, lambda: "kernel died" in _coach(pane), what="the coach's line")
+            assert _coach(pane).startswith("coach: The kernel died: the run ended there")
+            assert "lr" not in _coach(pane)
+        finally:
+            pane._tell(p.TrainControl(run_id=run.id, action="stop"))  # the orphaned run
+        monkeypatch.setattr("tui.core.train_memory.ram_available", lambda: 16 * 10**9)
+        _set(pane, hidden="65536,65536", steps="5")
+        await pilot.press("f5")
+        await pilot.pause()
+        message = str(pane.query_one("#dash-message", Static).render())
+        assert message.startswith("Settings: hidden 65536,65536 needs about 69.7 GB"), message
+        assert "cpu has 16.0 GB available" in message and "\n" not in message
+        assert pane.current is run  # nothing started
+        assert pane.query_one("#cfg-hidden").parent.has_class("-invalid")
+        _set(pane, hidden="65536,16")  # 1.2 million weights fit: the error goes
+        await pilot.pause()
+        assert pane.settings_error is None

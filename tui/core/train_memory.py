@@ -135,6 +135,20 @@ def count(n: int) -> str:
     return f"{n:,}"
 
 
+def held(config: TrainConfig) -> str:
+    """What is kept per parameter, in words: ``weights, gradients, adam's two moments``."""
+    slots = optimizer_slots(config)
+    if not slots:
+        return "weights and gradients"
+    if config.optimizer in ("adam", "adamw"):
+        state = "two moments"
+    elif config.optimizer == "sgd":
+        state = "momentum"
+    else:
+        state = "running averages" if slots > 1 else "running average"
+    return f"weights, gradients, {config.optimizer}'s {state}"
+
+
 def fit_problem(config: TrainConfig, available: int | None, workers: int = 1) -> str | None:
     """One line saying the run cannot fit in ``available`` bytes, or None (it fits, or
     the free memory is unknown). It starts with the setting to change, as ConfigError's
@@ -148,12 +162,9 @@ def fit_problem(config: TrainConfig, available: int | None, workers: int = 1) ->
     where = config.device if workers == 1 else f"{config.device} ({workers} workers)"
     if est.of_params >= max(est.activations, est.evaluation + est.data):
         hidden = ",".join(map(str, config.hidden)) or "none"
-        slots = optimizer_slots(config)
-        state = {2: "two moments", 1: "one buffer", 0: "no state"}[slots]
         head = (
             f"hidden {hidden} needs about {gb(need)} to train "
-            f"({count(est.params)} parameters: weights, gradients, "
-            f"{config.optimizer}'s {state})"
+            f"({count(est.params)} parameters: {held(config)})"
         )
         tip = "use narrower hidden layers"
     elif est.activations >= est.evaluation + est.data:
@@ -171,3 +182,18 @@ def fit_problem(config: TrainConfig, available: int | None, workers: int = 1) ->
     if workers > 1 and config.device == "cpu":
         tip += " or fewer workers"
     return f"{head}, but {where} has {gb(available)} available: {tip}"
+
+
+def launch_problem(config: dict, workers: int = 1) -> str | None:
+    """The dashboard's check before it starts a run (the app process, no torch): the
+    estimate against this machine's free RAM for a cpu run. A GPU's free memory is the
+    kernel's to know: such a run is left to start (and to fail with torch's message)."""
+    from tui.core.train_config import ConfigError
+
+    try:
+        parsed = TrainConfig.from_mapping(config)
+    except ConfigError:
+        return None  # the kernel says what is wrong with it
+    if parsed.device != "cpu":
+        return None
+    return fit_problem(parsed, ram_available(), workers)

@@ -294,6 +294,9 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
     def _launch(
         self, source: str, config: dict[str, Any], workers: int, paused: bool = False
     ) -> None:
+        if source == "playground" and (problem := self.too_big(config, workers)):
+            self.settings_bad(problem)  # before the kernel tries (and dies) to allocate it
+            return
         previous = self.current
         if previous is not None and previous.live:  # the agent stops it for the new one
             previous.stopping = True

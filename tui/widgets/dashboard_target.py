@@ -96,13 +96,27 @@ class Targeting:
             return
         if self.settings_error is not None:
             try:
-                self.form.read()
+                config, workers = self.form.read()
+                if self.target == tt.PLAYGROUND:
+                    problem = self.too_big(config.to_dict(), workers)
+                    if problem:
+                        raise ConfigError(problem)
             except ConfigError as exc:
                 self.settings_error = str(exc)  # still wrong: say what is left, quietly
             else:
                 self.settings_error = None
                 self._say("Settings fixed: F5 starts the run.")  # type: ignore[attr-defined]
         self.show_target()
+
+    def too_big(self, config: dict[str, Any], workers: int) -> str | None:
+        """Why a playground run of ``config`` cannot fit in this machine's free memory
+        (its field marked), or None: refused before the kernel tries to allocate it."""
+        from tui.core.train_memory import launch_problem
+
+        problem = launch_problem(config, workers)
+        if problem:
+            self.form.mark({problem.split(" ", 1)[0]})
+        return problem
 
     def settings_bad(self, error: str) -> None:
         """Say what is wrong with the settings; it stays until they read cleanly."""
