@@ -83,7 +83,14 @@ class Served:
     in its environment: ``stop`` finds them by it and kills what is left.
     """
 
-    def __init__(self, home: Path, *args: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        *args: str,
+        env: dict[str, str] | None = None,
+        launcher: list[str] | None = None,
+    ) -> None:
+        """``launcher`` runs ``torch-tui`` (default ``python -m tui``), then ``serve``."""
         self.home = home
         self.port = _free_port()
         full_env = {**os.environ, "TORCH_TUI_HOME": str(home), "HOME": str(home)}
@@ -91,7 +98,13 @@ class Served:
         full_env.pop(TOKEN_ENV, None)
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tui", "serve", "--port", str(self.port), *args],
+            [
+                *(launcher or [sys.executable, "-m", "tui"]),
+                "serve",
+                "--port",
+                str(self.port),
+                *args,
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
