@@ -183,3 +183,47 @@ def test_sigkill_during_a_data_parallel_run_leaves_no_worker(tmp_home, marker):
     workers = [c for c in cmdlines(ours(marker)) if "multiprocessing" in c]
     assert len(workers) >= 2, cmdlines(ours(marker))
     _sigkill_leaves_nothing(app, marker)
+
+
+# A cell's children that leave the kernel's process group: a daemon in a session of its
+# own, and a double fork through setsid (its parent, the shell, is gone at once).
+ORPHANS = (
+    b"import os, subprocess; daemon = subprocess.Popen(['sleep', '300'], "
+    b"start_new_session=True); os.system('setsid sleep 301 </dev/null >/dev/null 2>&1 &'); "
+    b"print('orphans', daemon.pid)"
+)
+CTRL_N, CTRL_Q = b"\x0e", b"\x11"
+
+
+def sleepers(marker: str) -> list[int]:
+    """The two sleeps of ``ORPHANS`` (not the shell that started one of them)."""
+    return [pid for pid in ours(marker) if cmdlines([pid]) in (["sleep 300 "], ["sleep 301 "])]
+
+
+def session_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[3])
+
+
+def test_children_in_sessions_of_their_own_end_on_restart_and_on_quit(tmp_home, marker):
+    app = start(tmp_home, marker)
+    try:
+        run_cell(app, ORPHANS, b"orphans ")
+        assert wait_until(lambda: len(sleepers(marker)) == 2, 10), cmdlines(ours(marker))
+        kernel = next(p for p in ours(marker) if "tui.kernel.boot" in cmdlines([p])[0])
+        # Both escaped the kernel's session, so killing its group alone leaves them.
+        assert all(session_of(p) != session_of(kernel) for p in sleepers(marker)), [
+            (p, session_of(p), cmdlines([p])) for p in [*sleepers(marker), kernel]
+        ]
+
+        app.send(CTRL_N)  # restart: the old kernel's orphans go with it
+        assert wait_until(lambda: not sleepers(marker), 15), cmdlines(ours(marker))
+        assert app.poll() is None, "the app ended on a restart"
+        run_cell(app, b"print('back', 6 * 7)", b"back 42")
+
+        run_cell(app, ORPHANS, b"orphans ")
+        assert wait_until(lambda: len(sleepers(marker)) == 2, 10), cmdlines(ours(marker))
+        app.send(CTRL_Q)
+        assert wait_until(lambda: app.poll() is not None, 10, 0.02), "ctrl+q did not quit"
+    finally:
+        app.close()
+    assert wait_until(lambda: not ours(marker), 5), cmdlines(ours(marker))
