@@ -102,7 +102,7 @@ def test_a_huge_file_is_set_aside_unread(tmp_home, monkeypatch):
     assert state.read_json(path, default={}) == {}
     monkeypatch.undo()
     assert not reads  # sized before anything was read
-    assert "over the 16 MB limit" in _set_aside_once(tmp_home, "review.json")
+    assert "(larger than 16 MB)" in _set_aside_once(tmp_home, "review.json")
 
 
 def test_a_fifo_or_a_folder_in_its_place_is_set_aside_without_hanging(tmp_home):

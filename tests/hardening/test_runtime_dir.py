@@ -269,3 +269,21 @@ def test_lessons_check_says_why_a_kernel_did_not_start(tmp_path, monkeypatch):
     assert "the kernel did not start" in got[0].detail
     assert "ImportError: cannot import name zmq" in got[0].detail
     assert got[0].detail.count("cannot import name zmq") == 1
+
+
+async def test_the_app_says_a_kernel_died_of_a_full_disk(tmp_home):
+    """The kernel's last words in its log (ENOSPC), then exit 0: the REPL says the cause."""
+    from hardening.conftest import SIZE, HardApp, log_text, ready, repl_pane, wait_until
+
+    app = HardApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        log = app.kernel.link.process.log_path
+        error = "OSError: [Errno 28] No space left on device: '/data/x'"
+        repl_pane(app).run_source(f"open({str(log)!r}, 'a').write({error!r} + '\\n\\n')\n")
+        await wait_until(pilot, lambda: len(app.cells) == 1, what="the first cell")
+        repl_pane(app).run_source("import os; os._exit(0)")
+        said = "The kernel died (No space left on device: '/data/x'; exit code 0)"
+        words = lambda: " ".join(log_text(app).split())  # noqa: E731 - the log wraps
+        await wait_until(pilot, lambda: said in words(), what="the death")
+        assert app.is_running

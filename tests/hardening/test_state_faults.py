@@ -17,6 +17,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from hardening.conftest import (
     SIZE,
     HardApp,
@@ -30,6 +32,7 @@ from hardening.conftest import (
 from tui.core import state
 from tui.core.history import History
 from tui.core.progress import Progress, progress_path
+from tui.kernel import launch
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -200,3 +203,107 @@ async def test_a_failed_save_keeps_the_old_progress(tmp_home, monkeypatch):
         monkeypatch.undo()
         await run_cell(pilot, app, "1")
         assert app.is_running
+
+
+# -- no state file can block a start or a save (issue 23) ------------------------------
+DEEP = "[" * 100_000
+
+
+async def test_a_progress_file_nested_100000_deep_is_set_aside_at_start(tmp_home):
+    progress = progress_path()
+    progress.parent.mkdir(parents=True, exist_ok=True)
+    progress.write_text(DEEP)
+    app = HardApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        said = "progress.json was unreadable (nested too deep); kept as progress.json.corrupt-"
+        await wait_until(pilot, lambda: said in notes(app), what="the warning")
+        assert list(progress.parent.glob("progress.json.corrupt-*"))
+        await pilot.press("f2", "n")  # visiting a section saves progress
+        await wait_until(pilot, lambda: progress.exists(), what="progress saved again")
+        assert json.loads(progress.read_text())["last"]["lesson"]
+        await still_usable(pilot, app)
+
+
+async def test_a_cell_that_writes_a_deep_progress_file_costs_no_save(tmp_home):
+    """Merge-on-write reads the file first: what a cell left there is set aside, said at
+    once, and the save goes on."""
+    progress = progress_path()
+    app = HardApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        await pilot.press("f2", "n")
+        await wait_until(pilot, lambda: progress.exists(), what="the first save")
+        outcome = await run_cell(pilot, app, f"open({str(progress)!r}, 'w').write('[' * 100000)")
+        assert outcome.ok
+        await pilot.press("f2", "n")
+        said = "progress.json was unreadable (nested too deep)"
+        await wait_until(pilot, lambda: said in notes(app), what="the warning")
+        await wait_until(pilot, lambda: progress.read_text().startswith("{"), what="the save")
+        assert json.loads(progress.read_text())["last"]["lesson"] == lesson_pane(app).lesson.id
+        assert "Progress not saved" not in notes(app)
+        await still_usable(pilot, app)
+    # and the next start reads it
+    assert Progress.load().last_lesson
+
+
+async def test_every_state_file_that_fails_to_load_is_set_aside_and_the_app_starts(tmp_home):
+    """History a FIFO (a plain read would hang), review.json over 16 MB, dashboard.json
+    binary, trust.json the wrong type: one start, four files set aside, four warnings."""
+    from tui.core import review, train_settings, trust
+
+    history = History().path
+    files = {
+        history: None,
+        review.review_path(): None,
+        train_settings.settings_path(): b"\x89PNG\r\n\x1a\n\x00\x00\xff",
+        trust.store_path(): b'["a", "list"]',
+    }
+    for path, content in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if content is not None:
+            path.write_bytes(content)
+    os.mkfifo(history)
+    with open(review.review_path(), "wb") as fh:
+        fh.truncate(state.MAX_STATE_BYTES + 1)
+    app = HardApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot, app)
+        for path, reason in (
+            (history, "not a regular file"),
+            (review.review_path(), "larger than 16 MB"),
+            (train_settings.settings_path(), "not UTF-8"),
+            (trust.store_path(), "expected a JSON dict"),
+        ):
+            said = f"{path.name} was unreadable ({reason})"
+            await wait_until(pilot, lambda s=said: s in notes(app), what=said)
+            assert list(path.parent.glob(f"{path.name}.corrupt-*")), path
+        await still_usable(pilot, app)
+
+
+@pytest.mark.fresh_kernel
+async def test_a_first_run_whose_data_dir_cannot_be_made_starts_and_says_not_saved(
+    tmp_path, monkeypatch
+):
+    """TORCH_TUI_HOME below a file: no folder can be made there (as root too). The
+    kernel gets a temporary IPython folder, the app starts and says nothing is saved."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("TORCH_TUI_HOME", str(blocker / "home"))
+    monkeypatch.setenv("TORCH_TUI_RUNTIME", str(tmp_path / "rt"))
+    state.warnings.drain()
+    app = HardApp()
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot, app)
+            said = f"not saved: cannot create {blocker / 'home' / 'data'} (Not a directory)"
+            await wait_until(pilot, lambda: said in notes(app), what="the warning")
+            ipython = await run_cell(pilot, app, "get_ipython().ipython_dir")
+            assert "torch-tui-ipython-" in ipython.text()
+            await pilot.press("f2", "n")
+            await wait_until(pilot, lambda: "Progress not saved" in notes(app), what="save")
+            assert "Not a directory" in notes(app)
+            await still_usable(pilot, app)
+    finally:
+        launch.release_runtime()
+    assert not blocker.read_text()

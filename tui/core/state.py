@@ -167,12 +167,12 @@ def _read_capped(path: Path) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             raise _Unloadable("not a regular file")
         if info.st_size > MAX_STATE_BYTES:
-            raise _Unloadable(f"{info.st_size / 2**20:.0f} MB, over the {_cap_text()} limit")
+            raise _Unloadable(f"larger than {_cap_text()}")
         chunks, total = [], 0
         while chunk := os.read(fd, 1 << 20):
             total += len(chunk)
             if total > MAX_STATE_BYTES:  # grew while being read
-                raise _Unloadable(f"over the {_cap_text()} limit")
+                raise _Unloadable(f"larger than {_cap_text()}")
             chunks.append(chunk)
         return b"".join(chunks)
     finally:

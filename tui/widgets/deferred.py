@@ -101,6 +101,15 @@ def release_late(app: Any) -> None:
     _builds_of(app).release(app)
 
 
+def _say_state_warnings(app: Any) -> None:
+    """Bodies read state as they build (progress, reviews, the dashboard's settings),
+    some after the app showed the start-up warnings: a file they set aside is said now."""
+    from tui.core import state
+
+    for warning in state.warnings.drain():
+        app.notify(warning, severity="warning", timeout=8, markup=False)
+
+
 class Deferred:
     """Mixin, listed before the widget base (``class Inspector(Deferred, Vertical)``), for
     widgets whose children come from ``compose_body`` after the first frame.
@@ -147,6 +156,7 @@ class Deferred:
         queued, self._queued = self._queued, []
         for call in queued:
             call()
+        _say_state_warnings(self.app)
 
     def compose_body(self) -> ComposeResult:
         """The real children (called once, after the first frame)."""
