@@ -15,10 +15,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import types
+import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.core import inspect_types as insp
+
+if TYPE_CHECKING:  # resolved by name when a message is checked (see ``field_types``)
+    from tui.core.train_report import Report, Summary
 
 VERSION = 1
 TARGET = "torch_tui.agent"
@@ -174,7 +180,7 @@ class Checks:
 @dataclass
 class CardReply:
     id: str = ""
-    card: Any = None
+    card: insp.Card | None = None
 
 
 @dataclass
@@ -194,7 +200,7 @@ class CellPayload:
     """Pushed after every cell: its cards, the variables, the watches, the checks."""
 
     number: int = 0
-    cards: list[Any] = field(default_factory=list)
+    cards: list[insp.Card] = field(default_factory=list)
     more_cards: int = 0
     variables: list[insp.VarRow] = field(default_factory=list)
     watches: list[insp.WatchValue] = field(default_factory=list)
@@ -227,13 +233,13 @@ class TrainBegun:
 @dataclass
 class TrainReport:
     run_id: int = 0
-    report: Any = None
+    report: Report | None = None
 
 
 @dataclass
 class TrainEnded:
     run_id: int = 0
-    summary: Any = None
+    summary: Summary | None = None
     error: str | None = None
 
 
@@ -327,15 +333,194 @@ def encode(message: Any) -> dict[str, Any]:
 
 
 def decode(data: Any) -> Any:
-    """The message in a comm's ``data``; ProtocolError when it is not ours or not this version."""
-    if not isinstance(data, dict) or "json" not in data:
+    """The message in a comm's ``data``, checked against its declared types and bounds.
+
+    ProtocolError when it is not ours, not this version, too big, or not what its class
+    says: the kernel runs the learner's code, which can reach the agent's comms."""
+    if not isinstance(data, dict) or not isinstance(data.get("json"), str):
         raise ProtocolError("not a torch-tui message")
     if data.get("v") != VERSION:
-        raise ProtocolError(
-            f"the agent speaks protocol {data.get('v')}, the app {VERSION}: "
+        raise VersionError(
+            f"the agent speaks protocol {str(data.get('v'))[:20]}, the app {VERSION}: "
             "install the same torch-tui in the kernel's environment"
         )
+    text = data["json"]
+    if len(text) > MAX_MESSAGE:
+        raise ProtocolError(
+            f"a message of {len(text) / 1e6:.1f} MB (the limit is {MAX_MESSAGE_MB} MB)"
+        )
     try:
-        return _build(json.loads(data["json"]))
-    except (TypeError, ValueError) as exc:
-        raise ProtocolError(f"a message that does not decode: {exc}") from None
+        message = _build(json.loads(text))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ProtocolError(f"a message that does not decode: {str(exc)[:200]}") from None
+    if not dataclasses.is_dataclass(message) or isinstance(message, type):
+        raise ProtocolError("a message that is not one of the protocol's classes")
+    _Checker().check(message, type(message), type(message).__name__)
+    return message
+
+
+# -- bounds: what the app accepts from the kernel --------------------------------------------
+#: A whole message, as JSON text. A card, a report or a payload is a few KB to a few 100 KB.
+MAX_MESSAGE_MB = 4
+MAX_MESSAGE = MAX_MESSAGE_MB * 1_000_000
+#: One string (a name, a message, a repr). Longer ones are refused, not cut: the agent cuts.
+MAX_TEXT = 100_000
+#: One list or dict, and every value in a message together.
+MAX_ITEMS = 200_000
+MAX_VALUES = 1_000_000
+MAX_DEPTH = 24
+
+
+class VersionError(ProtocolError):
+    """The agent in the kernel is another torch-tui: the kernel cannot be used."""
+
+
+class _Checker:
+    """Walks a built message against its classes' type hints, counting what it sees."""
+
+    def __init__(self) -> None:
+        self.values = 0
+
+    def check(self, value: Any, hint: Any, where: str, depth: int = 0) -> None:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise ProtocolError(f"a message with over {MAX_VALUES} values")
+        if depth > MAX_DEPTH:
+            raise ProtocolError(f"{where}: nested over {MAX_DEPTH} deep")
+        if hint is Any or hint is object:
+            self._any(value, where, depth)
+            return
+        origin = typing.get_origin(hint)
+        if origin in (typing.Union, types.UnionType):
+            self._union(value, typing.get_args(hint), where, depth)
+            return
+        if hint is None or hint is type(None):
+            if value is not None:
+                raise ProtocolError(f"{where}: {_kind(value)} where None was expected")
+            return
+        if origin in (list, tuple):
+            self._sequence(value, hint, origin, where, depth)
+            return
+        if origin is dict or hint is dict:
+            if not isinstance(value, dict):
+                raise ProtocolError(f"{where}: {_kind(value)} where a dict was expected")
+            self._dict(value, typing.get_args(hint), where, depth)
+            return
+        if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+            if not isinstance(value, hint):
+                raise ProtocolError(f"{where}: {_kind(value)} where {hint.__name__} was expected")
+            self._fields(value, where, depth)
+            return
+        if hint in _SCALARS:
+            if not _SCALARS[hint](value):
+                raise ProtocolError(f"{where}: {_kind(value)} where {hint.__name__} was expected")
+            if isinstance(value, str) and len(value) > MAX_TEXT:
+                raise ProtocolError(f"{where}: a text of {len(value)} characters")
+            return
+        if hint is NDArray:
+            self._numbers(value, where, depth)
+            return
+        self._any(value, where, depth)  # a hint this checker does not know: bounds only
+
+    def _fields(self, value: Any, where: str, depth: int) -> None:
+        hints = field_types(type(value))
+        for f in dataclasses.fields(value):
+            self.check(
+                getattr(value, f.name), hints.get(f.name, Any), f"{where}.{f.name}", depth + 1
+            )
+
+    def _union(self, value: Any, options: tuple, where: str, depth: int) -> None:
+        if value is None and type(None) in options:
+            return
+        options = tuple(o for o in options if o is not type(None))
+        if len(options) == 1:
+            self.check(value, options[0], where, depth)
+            return
+        errors = []
+        for option in options:
+            trial = _Checker()
+            trial.values = self.values
+            try:
+                trial.check(value, option, where, depth)
+            except ProtocolError as exc:
+                errors.append(str(exc))
+                continue
+            self.values = trial.values
+            return
+        raise ProtocolError(f"{where}: {_kind(value)} fits none of its types ({errors[0]})")
+
+    def _sequence(self, value: Any, hint: Any, origin: Any, where: str, depth: int) -> None:
+        if not isinstance(value, (list, tuple)):
+            raise ProtocolError(f"{where}: {_kind(value)} where a list was expected")
+        if len(value) > MAX_ITEMS:
+            raise ProtocolError(f"{where}: a list of {len(value)} items")
+        args = typing.get_args(hint)
+        if origin is tuple and args and args[-1] is not Ellipsis:
+            if len(value) != len(args):
+                raise ProtocolError(f"{where}: {len(value)} items where {len(args)} were expected")
+            for i, (item, arg) in enumerate(zip(value, args, strict=True)):
+                self.check(item, arg, f"{where}[{i}]", depth + 1)
+            return
+        item_hint = args[0] if args else Any
+        for i, item in enumerate(value):
+            self.check(item, item_hint, f"{where}[{i}]", depth + 1)
+
+    def _dict(self, value: dict, args: tuple, where: str, depth: int) -> None:
+        if len(value) > MAX_ITEMS:
+            raise ProtocolError(f"{where}: a dict of {len(value)} items")
+        value_hint = args[1] if len(args) == 2 else Any
+        for key, item in value.items():
+            self.check(key, str, f"{where} key", depth + 1)
+            self.check(item, value_hint, f"{where}[{str(key)[:40]!r}]", depth + 1)
+
+    def _numbers(self, value: Any, where: str, depth: int) -> None:
+        if isinstance(value, list):
+            if len(value) > MAX_ITEMS:
+                raise ProtocolError(f"{where}: an array of {len(value)} items")
+            for i, item in enumerate(value):
+                self._numbers(item, f"{where}[{i}]", depth + 1)
+            return
+        self.check(value, float | int | bool | None, where, depth)
+
+    def _any(self, value: Any, where: str, depth: int) -> None:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            self._fields(value, where, depth)
+        elif isinstance(value, (list, tuple)):
+            self._sequence(value, list, list, where, depth)
+        elif isinstance(value, dict):
+            self._dict(value, (), where, depth)
+        elif isinstance(value, str):
+            self.check(value, str, where, depth)
+        elif value is not None and not isinstance(value, (bool, int, float)):
+            raise ProtocolError(f"{where}: {_kind(value)}")
+
+
+_SCALARS: dict[Any, Callable[[Any], bool]] = {
+    str: lambda v: isinstance(v, str),
+    bool: lambda v: isinstance(v, bool),
+    int: lambda v: isinstance(v, int),
+    float: lambda v: isinstance(v, (int, float)),
+}
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+class NDArray:
+    """What ``np.ndarray`` hints resolve to here: numbers as nested lists on the wire
+    (numpy is only imported where a type checker looks)."""
+
+
+
+def field_types(cls: type) -> dict[str, Any]:
+    """A class's field types, resolved once (its annotations are strings here)."""
+    if cls not in _HINTS:
+        try:
+            names = {**_types(), "np": types.SimpleNamespace(ndarray=NDArray)}
+            _HINTS[cls] = typing.get_type_hints(cls, localns=names)
+        except Exception:  # noqa: BLE001 - an unresolvable hint: bounds only for that class
+            _HINTS[cls] = {}
+    return _HINTS[cls]
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__

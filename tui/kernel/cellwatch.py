@@ -7,14 +7,27 @@ from collections.abc import Callable
 
 from tui.core import cells
 
+#: Seconds a cell whose reply came waits for its idle status before it counts as done.
+IDLE_AFTER_REPLY = 3.0
+
 
 class CellWatch:
     """One running cell: done once its reply and its idle status have both arrived."""
 
-    def __init__(self, outcome: cells.CellOutcome, on_output: Callable) -> None:
+    def __init__(
+        self,
+        outcome: cells.CellOutcome,
+        on_output: Callable,
+        on_no_reply: Callable[[], None] | None = None,
+        reply_after_idle: float = 4.0,
+    ) -> None:
         loop = asyncio.get_running_loop()
         self.outcome = outcome
         self.on_output = on_output
+        self.on_no_reply = on_no_reply
+        self.reply_after_idle = reply_after_idle
+        self._wait_reply: asyncio.TimerHandle | None = None
+        self._wait_idle: asyncio.TimerHandle | None = None
         self.seen: asyncio.Future = loop.create_future()
         self.done: asyncio.Future = loop.create_future()
         self._replied = False
@@ -58,14 +71,40 @@ class CellWatch:
         self._replied = True
         if self._idle:
             self.finish()
+        elif self._wait_idle is None:
+            # iopub is a PUB socket: a flood of output can overflow its queue and drop
+            # the idle status itself, so a reply alone ends the cell after a grace
+            loop = asyncio.get_running_loop()
+            self._wait_idle = loop.call_later(IDLE_AFTER_REPLY, self.finish)
 
     def idle(self) -> None:
         self._idle = True
         if self._replied:
             self.finish()
+        elif self._wait_reply is None:
+            loop = asyncio.get_running_loop()
+            self._wait_reply = loop.call_later(self.reply_after_idle, self._no_reply)
+
+    def _no_reply(self) -> None:
+        """Idle, and no reply came: the kernel failed the request before running it
+        (``sys.stdout = None`` breaks IPython's output tee). Ended as an error, said."""
+        if self._replied or self.done.done():
+            return
+        self.outcome.status = "error"
+        self.outcome.error_name = self.outcome.error_name or "KernelError"
+        self.outcome.error_value = self.outcome.error_value or (
+            "the kernel went idle without finishing this cell (are sys.stdout or "
+            "sys.stderr replaced?): ctrl+n restarts it"
+        )
+        if self.on_no_reply is not None:
+            self.on_no_reply()
+        self.finish()
 
     def finish(self) -> None:
         self.seen_now()
+        for timer in (self._wait_reply, self._wait_idle):
+            if timer is not None:
+                timer.cancel()
         if not self.done.done():
             self.done.set_result(True)
 

@@ -44,3 +44,17 @@ class Failed:
 
 class KernelGone(Exception):
     """The kernel ended (or was replaced) while a request waited."""
+
+
+@dataclass
+class Ignored:
+    """Messages from the kernel that were dropped (malformed, too big, too many);
+    ``text`` is the one line the UI shows."""
+
+    text: str
+
+
+@dataclass
+class AgentLost:
+    """The learner's code closed the agent's comm: cards, checks and training go quiet
+    until the kernel is restarted."""

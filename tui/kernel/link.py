@@ -9,6 +9,8 @@ UI (ready, died, not responding, input wanted, agent pushes) go to one callback.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -17,15 +19,38 @@ from typing import Any
 
 from tui.core import cells
 from tui.core import protocol as p
+from tui.kernel import app_log
 from tui.kernel.cellwatch import CellWatch, silent
-from tui.kernel.events import Died, Failed, InputWanted, KernelGone, NotResponding, Pushed, Ready
+from tui.kernel.events import (
+    AgentLost,
+    Died,
+    Failed,
+    Ignored,
+    InputWanted,
+    KernelGone,
+    NotResponding,
+    Pushed,
+    Ready,
+)
 from tui.kernel.launch import KernelProcess
+from tui.kernel.push_gate import PushGate
 
-__all__ = ["Died", "Failed", "InputWanted", "KernelGone", "KernelLink", "NotResponding"]
-__all__ += ["Pushed", "Ready"]
+__all__ = ["AgentLost", "Died", "Failed", "Ignored", "InputWanted", "KernelGone", "KernelLink"]
+__all__ += ["NotResponding", "Pushed", "Ready"]
+
+log = logging.getLogger(__name__)
 
 #: Seconds a request that should be instant may take before the kernel counts as stuck.
 RESPONSE_LIMIT = 5.0
+#: A Jupyter message bigger than this (all its frames) is not decoded at all: a comm's
+#: own cap is ``protocol.MAX_MESSAGE``, and JSON inside JSON escapes its quotes.
+MAX_RAW = 2 * p.MAX_MESSAGE
+#: Messages bigger than this are decoded in a thread, so keys are answered meanwhile.
+OFF_LOOP_BYTES = 256_000
+#: A cell whose kernel went idle without a reply (its streams are broken, e.g.
+#: ``sys.stdout = None``) is given up after this many seconds.
+REPLY_AFTER_IDLE = 4.0
+MAX_PROMPT = 1_000
 BOOTSTRAP = "import tui.agent as _tta; _tta.install(); del _tta"
 
 
@@ -57,6 +82,12 @@ class KernelLink:
         self._comm_id = uuid.uuid4().hex
         self._events_id = uuid.uuid4().hex
         self._tasks: list[asyncio.Task] = []
+        self._gate = PushGate()
+        self._flush_at: asyncio.TimerHandle | None = None
+        #: What was ignored and not said yet ("a malformed message", "too many at once").
+        self._ignored: dict[str, int] = {}
+        self._said_at = 0.0
+        self.agent_lost = False
 
     @property
     def owned(self) -> bool:
@@ -65,6 +96,7 @@ class KernelLink:
 
     # -- start -------------------------------------------------------------------------
     async def start(self) -> None:
+        app_log.setup()
         try:
             await self._connect()
         except KernelGone:
@@ -187,7 +219,12 @@ class KernelLink:
             "allow_stdin": True,
             "stop_on_error": False,
         }
-        watch = CellWatch(cells.CellOutcome(source=source, tag=tag), on_output)
+        watch = CellWatch(
+            cells.CellOutcome(source=source, tag=tag),
+            on_output,
+            on_no_reply=lambda: self._stuck("a cell that never finished"),
+            reply_after_idle=REPLY_AFTER_IDLE,
+        )
         msg_id = self._send("execute_request", content)
         self._cells[msg_id] = watch
         try:
@@ -245,35 +282,98 @@ class KernelLink:
                 pass
 
     # -- receiving ---------------------------------------------------------------------
-    async def _read(self, getter: Callable, handle: Callable[[dict], None]) -> None:
+    async def _read(self, channel_name: str, handle: Callable[[dict, int], Any]) -> None:
+        """Receive one channel's messages: sized before they are decoded (one too big is
+        never parsed), big ones decoded off the event loop, one at a time, in order."""
+        channel = getattr(self.client, f"{channel_name}_channel")
+        session = self.client.session
         while not self.dead:
             try:
-                msg = await getter(timeout=0.5)
+                if not await channel.socket.poll(500):
+                    continue
+                frames = await channel.socket.recv_multipart()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - queue.Empty on timeout, or a closed socket
+            except Exception:  # noqa: BLE001 - a socket closed under us: the watcher decides
+                await asyncio.sleep(0.05)
                 continue
+            size = sum(len(frame) for frame in frames)
             try:
-                handle(msg)
-            except Exception:  # noqa: BLE001 - one odd message must not stop the reader
-                continue
+                if size > MAX_RAW:
+                    self._oversized(frames, size)
+                    continue
+                if size > OFF_LOOP_BYTES:
+                    msg = await asyncio.to_thread(_deserialize, session, frames)
+                else:
+                    msg = _deserialize(session, frames)
+                result = handle(msg, size)
+                if asyncio.iscoroutine(result):
+                    await result
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - one odd message must not stop the reader
+                log.warning("ignored a %s message: %r", channel_name, exc, exc_info=True)
+                self._ignore("a malformed message")
+            await asyncio.sleep(0)  # a flood of messages still lets keys through
+
+    def _oversized(self, frames: list[bytes], size: int) -> None:
+        """A message too big to decode: a cell's own output says so under the cell (its
+        small header names its type and cell); anything else is counted as ignored."""
+        log.warning("ignored a message of %d bytes", size)
+        mb = f"{size / 1e6:.1f} MB"
+        msg_type, watch = "", None
+        try:
+            delim = frames.index(b"<IDS|MSG>")
+            header, parent = frames[delim + 2], frames[delim + 3]
+            if len(header) < 65_536 and len(parent) < 65_536:
+                msg_type = str(json.loads(header).get("msg_type"))
+                parent_id = json.loads(parent).get("msg_id")
+                watch = self._cells.get(parent_id) if isinstance(parent_id, str) else None
+        except (ValueError, IndexError, AttributeError):
+            pass
+        if watch is not None and msg_type in ("stream", "display_data", "execute_result"):
+            limit = MAX_RAW // 1_000_000
+            watch.output(
+                cells.Stream("stderr", f"[an output of {mb} not shown: over {limit} MB]\n")
+            )
+        else:
+            self._ignore(f"a message of {mb}")
+
+    def _ignore(self, what: str) -> None:
+        """Count something ignored; say it in one line, at most once a second."""
+        self._ignored[what] = self._ignored.get(what, 0) + 1
+        now = time.monotonic()
+        if now - self._said_at >= 1.0:
+            self._say_ignored()
+        elif self._flush_at is None:
+            loop = asyncio.get_running_loop()
+            self._flush_at = loop.call_later(1.0, self._flush_pushes)
+
+    def _say_ignored(self) -> None:
+        if not self._ignored or self.dead:
+            return
+        self._said_at = time.monotonic()
+        parts = [f"{n} × {what}" if n > 1 else what for what, n in self._ignored.items()]
+        self._ignored = {}
+        self.on_event(Ignored("ignored " + ", ".join(parts) + " from the kernel"))
 
     async def _read_shell(self) -> None:
-        await self._read(self.client.get_shell_msg, self._on_reply)
+        await self._read("shell", lambda msg, _size: self._on_reply(msg))
 
     async def _read_control(self) -> None:
-        await self._read(self.client.get_control_msg, self._on_reply)
+        await self._read("control", lambda msg, _size: self._on_reply(msg))
 
     async def _read_stdin(self) -> None:
-        def on_stdin(msg: dict) -> None:
+        def on_stdin(msg: dict, _size: int) -> None:
             if msg["header"]["msg_type"] == "input_request":
                 c = msg["content"]
-                self.on_event(InputWanted(c.get("prompt", ""), bool(c.get("password"))))
+                prompt = str(c.get("prompt", ""))[:MAX_PROMPT]
+                self.on_event(InputWanted(prompt, bool(c.get("password"))))
 
-        await self._read(self.client.get_stdin_msg, on_stdin)
+        await self._read("stdin", on_stdin)
 
     async def _read_iopub(self) -> None:
-        await self._read(self.client.get_iopub_msg, self._on_iopub)
+        await self._read("iopub", self._on_iopub)
 
     def _on_reply(self, msg: dict) -> None:
         parent = msg.get("parent_header", {}).get("msg_id")
@@ -284,19 +384,31 @@ class KernelLink:
         if future is not None and not future.done():
             future.set_result(msg["content"])
 
-    def _on_iopub(self, msg: dict) -> None:
+    def _on_iopub(self, msg: dict, size: int = 0) -> Any:
         msg_type = msg["header"]["msg_type"]
         content = msg.get("content", {})
         parent = msg.get("parent_header", {}).get("msg_id")
         if msg_type in ("comm_msg", "comm_open"):
-            self._on_comm(content, parent)
-            return
+            if content.get("comm_id") not in (self._comm_id, self._events_id):
+                return None
+            if size > OFF_LOOP_BYTES:
+                return self._on_big_comm(content, parent)
+            self._on_comm(content, parent, _decoded(content.get("data")))
+            return None
+        if msg_type == "comm_close":
+            self._on_comm_close(content)
+            return None
         watch = self._cells.get(parent)
         if watch is None:
             if msg_type == "stream":  # a thread's or a child's output (os.system, a C lib)
                 self._orphan_stream(content)
-            return
+            return None
         watch.iopub(msg_type, content)
+        return None
+
+    async def _on_big_comm(self, content: dict, parent: str | None) -> None:
+        decoded = await asyncio.to_thread(_decoded, content.get("data"))
+        self._on_comm(content, parent, decoded)
 
     def _orphan_stream(self, content: dict) -> None:
         """Output that ipykernel filed under another request (fd 1/2 output is forwarded
@@ -309,15 +421,15 @@ class KernelLink:
         elif out:
             self.on_event(Pushed(out[0]))
 
-    def _on_comm(self, content: dict, parent: str | None) -> None:
-        comm_id = content.get("comm_id")
-        if comm_id not in (self._comm_id, self._events_id):
+    def _on_comm(self, content: dict, parent: str | None, decoded: Any) -> None:
+        if isinstance(decoded, p.ProtocolError):
+            log.warning("ignored a message from the agent: %s", decoded)
+            if isinstance(decoded, p.VersionError) and not self.ready.is_set():
+                self.on_event(Failed(str(decoded)))  # another torch-tui in the kernel
+            else:
+                self._ignore("a malformed message")
             return
-        try:
-            message = p.decode(content.get("data"))
-        except p.ProtocolError as exc:
-            self.on_event(Failed(str(exc)))
-            return
+        message = decoded
         future = self._agent.get(getattr(message, "id", "") or "")
         if future is not None and not future.done():
             future.set_result(message)
@@ -325,7 +437,48 @@ class KernelLink:
         watch = self._cells.get(parent or "")
         if watch is not None and isinstance(message, p.CellPayload):
             watch.outcome.payload = message
-        self.on_event(Pushed(message))
+        self._push(message)
+
+    def _push(self, message: Any) -> None:
+        """Pushes pass a rate gate: a flood is coalesced (the latest of each kind kept)."""
+        now = time.monotonic()
+        for item in self._gate.offer(type(message).__name__, message, now):
+            self.on_event(Pushed(item))
+        if self._gate.waiting and self._flush_at is None:
+            self._flush_at = asyncio.get_running_loop().call_later(
+                self._gate.wait_s(now), self._flush_pushes
+            )
+
+    def _flush_pushes(self) -> None:
+        self._flush_at = None
+        if self.dead:
+            return
+        now = time.monotonic()
+        for item in self._gate.release(now):
+            self.on_event(Pushed(item))
+        dropped = self._gate.take_dropped()
+        if dropped:
+            self._ignored["a message (too many at once)"] = (
+                self._ignored.get("a message (too many at once)", 0) + dropped
+            )
+        if self._gate.waiting:
+            loop = asyncio.get_running_loop()
+            self._flush_at = loop.call_later(self._gate.wait_s(now), self._flush_pushes)
+        elif self._ignored:
+            if now - self._said_at >= 1.0:
+                self._say_ignored()
+            else:
+                loop = asyncio.get_running_loop()
+                self._flush_at = loop.call_later(1.0 - (now - self._said_at), self._flush_pushes)
+
+    def _on_comm_close(self, content: dict) -> None:
+        """The learner's code closed an agent comm: cards, checks and training go quiet
+        until a restart, so say so once."""
+        if content.get("comm_id") not in (self._comm_id, self._events_id) or self.agent_lost:
+            return
+        self.agent_lost = True
+        log.warning("the agent's comm %s was closed in the kernel", content.get("comm_id"))
+        self.on_event(AgentLost())
 
     # -- life and death ----------------------------------------------------------------
     async def _watch(self) -> None:
@@ -398,3 +551,16 @@ class KernelLink:
                 pass
         if kill and self.process is not None:
             await asyncio.to_thread(self.process.kill)
+
+
+def _deserialize(session: Any, frames: list[bytes]) -> dict:
+    _idents, message = session.feed_identities(frames)
+    return session.deserialize(message)
+
+
+def _decoded(data: Any) -> Any:
+    """The agent's message, or the ProtocolError that says why it is not one."""
+    try:
+        return p.decode(data)
+    except p.ProtocolError as exc:
+        return exc
