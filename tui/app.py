@@ -29,6 +29,7 @@ from tui.widgets.clipboard import copy_focused
 from tui.widgets.deferred import hold_late, release_late
 from tui.widgets.kernel_event import KernelEvent
 from tui.widgets.pane import Pane
+from tui.widgets.plain import notify_plain
 from tui.widgets.status_line import StatusLine
 from tui.widgets.too_small import blocks_action, guard_size
 from tui.widgets.wire import apply_low_bandwidth, quiet_cursor
@@ -152,15 +153,16 @@ class TorchTUI(App[int]):
         where = " · attached kernel" if self.kernel.attached else ""
         self.set_status(f"{info.summary()}{where}")
         if info.warning:
-            self.notify(info.warning, severity="warning", timeout=8)
+            notify_plain(self, info.warning, severity="warning", timeout=8)
         for warning in state.warnings.drain():
-            self.notify(warning, severity="warning", timeout=8)
+            notify_plain(self, warning, severity="warning", timeout=8)
         release_late(self)
 
     async def on_unmount(self) -> None:
         await self.kernel.shutdown()
 
     def set_status(self, text: str) -> None:
+        """The status line (literal text: it carries the kernel's reasons)."""
         main = self._main()  # not self.screen: a help or too-small screen may be on top
         if main is None:  # quitting: torch finished loading as the screens went away
             return
@@ -202,7 +204,7 @@ class TorchTUI(App[int]):
         from tui.core.devices import device_report  # NVML calls block: keep them off the UI
 
         text = "\n".join(device_report(devices))
-        self.call_from_thread(self.notify, text, title="Devices", timeout=12)
+        self.call_from_thread(notify_plain, self, text, title="Devices", timeout=12)
 
     def on_repl_pane_cell_done(self, message) -> None:
         self.last_cell = message.outcome  # what F8 copies from the REPL without a selection
