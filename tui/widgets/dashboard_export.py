@@ -13,6 +13,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from tui.core import protocol as p
+from tui.widgets.plain import notify_plain
 
 if TYPE_CHECKING:  # pragma: no cover
     from tui.core.runbook import Run
@@ -48,8 +49,8 @@ async def export(pane: DashboardPane, run: Run) -> None:
             note = str(exc)
     pane._say(f"Exported to {path}" + ("" if no_script else ": python train.py reruns it"))
     if note:
-        pane.notify(f"model.pt not written: {note}", severity="warning", timeout=8)
+        notify_plain(pane, f"model.pt not written: {note}", severity="warning", timeout=8)
     else:
-        pane.notify(f"Run exported to {path}", timeout=8)
+        notify_plain(pane, f"Run exported to {path}", timeout=8)
     if no_script:
-        pane.notify(no_script[0].upper() + no_script[1:], timeout=10)
+        notify_plain(pane, no_script[0].upper() + no_script[1:], timeout=10)

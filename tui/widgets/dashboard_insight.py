@@ -16,6 +16,7 @@ from textual.widgets import Static
 
 from tui.core import protocol as p
 from tui.widgets.deferred import after_build
+from tui.widgets.plain import plain
 
 _VERDICT_STYLE = "bold yellow"
 #: plotext's colour names that rich spells otherwise.
@@ -104,7 +105,7 @@ class Insight:
         lr = self.query_one("#dash-lr", Static)  # type: ignore[attr-defined]
         line = lr_line(run, lr.size.width or 60)
         if self._changed("lr", line):
-            lr.update(line)
+            lr.update(plain(line))
             lr.display = bool(line)
         panel = self.query_one("#dash-layers", LayerPanel)  # type: ignore[attr-defined]
         rows = layer_rows(run.layers) if run is not None else []

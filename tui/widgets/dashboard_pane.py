@@ -29,6 +29,7 @@ from tui.widgets.dashboard_keys import BINDINGS, COMMANDS, HELP
 from tui.widgets.dashboard_target import Targeting
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.pane import Pane
+from tui.widgets.plain import notify_plain, plain
 from tui.widgets.settings_form import SettingsForm
 from tui.widgets.train_metrics import TrainMetrics
 
@@ -89,16 +90,17 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
         with Horizontal(id="dash-body"):
             yield SettingsForm(id="dash-config")
             with Vertical(id="dash-main"):
-                yield Static("", id="dash-target")  # what F5 trains (dashboard_target)
+                # what F5 trains (dashboard_target): names the learner's class, literal
+                yield Static("", id="dash-target", markup=False)
                 yield TrainMetrics(IDLE_HINT, id="dash-metrics")  # figures and progress bar
                 with ContentSwitcher(initial="dash-plot", id="dash-view"):
                     yield LossPlot(id="dash-plot")
                     yield BoundaryView(id="dash-boundary")
                 yield Static("", id="dash-legend").set_styles("display: none;")
-                yield Static("", id="dash-lr").set_styles("display: none;")
+                yield Static("", id="dash-lr", markup=False).set_styles("display: none;")
                 yield Static("", id="dash-coach").set_styles("display: none;")
                 yield LayerPanel(id="dash-layers")
-                yield Static("", id="dash-message")
+                yield Static("", id="dash-message", markup=False)
 
     def on_resize(self) -> None:
         if self.built:
@@ -173,13 +175,14 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
 
     def _say(self, text: str, severity: str = "information") -> None:
         if not self.built:
-            self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
+            notify_plain(self, text, severity=severity, timeout=8)
             return
         # Fixed height (2 lines, for a narrow pane), no relayout: a message that resized
         # the curve cost a rebuild of the plot and a repaint of the pane at every start.
-        self.query_one("#dash-message", Static).update(text, layout=False)
+        # Literal: the kernel's errors and the learner's names are in it.
+        self.query_one("#dash-message", Static).update(plain(text), layout=False)
         if severity != "information":
-            self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
+            notify_plain(self, text, severity=severity, timeout=8)
 
     def _tell(self, message: Any) -> None:
         kernel = getattr(self.app, "kernel", None)
@@ -303,7 +306,7 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
         if source == "playground" and self.built:
             why = self.form.remember()  # the settings come back at the next start
             if why:
-                self.notify(f"Settings not saved: {why}", severity="warning", timeout=6)
+                notify_plain(self, f"Settings not saved: {why}", severity="warning", timeout=6)
         run = self.book.new(source, config, workers)  # type: ignore[union-attr]
         self.metrics.show(total=1, progress=0)
         self._say("Starting: the REPL's model…" if source == "repl" else "Starting…")

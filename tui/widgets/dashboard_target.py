@@ -18,6 +18,7 @@ from textual.widgets import Input, Select, Static
 from tui.core import train_target as tt
 from tui.core.train_config import ConfigError
 from tui.widgets.deferred import after_build
+from tui.widgets.plain import notify_plain, plain
 from tui.widgets.settings_form import SettingsForm
 
 
@@ -40,10 +41,11 @@ class Targeting:
         row = self.query_one("#dash-target", Static)  # type: ignore[attr-defined]
         row.set_class(self.settings_error is not None, "-error")
         if self.settings_error is not None:  # stays until the form reads cleanly
-            row.update(f"F5 cannot start ▸ Settings: {self.settings_error}")
+            row.update(plain(f"F5 cannot start ▸ Settings: {self.settings_error}"))
             return
         playground = tt.playground(self.form.raw())
-        row.update(tt.describe(self.target, playground, self.repl_text))
+        # literal: the learner's class name and the settings as typed
+        row.update(plain(tt.describe(self.target, playground, self.repl_text)))
 
     @after_build
     def action_switch_target(self) -> None:
@@ -67,7 +69,8 @@ class Targeting:
         was, self.repl_text = self.repl_text, found
         if found is not None and was is None:
             self.target = tt.REPL
-            self.notify(  # type: ignore[attr-defined]
+            notify_plain(
+                self,
                 f"F5 now trains your REPL model: {found}. p in the dashboard switches "
                 "back to the playground.",
                 title="Dashboard",

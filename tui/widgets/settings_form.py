@@ -26,6 +26,7 @@ from tui.core.train_config import (
     ConfigError,
     TrainConfig,
 )
+from tui.widgets.plain import plain_cell
 
 FIELDS: list[tuple[str, str, str]] = [
     # (config field, label, kind: select/input)
@@ -60,6 +61,11 @@ WORKER_CHOICES: list[tuple[str, int]] = [
     ("4 workers", 4),
     ("8 workers", 8),
 ]
+
+
+def _literal(devices: list[tuple[str, str]]) -> list[tuple[Any, str]]:
+    """The kernel's device labels (``NVIDIA H100 …``) as literal prompts, never markup."""
+    return [(plain_cell(label), name) for label, name in devices]
 
 
 class SettingsForm(VerticalScroll):
@@ -110,7 +116,7 @@ class SettingsForm(VerticalScroll):
             "loss": [(lo, lo) for lo in LOSSES],
             "init": [(i, i) for i in INITS],
             "schedule": [(sc, sc) for sc in SCHEDULES],
-            "device": self._devices,
+            "device": _literal(self._devices),
         }
         for name, label, kind in FIELDS:
             with Horizontal(classes="dash-row"):
@@ -201,7 +207,7 @@ class SettingsForm(VerticalScroll):
         """The devices the kernel has (``(label, name)``) and the one to select."""
         self._devices = devices or [("cpu", "cpu")]
         select = self.query_one("#cfg-device", Select)
-        select.set_options(self._devices)
+        select.set_options(_literal(self._devices))
         names = [name for _, name in self._devices]
         select.value = wanted if wanted in names else names[0]
 

@@ -8,18 +8,36 @@ frame per metrics tick.
 
 from __future__ import annotations
 
+import re
+
 from rich.style import Style as RichStyle
 from textual.content import Content
 from textual.style import Style
 from textual.widget import Widget
 
+from tui.widgets.plain import visible
+
 #: Lines of figures above the bar (the figures are packed into at most this many).
 TEXT_LINES = 3
 BAR, HALF_BAR = "━", "╸"  # as Textual's own bar draws it
+#: The figures' only markup: a bold label (``tui.core.runbook.metrics_parts``).
+_BOLD = re.compile(r"\[b\](.*?)\[/b\]", re.DOTALL)
+
+
+def figures(text: str) -> Content:
+    """The figures with their ``[b]label[/b]`` in bold and everything else literal: a
+    run's label names the learner's class, which may hold any brackets at all."""
+    parts: list[str | tuple[str, str]] = []
+    at = 0
+    for m in _BOLD.finditer(text):
+        parts += [visible(text[at : m.start()]), (visible(m[1]), "bold")]
+        at = m.end()
+    parts.append(visible(text[at:]))
+    return Content.assemble(*parts)
 
 
 class TrainMetrics(Widget):
-    """``TEXT_LINES`` lines of markup (``[b]loss[/b] 0.12  …``) above a progress bar."""
+    """``TEXT_LINES`` lines of figures (``[b]loss[/b] 0.12  …``) above a progress bar."""
 
     COMPONENT_CLASSES = {"train-metrics--bar", "train-metrics--complete"}
     DEFAULT_CSS = f"""
@@ -55,7 +73,7 @@ class TrainMetrics(Widget):
     @property
     def plain(self) -> str:
         """The figures as the user reads them (no markup)."""
-        return Content.from_markup(self.text).plain
+        return figures(self.text).plain
 
     @property
     def fraction(self) -> float:
@@ -67,7 +85,7 @@ class TrainMetrics(Widget):
 
     def render(self) -> Content:
         """Textual's own Content: Rich renderables would go through a Console each frame."""
-        lines = Content.from_markup(self.text).split("\n")[:TEXT_LINES]
+        lines = figures(self.text).split("\n")[:TEXT_LINES]
         lines += [Content("")] * (TEXT_LINES - len(lines))  # the bar stays on the last line
         width = self.size.width
         lines = [line.truncate(width, ellipsis=True) for line in lines]
