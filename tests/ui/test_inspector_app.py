@@ -45,7 +45,7 @@ async def test_typed_cell_shows_its_card_and_enter_opens_a_variable(make_app):
         await pilot.press("v")
         table = panel.query_one(DataTable)
         await wait_for(pilot, lambda: app.focused is table)
-        assert table.get_row_at(table.cursor_row)[0] == "x"
+        assert str(table.get_row_at(table.cursor_row)[0]) == "x"  # cells are literal Text
         await pilot.press("enter")
         await wait_for(pilot, lambda: "x  tensor" in card_text(app))
         assert isinstance(app.focused, TensorCard)

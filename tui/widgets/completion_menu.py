@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from textual.widgets import OptionList
 
+from tui.widgets.plain import plain
+
 #: Names shown at once; the rest are there to scroll to, and narrow as you type.
 SHOWN_ROWS = 8
 #: IPython sends at most this many matches: a list this long is asked for again as the
@@ -61,7 +63,7 @@ class CompletionMenu(OptionList):
         if shown != self.shown:
             self.shown = shown
             self.clear_options()
-            self.add_options(shown)
+            self.add_options([plain(m) for m in shown])  # the kernel's names, literal
             self.highlighted = 0
             self.border_title = f"{len(shown):,} of {len(self.matches):,}"
             self.border_subtitle = "↑↓ choose · tab/enter insert · esc closes"

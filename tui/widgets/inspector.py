@@ -29,6 +29,7 @@ from tui.kernel import link as kl
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.inspector_cards import WIDGET_FOR, card_widget
 from tui.widgets.inspector_tabs import AutogradTree, VariablesPanel, WatchPanel
+from tui.widgets.plain import notify_plain, plain
 
 #: Seconds a card may take in the kernel (a 1e8-element tensor's stats take a while).
 CARD_TIMEOUT = 60.0
@@ -152,7 +153,7 @@ class InspectorPanel(Deferred, Vertical):
             panel.show_values(values)
 
     def _note(self, text: str) -> None:
-        self.query_one("#cards-note", Static).update(text)
+        self.query_one("#cards-note", Static).update(plain(text))
 
     def show_cards(self, cards: list[core.Card], more: int = 0) -> AwaitComplete:
         """Show these cards, reusing the widgets already there where the kind matches.
@@ -199,8 +200,8 @@ class InspectorPanel(Deferred, Vertical):
         try:
             reply = await self._ask(p.PreviewRequest(key=key, index=list(index)), PREVIEW_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - a dead or busy kernel: keep the old slice
-            self.notify(
-                f"Could not fetch that slice: {exc or type(exc).__name__}", severity="warning"
+            notify_plain(
+                self, f"Could not fetch that slice: {exc or type(exc).__name__}", severity="warning"
             )
             return None
         if reply.preview is None:
@@ -224,11 +225,11 @@ class InspectorPanel(Deferred, Vertical):
             reply = await self._ask(p.CardRequest(name=name), CARD_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - said in a notification
             text = str(exc) or type(exc).__name__
-            self.notify(f"Could not inspect {name}: {text}", severity="error")
+            notify_plain(self, f"Could not inspect {name}: {text}", severity="error")
             return
         card = reply.card
         if card is None:
-            self.notify(f"{name} is no longer defined.", severity="warning")
+            notify_plain(self, f"{name} is no longer defined.", severity="warning")
             return
         await self.show_cards([card])
         self.query_one(TabbedContent).active = "card"

@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from tui.core import inspect_types as core
+from tui.widgets.plain import visible
 
 if TYPE_CHECKING:  # pragma: no cover
     from tui.widgets.histogram_plot import HistogramPlot
@@ -85,7 +86,7 @@ def preview_text(preview: core.Preview | None, width: int = 44) -> Text:
 
 def tensor_header(card: core.TensorCard) -> Text:
     t = Text()
-    t.append(card.title or "tensor", style="bold")
+    t.append(visible(card.title or "tensor"), style="bold")
     t.append(f"  {card.kind}\n", style="dim")
     _kv(t, "shape", card.shape_text, "bold cyan")
     _kv(t, "dtype", card.dtype, "bold green")
@@ -257,8 +258,8 @@ class ModuleCard(Static, can_focus=True):
     @staticmethod
     def _text(card: core.ModuleCard) -> Text:
         t = Text()
-        t.append(card.title or card.type_name, style="bold")
-        t.append(f"  {card.type_name}\n", style="dim")
+        t.append(visible(card.title or card.type_name), style="bold")  # the learner's names
+        t.append(f"  {visible(card.type_name)}\n", style="dim")
         _kv(t, "params", f"{card.total:,}")
         _kv(t, "trainable", f"{card.trainable:,}", "bold green")
         _kv(t, "frozen", f"{card.frozen:,}")
@@ -273,8 +274,8 @@ class ModuleCard(Static, can_focus=True):
         t.append("\n")
         for row in card.layers:
             t.append("  " * row.depth)
-            t.append(f"{row.name} ", style="bold" if row.depth == 0 else "")
-            t.append(row.type_name, style="cyan")
+            t.append(f"{visible(row.name)} ", style="bold" if row.depth == 0 else "")
+            t.append(visible(row.type_name), style="cyan")
             if row.params:
                 t.append(f" {row.params:,}p", style="green")
             if row.detail:
@@ -305,8 +306,8 @@ class OptimizerCard(Static, can_focus=True):
     @staticmethod
     def _text(card: core.OptimizerCard) -> Text:
         t = Text()
-        t.append(card.title or card.type_name, style="bold")
-        t.append(f"  {card.type_name}\n", style="dim")
+        t.append(visible(card.title or card.type_name), style="bold")  # the learner's names
+        t.append(f"  {visible(card.type_name)}\n", style="dim")
         _kv(t, "param groups", str(len(card.groups)))
         _kv(t, "state entries", str(card.state_entries))
         for g in card.groups:

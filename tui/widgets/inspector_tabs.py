@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, ListItem, ListView, Static, Tree
 
 from tui.core import inspect_types as core
+from tui.widgets.plain import notify_plain, plain_cell, visible
 
 
 class VariablesPanel(DataTable):
@@ -39,13 +40,14 @@ class VariablesPanel(DataTable):
         """Replace the rows, keeping the cursor on the same name when it still exists."""
         if rows == self._shown:
             return  # unchanged: no rebuild, no repaint
-        self._shown = rows
+        previous, self._shown = self._shown or [], rows
         current = None
-        if self.row_count and 0 <= self.cursor_row < self.row_count:
-            current = self.get_row_at(self.cursor_row)[0]
+        if self.row_count and 0 <= self.cursor_row < min(self.row_count, len(previous)):
+            current = previous[self.cursor_row].name
         self.clear()
-        for r in rows:
-            self.add_row(r.name, r.kind, r.shape, r.dtype, r.device, key=r.name)
+        for r in rows:  # the learner's names and classes: literal, never markup
+            cells = (r.name, r.kind, r.shape, r.dtype, r.device)
+            self.add_row(*map(plain_cell, cells), key=r.name)
         if current is not None and current in {r.name for r in rows}:
             self.move_cursor(row=self.get_row_index(current))
 
@@ -58,6 +60,10 @@ class VariablesPanel(DataTable):
 class AutogradTree(Tree[str]):
     """``grad_fn.next_functions`` as a tree; leaves name the variables they belong to."""
 
+    def process_label(self, label: str | Text) -> Text:
+        """A ``str`` label (a variable's name) is literal here, not markup."""
+        return super().process_label(Text(visible(label)) if isinstance(label, str) else label)
+
     def show_graph(self, title: str, graph: core.Graph | None) -> None:
         self.clear()
         if graph is None or not graph.nodes:
@@ -67,7 +73,7 @@ class AutogradTree(Tree[str]):
         made = []
         for node in graph.nodes:
             parent = self.root if node.parent < 0 else made[node.parent]
-            label = Text(node.label)
+            label = Text(visible(node.label))
             if node.label.startswith("AccumulateGrad"):
                 label.stylize("bold green")
             if node.repeat:
@@ -117,7 +123,7 @@ class WatchPanel(Vertical):
         try:
             compile(expr, "<watch>", "eval")  # syntax only: nothing is evaluated here
         except SyntaxError as exc:
-            self.notify(f"Not an expression: {exc.msg}", severity="warning")
+            notify_plain(self, f"Not an expression: {exc.msg}", severity="warning")
             return
         if expr in self.exprs:
             return
@@ -139,9 +145,9 @@ class WatchPanel(Vertical):
 
     @staticmethod
     def _label(expr: str, ok: bool | None, text: str) -> Text:
-        t = Text(expr, style="bold")
+        t = Text(visible(expr), style="bold")
         t.append("\n")
-        t.append(text, style="red" if ok is False else ("dim" if ok is None else ""))
+        t.append(visible(text), style="red" if ok is False else ("dim" if ok is None else ""))
         return t
 
     def show_values(self, values: list[core.WatchValue]) -> None:

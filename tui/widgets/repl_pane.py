@@ -26,6 +26,7 @@ from tui.kernel import link as kl
 from tui.widgets import repl_render as render
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.pane import Pane
+from tui.widgets.plain import plain
 from tui.widgets.repl_help import COMMANDS, HELP, complete_into, signature_into
 
 if TYPE_CHECKING:  # the body's widgets are imported by compose_body, after frame 1
@@ -175,7 +176,8 @@ class ReplPane(Deferred, Pane):
         elif isinstance(event, kl.InputWanted):
             self._input_wanted = True
             self.input.raw_mode = True
-            self.input.border_title = event.prompt.strip() or "input"
+            # the learner's input() prompt: literal
+            self.input.border_title = plain(event.prompt.strip() or "input")
             self._note(f"{event.prompt} (the kernel waits for a line: type it and press Enter)")
 
     def _note(self, text: str, style: str = "dim") -> None:
