@@ -17,6 +17,7 @@ from tui.core.course import places
 from tui.core.lessons import Lesson
 from tui.core.progress import Progress
 from tui.core.review import Card
+from tui.widgets.plain import plain, plain_cell
 
 _MODAL_CSS = """
 {name} {{ align: center middle; }}
@@ -99,7 +100,7 @@ class LessonPicker(ModalScreen[str | None]):
             Text(f"Review: {title}", style="magenta"),
             Text(review.when(card, now), style="magenta"),
             Text(f"from {lesson.title}"),
-            Text(lesson.id),
+            plain_cell(lesson.id),
         ]
 
     def _row(self, lesson: Lesson) -> list[Text]:
@@ -109,7 +110,7 @@ class LessonPicker(ModalScreen[str | None]):
                 Text("⚠ broken", style="bold red"),
                 Text("-"),
                 Text(_shorten(lesson.error or "", 60), style="red"),
-                Text(lesson.id),
+                plain_cell(lesson.id),
             ]
         place = self.places[lesson.id]
         needs = Text()
@@ -132,7 +133,7 @@ class LessonPicker(ModalScreen[str | None]):
             title,
             Text(f"{pct:.0%}", justify="right", style="green" if pct >= 0.999 else ""),
             needs or Text("-"),
-            Text(lesson.id),
+            plain_cell(lesson.id),
         ]
 
     def _show_detail(self, row: int) -> None:
@@ -167,7 +168,7 @@ class LessonPicker(ModalScreen[str | None]):
         if lesson.id in self.untrusted:
             lines.append(f"checks off: {self.untrusted[lesson.id]} (open it and press T)")
         lines.append(str(lesson.path))
-        detail.update(Text("\n".join(lines)))
+        detail.update(plain_cell("\n".join(lines)))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._show_detail(event.cursor_row)
@@ -190,7 +191,9 @@ def _shorten(text: str, width: int) -> str:
 
 
 class ChoiceList(ModalScreen[int | None]):
-    """A titled list of choices (table of contents, links); Enter picks, Esc closes."""
+    """A titled list of choices (table of contents, links); Enter picks, Esc closes.
+
+    The title and ``str`` choices are shown as they are: they come from lesson files."""
 
     DEFAULT_CSS = (
         _MODAL_CSS.format(name="ChoiceList")
@@ -211,8 +214,10 @@ class ChoiceList(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(self.title_text, classes="modal-title")
-            yield OptionList(*[Option(c) for c in self.choices], id="choices")
+            # a lesson's title, its sections and links: literal text, never markup
+            yield Static(plain(self.title_text), classes="modal-title")
+            literal = [plain(c) if isinstance(c, str) else c for c in self.choices]
+            yield OptionList(*[Option(c) for c in literal], id="choices")
             if self.help_text:
                 yield Static(self.help_text, classes="modal-help")
 

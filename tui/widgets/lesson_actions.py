@@ -16,6 +16,7 @@ from tui.core.exercises import CHECK_TIME_LIMIT, CheckResult
 from tui.core.lessons import Lesson, resolve_link, section_links, slugify
 from tui.kernel import link as kl
 from tui.widgets.lesson_parts import ExerciseCard, LessonBody
+from tui.widgets.plain import notify_plain
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -133,7 +134,9 @@ class LessonChecks:
             await kernel.agent(p.SetExercises(lesson=lesson.id, exercises=specs))
             checks = await kernel.agent(p.CheckNow(), timeout=limit)
         except Exception as exc:  # noqa: BLE001 - said in a notification
-            self.app.notify(f"Could not check: {exc or type(exc).__name__}", severity="warning")
+            notify_plain(
+                self.app, f"Could not check: {exc or type(exc).__name__}", severity="warning"
+            )
             return
         self._apply_checks(checks)
 
@@ -154,7 +157,7 @@ class LessonChecks:
             if first:
                 changed = True
                 title = next((e.title for e in lesson.exercises if e.id == row.id), row.id)
-                self.app.notify(f"✓ Exercise passed: {title}", timeout=5)
+                notify_plain(self.app, f"✓ Exercise passed: {title}", timeout=5)
         if changed:
             self._save()
             self._update_header()
@@ -171,9 +174,10 @@ class LessonChecks:
             return
         if result.passed:
             if exercise.id in self.progress.of(lesson.id).passed:
-                self.app.notify(f"✓ {exercise.title}", timeout=5)
+                notify_plain(self.app, f"✓ {exercise.title}", timeout=5)
             return  # a first pass has its own notification
-        self.app.notify(
+        notify_plain(
+            self.app,
             f"✗ {exercise.title}: {result.message} (F2 shows the lesson)",
             severity="warning",
             timeout=6,
@@ -369,10 +373,10 @@ class LessonActions:
             other = resolve_link(lesson, target, self.lessons)
         if other is None:
             if "://" in target:
-                self.app.notify(f"External link, not opened here: {target}", timeout=6)
+                notify_plain(self.app, f"External link, not opened here: {target}", timeout=6)
             else:
-                self.app.notify(
-                    f"Not a lesson, not opened: {target}", severity="warning", timeout=5
+                notify_plain(
+                    self.app, f"Not a lesson, not opened: {target}", severity="warning", timeout=5
                 )
             return
         section = 0

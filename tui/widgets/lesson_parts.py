@@ -18,6 +18,7 @@ from textual.widgets import Static
 from tui.core.exercises import CheckResult
 from tui.core.lessons import Block, Exercise, Lesson
 from tui.widgets.code_body import CodeBody
+from tui.widgets.plain import visible
 
 
 class CodeBlock(Vertical):
@@ -123,7 +124,7 @@ class ExerciseCard(Vertical):
             return Text("○ not checked yet: it is checked after every REPL cell")
         if result.passed:
             return Text("✓ passed")
-        text = Text(f"✗ {result.message}")
+        text = Text(visible(f"✗ {result.message}"))  # the check's words, literal
         if self.passed_before:
             text.append("  (you passed this before)", style="dim")
         return text

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from tui.core import review, state
 from tui.core.review import Reviews
 from tui.widgets.lesson_parts import ExerciseCard
+from tui.widgets.plain import notify_plain
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -58,7 +59,7 @@ class LessonReview:
         try:
             self.reviews.save()
         except state.StateError as exc:
-            self.app.notify(f"Reviews not saved: {exc}", severity="warning", timeout=8)
+            notify_plain(self.app, f"Reviews not saved: {exc}", severity="warning", timeout=8)
 
     def check_seen(self, lesson: Lesson, exercise_id: str, passed: bool, first: bool) -> None:
         """A check result: schedule a first solve, or move a due review on."""
@@ -74,7 +75,9 @@ class LessonReview:
                     card = self.reviews.cards[(lesson.id, exercise_id)]
                     title = next((e.title for e in lesson.exercises if e.id == exercise_id), "")
                     after = review.when(card, card.solved)
-                    self.app.notify(f"↻ Review done: {title}. Next review {after}", timeout=6)
+                    notify_plain(
+                        self.app, f"↻ Review done: {title}. Next review {after}", timeout=6
+                    )
 
     async def open_review(self, lesson_id: str, exercise_id: str) -> None:
         """Open the exercise, take its solution's names out of the REPL, offer ``a``."""
@@ -101,7 +104,8 @@ class LessonReview:
                 LessonPane.RunBlock(f"review:{lesson.id}/{exercise.id}", review.forget_cell(names))
             )
         gone = f" ({', '.join(names)} cleared from the REPL)" if names else ""
-        self.app.notify(
+        notify_plain(
+            self.app,
             f"↻ Review: {exercise.title}{gone}. Press a to rebuild the lesson up to here, "
             "then solve it again in the REPL",
             timeout=10,
@@ -127,7 +131,8 @@ class LessonReview:
             None,
         )
         if maker is not None:
-            self.app.notify(
+            notify_plain(
+                self.app,
                 f"{name} is made by block {maker.index + 1} (line {maker.line}), which has not "
                 "run in this REPL: press a to run the blocks up to here",
                 severity="warning",

@@ -22,6 +22,7 @@ from tui.core.lessons import Lesson
 from tui.core.trust import CHANGING, NEW, LessonFolders, Verdict, load_with_trust
 from tui.widgets.lesson_actions import exercise_specs
 from tui.widgets.lesson_parts import ExerciseCard
+from tui.widgets.plain import notify_plain, plain
 
 #: The pane's key line; an untrusted lesson's starts with what T does.
 KEYS = "n/p section · ↑↓ select · Enter run · a run up to here · t contents · l lessons"
@@ -42,7 +43,7 @@ class LessonTrust:
         app: Any
         lesson: Lesson | None
         lessons: list[Lesson]
-        border_subtitle: str | None
+        border_subtitle: Any
 
         def query(self, selector: Any) -> Any: ...
         def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
@@ -98,7 +99,8 @@ class LessonTrust:
         keys = ("checks off · T trust folder · " if untrusted else "") + KEYS
         self.query_one("#lesson-keys", Static).update(keys)
         if lesson is not None:
-            self.border_subtitle = f"{lesson.id} · untrusted" if untrusted else lesson.id
+            # a lesson's id is its file's name: literal
+            self.border_subtitle = plain(f"{lesson.id} · untrusted" if untrusted else lesson.id)
         self.refresh_bindings()
 
     def action_trust(self) -> None:
@@ -109,7 +111,7 @@ class LessonTrust:
             self.app.notify("This lesson's checks already run: nothing to trust", timeout=3)
             return
         if verdict.status == CHANGING or self.folders is None:
-            self.app.notify(verdict.reason(), severity="warning", timeout=8)
+            notify_plain(self.app, verdict.reason(), severity="warning", timeout=8)
             return
         from tui.screens.confirm import ConfirmScreen
 
@@ -137,7 +139,7 @@ class LessonTrust:
         try:
             self.folders.trust(lesson)
         except state.StateError as exc:
-            self.app.notify(f"Trusted until you quit, not saved: {exc}", severity="warning")
+            notify_plain(self.app, f"Trusted until you quit, not saved: {exc}", severity="warning")
         if self.distrust_of(lesson) is not None or lesson is not self.lesson:
             return
         for note in self.query(TrustNote):
@@ -145,6 +147,6 @@ class LessonTrust:
         for card in self.query(ExerciseCard):
             card.remove_class("-untrusted")
         self.show_trust_state()
-        self.app.notify(f"Trusted: {folder}; its checks run now", timeout=4)
+        notify_plain(self.app, f"Trusted: {folder}; its checks run now", timeout=4)
         self._send_exercises()
         self.action_check_now()
