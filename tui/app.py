@@ -43,6 +43,13 @@ def _collect_from_now_on() -> None:
     gc.enable()
 
 
+#: Said when the learner's code closes the agent's comm.
+AGENT_LOST = (
+    "the inspector lost its link to the kernel (its comm was closed): "
+    "cards, checks and training stay quiet until ctrl+n restarts the kernel"
+)
+
+
 class TorchTUI(App[int]):
     """torch-tui: lessons, a REPL with a tensor inspector, and a training dashboard."""
 
@@ -142,6 +149,11 @@ class TorchTUI(App[int]):
         elif isinstance(event, kl.Failed):
             self.set_status(f"kernel failed: {event.text}")
             release_late(self)
+        elif isinstance(event, kl.Ignored):
+            notify_plain(self, event.text, severity="warning", timeout=6)
+        elif isinstance(event, kl.AgentLost):
+            notify_plain(self, AGENT_LOST, severity="error", timeout=12)
+            self.set_status(AGENT_LOST)
         main = self._main()
         if main is not None:
             main.route_kernel_event(event)

@@ -428,6 +428,11 @@ class _Checker:
             self.check(
                 getattr(value, f.name), hints.get(f.name, Any), f"{where}.{f.name}", depth + 1
             )
+        shape_of = _SHAPES.get(type(value).__name__)
+        if shape_of is not None:
+            problem = shape_of(value)
+            if problem:
+                raise ProtocolError(f"{where}: {problem}")
 
     def _union(self, value: Any, options: tuple, where: str, depth: int) -> None:
         if value is None and type(None) in options:
@@ -495,6 +500,52 @@ class _Checker:
             raise ProtocolError(f"{where}: {_kind(value)}")
 
 
+def _preview_shape(v: Any) -> str:
+    if len(v.row_labels) != len(v.cells):
+        return "a preview whose row labels do not match its rows"
+    if any(len(row) != len(v.col_labels) for row in v.cells):
+        return "a preview whose rows do not match its column labels"
+    return ""
+
+
+def _histogram_shape(v: Any) -> str:
+    if not (math.isfinite(v.lo) and math.isfinite(v.hi) and v.lo <= v.hi):
+        return "a histogram without a finite range"
+    if len(v.counts) > 4096 or any(c < 0 for c in v.counts) or v.step < 1:
+        return "a histogram of impossible counts"
+    return ""
+
+
+def _graph_shape(v: Any) -> str:
+    if any(not (-1 <= node.parent < i) or node.depth < 0 for i, node in enumerate(v.nodes)):
+        return "a graph whose nodes point at no earlier node"
+    return ""
+
+
+def _grid(rows: Any) -> bool:
+    return isinstance(rows, list) and all(
+        isinstance(r, list) and len(r) == len(rows[0]) for r in rows
+    )
+
+
+def _boundary_shape(v: Any) -> str:
+    extent_ok = len(v.extent) == 4 and all(math.isfinite(x) for x in v.extent)
+    grids = (v.classes, v.confidence)
+    if not extent_ok or not all(_grid(g) for g in grids) or len(v.classes) != len(v.confidence):
+        return "a decision boundary of mismatched grids"
+    if not _grid(v.points) or len(v.points) != len(v.point_classes) or not 0 < v.n_classes < 1000:
+        return "a decision boundary of mismatched points"
+    return ""
+
+
+#: Invariants a class's fields keep together (the widgets index by them).
+_SHAPES: dict[str, Callable[[Any], str]] = {
+    "Preview": _preview_shape,
+    "Histogram": _histogram_shape,
+    "Graph": _graph_shape,
+    "Boundary": _boundary_shape,
+}
+
 _SCALARS: dict[Any, Callable[[Any], bool]] = {
     str: lambda v: isinstance(v, str),
     bool: lambda v: isinstance(v, bool),
@@ -508,7 +559,6 @@ _HINTS: dict[type, dict[str, Any]] = {}
 class NDArray:
     """What ``np.ndarray`` hints resolve to here: numbers as nested lists on the wire
     (numpy is only imported where a type checker looks)."""
-
 
 
 def field_types(cls: type) -> dict[str, Any]:

@@ -45,6 +45,8 @@ RESPONSE_LIMIT = 5.0
 #: A Jupyter message bigger than this (all its frames) is not decoded at all: a comm's
 #: own cap is ``protocol.MAX_MESSAGE``, and JSON inside JSON escapes its quotes.
 MAX_RAW = 2 * p.MAX_MESSAGE
+#: A cell's printed output may be bigger (the REPL keeps its last lines): up to this.
+MAX_OUTPUT = 64_000_000
 #: Messages bigger than this are decoded in a thread, so keys are answered meanwhile.
 OFF_LOOP_BYTES = 256_000
 #: A cell whose kernel went idle without a reply (its streams are broken, e.g.
@@ -299,7 +301,7 @@ class KernelLink:
                 continue
             size = sum(len(frame) for frame in frames)
             try:
-                if size > MAX_RAW:
+                if size > MAX_RAW and not self._output_within(frames, size):
                     self._oversized(frames, size)
                     continue
                 if size > OFF_LOOP_BYTES:
@@ -316,23 +318,31 @@ class KernelLink:
                 self._ignore("a malformed message")
             await asyncio.sleep(0)  # a flood of messages still lets keys through
 
+    @staticmethod
+    def _peek(frames: list[bytes]) -> tuple[str, Any]:
+        """A message's type and parent id from its small header frames, undecoded body."""
+        try:
+            delim = frames.index(b"<IDS|MSG>")
+            header, parent = frames[delim + 2], frames[delim + 3]
+            if len(header) < 65_536 and len(parent) < 65_536:
+                return str(json.loads(header).get("msg_type")), json.loads(parent).get("msg_id")
+        except (ValueError, IndexError, AttributeError):
+            pass
+        return "", None
+
+    def _output_within(self, frames: list[bytes], size: int) -> bool:
+        """A cell's own big print (up to ``MAX_OUTPUT``) is decoded: the REPL caps it."""
+        return size <= MAX_OUTPUT and self._peek(frames)[0] == "stream"
+
     def _oversized(self, frames: list[bytes], size: int) -> None:
         """A message too big to decode: a cell's own output says so under the cell (its
         small header names its type and cell); anything else is counted as ignored."""
         log.warning("ignored a message of %d bytes", size)
         mb = f"{size / 1e6:.1f} MB"
-        msg_type, watch = "", None
-        try:
-            delim = frames.index(b"<IDS|MSG>")
-            header, parent = frames[delim + 2], frames[delim + 3]
-            if len(header) < 65_536 and len(parent) < 65_536:
-                msg_type = str(json.loads(header).get("msg_type"))
-                parent_id = json.loads(parent).get("msg_id")
-                watch = self._cells.get(parent_id) if isinstance(parent_id, str) else None
-        except (ValueError, IndexError, AttributeError):
-            pass
+        msg_type, parent_id = self._peek(frames)
+        watch = self._cells.get(parent_id) if isinstance(parent_id, str) else None
         if watch is not None and msg_type in ("stream", "display_data", "execute_result"):
-            limit = MAX_RAW // 1_000_000
+            limit = (MAX_OUTPUT if msg_type == "stream" else MAX_RAW) // 1_000_000
             watch.output(
                 cells.Stream("stderr", f"[an output of {mb} not shown: over {limit} MB]\n")
             )

@@ -3,7 +3,12 @@ with the first card, not before the first frame)."""
 
 from __future__ import annotations
 
+import logging
+
+from rich.text import Text
 from textual_plotext import PlotextPlot
+
+log = logging.getLogger(__name__)
 
 
 class HistogramPlot(PlotextPlot):
@@ -25,6 +30,10 @@ class HistogramPlot(PlotextPlot):
         """plotext builds a figure in ~10-20 ms: build once per data, size and theme."""
         key = (self.version, self.size, self.app.theme)
         if key != self._cache_key or self._cached is None:
-            self._cached = super().render()
+            try:
+                self._cached = super().render()
+            except Exception as exc:  # noqa: BLE001 - figures from the kernel: a card must not kill the app
+                log.warning("a histogram could not be drawn: %r", exc)
+                self._cached = Text(f"(no histogram: {type(exc).__name__})", style="dim")
             self._cache_key = key
         return self._cached

@@ -27,7 +27,7 @@ from tui.core import inspect_types as core
 from tui.core import protocol as p
 from tui.kernel import link as kl
 from tui.widgets.deferred import Deferred, after_build
-from tui.widgets.inspector_cards import WIDGET_FOR, card_widget
+from tui.widgets.inspector_cards import WIDGET_FOR, card_problem, card_widget
 from tui.widgets.inspector_tabs import AutogradTree, VariablesPanel, WatchPanel
 from tui.widgets.plain import notify_plain, plain
 
@@ -165,8 +165,9 @@ class InspectorPanel(Deferred, Vertical):
         existing = [w for w in box.query(".card") if not w.has_class("-gone")]
         mounts: list[Any] = []
         for i, card in enumerate(cards):
-            if i < len(existing) and type(existing[i]).__name__ == WIDGET_FOR[card.kind]:
-                existing[i].set_card(card)
+            widget_name = WIDGET_FOR.get(card.kind) if not card_problem(card) else "ErrorCard"
+            if i < len(existing) and type(existing[i]).__name__ == widget_name:
+                existing[i].set_card(card if widget_name != "ErrorCard" else card_problem(card))
                 continue
             w = card_widget(card, self._fetch_preview)
             w.add_class("card")

@@ -6,6 +6,7 @@ No torch here and no tensor work: a slice change asks the panel, which sends a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,8 @@ from tui.widgets.plain import visible
 
 if TYPE_CHECKING:  # pragma: no cover
     from tui.widgets.histogram_plot import HistogramPlot
+
+log = logging.getLogger(__name__)
 
 PreviewFetcher = Callable[[int, list[int]], Awaitable["core.Preview | None"]]
 
@@ -327,7 +330,49 @@ WIDGET_FOR = {
 }
 
 
+class ErrorCard(Static, can_focus=True):
+    """A card whose data could not be drawn: said in its place, the others still shown."""
+
+    DEFAULT_CSS = """
+    ErrorCard { height: auto; border: round $error; padding: 0 1; margin-bottom: 1; }
+    """
+
+    def __init__(self, problem: str, **kw) -> None:
+        super().__init__(self._text(problem), **kw)
+
+    def set_card(self, problem: str) -> None:
+        self.update(self._text(problem))
+
+    @staticmethod
+    def _text(problem: str) -> Text:
+        return Text(f"this card could not be drawn: {visible(problem)}", style="red")
+
+
+def card_problem(card: object) -> str:
+    """Why a card the kernel sent cannot be drawn ("" when it can): its texts are built
+    here first, so a failure becomes an ``ErrorCard`` rather than a failed mount."""
+    try:
+        if getattr(card, "kind", None) not in WIDGET_FOR:
+            return f"a card of unknown kind {str(getattr(card, 'kind', None))[:40]!r}"
+        if isinstance(card, core.TensorCard):
+            tensor_header(card)
+            preview_text(card.preview)
+        elif isinstance(card, core.ModuleCard):
+            ModuleCard._text(card)
+        elif isinstance(card, core.OptimizerCard):
+            OptimizerCard._text(card)
+        else:
+            return f"not a card: {type(card).__name__}"
+    except Exception as exc:  # noqa: BLE001 - the kernel's data: said on the card, logged
+        log.warning("a card could not be drawn: %r", exc)
+        return f"{type(exc).__name__}: {exc}"[:200]
+    return ""
+
+
 def card_widget(card: core.Card, fetch: PreviewFetcher | None = None):
+    problem = card_problem(card)
+    if problem:
+        return ErrorCard(problem)
     if isinstance(card, core.TensorCard):
         return TensorCard(card, fetch)
     if isinstance(card, core.ModuleCard):
