@@ -43,7 +43,10 @@ class Agent:
             p.SetWatches: self._set_watches,
             p.SetExercises: self._set_exercises,
             p.CheckNow: self._check_now,
+            p.SetRoom: self._set_room,
         }
+        #: The app's room for pictures (``SetRoom``): cards and inline images fit it.
+        self.room = p.SetRoom()
         from .train import TrainService
 
         self.training = TrainService(self)
@@ -167,6 +170,10 @@ class Agent:
     def _set_exercises(self, msg: p.SetExercises) -> p.Ack:
         self.cells.lesson = msg.lesson
         self.cells.exercises = list(msg.exercises)
+        return p.Ack(msg.id)
+
+    def _set_room(self, msg: p.SetRoom) -> p.Ack:
+        self.room = msg
         return p.Ack(msg.id)
 
     def _check_now(self, msg: p.CheckNow) -> p.Checks:

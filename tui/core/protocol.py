@@ -128,6 +128,18 @@ class Ping:
     id: str = ""
 
 
+@dataclass
+class SetRoom:
+    """The room the app has for what the kernel draws: the REPL log's columns (inline
+    pictures, print width) and a card's picture (columns, cell rows). Sent at start and
+    after a resize; the agent sizes pictures to it."""
+
+    id: str = ""
+    log_cols: int = 80
+    card_cols: int = 36
+    card_rows: int = 16
+
+
 # -- agent -> app --------------------------------------------------------------------------
 @dataclass
 class DeviceRow:
@@ -255,12 +267,13 @@ class ExportReply:
 # -- the codec -----------------------------------------------------------------------------
 def _registry() -> dict[str, type]:
     from tui.core import inspect as inspect_all
+    from tui.core import pictures
     from tui.core import training as training_types
 
     classes: list[type] = [
         obj for obj in globals().values() if isinstance(obj, type) and dataclasses.is_dataclass(obj)
     ]
-    for module in (insp, inspect_all, training_types):
+    for module in (insp, inspect_all, training_types, pictures):
         classes += [
             obj
             for obj in vars(module).values()
