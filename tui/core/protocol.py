@@ -551,8 +551,17 @@ def _boundary_shape(v: Any) -> str:
     return ""
 
 
+def _picture_shape(v: Any) -> str:
+    if not (0 < v.width <= 1000 and 0 < v.height <= 1000) or v.height % 2:
+        return "a picture of an impossible size"
+    if len(v.data) != 4 * v.width * v.height:  # base64 of width * height RGB pixels
+        return "a picture whose bytes do not match its size"
+    return ""
+
+
 #: Invariants a class's fields keep together (the widgets index by them).
 _SHAPES: dict[str, Callable[[Any], str]] = {
+    "Picture": _picture_shape,
     "Preview": _preview_shape,
     "Histogram": _histogram_shape,
     "Graph": _graph_shape,
