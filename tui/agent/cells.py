@@ -29,8 +29,10 @@ WATCH_PUSH_INTERVAL = 0.25
 class CellWatcher:
     """The state the per-cell payload needs: watches, exercises, weak refs for previews."""
 
-    def __init__(self, namespace: dict) -> None:
+    def __init__(self, namespace: dict, room: Callable[[], p.SetRoom] = p.SetRoom) -> None:
         self.ns = namespace
+        #: The app's room (``Agent.room``, from SetRoom): cards' pictures are fitted to it.
+        self.room = room
         self.watches: tuple[str, ...] = ()
         self.lesson = ""
         self.exercises: list[p.ExerciseSpec] = []
@@ -61,8 +63,12 @@ class CellWatcher:
         ref = self._refs.get(key)
         return ref() if ref is not None else None
 
+    def card_room(self) -> insp.Room:
+        room = self.room()
+        return insp.fit_room(room.card_cols, room.card_rows)
+
     def card(self, obj: Any, title: str) -> Any:
-        return insp.card_for(obj, title, self.ns, key=self.keep(obj))
+        return insp.card_for(obj, title, self.ns, key=self.keep(obj), room=self.card_room())
 
     def card_for_name(self, name: str) -> Any:
         if name not in self.ns:
@@ -81,6 +87,28 @@ class CellWatcher:
             except Exception:
                 return None
         return insp.tensor_preview(obj, index)
+
+    def picture(self, key: int, cols: int, rows: int) -> p.PictureReply:
+        """A picture of the object behind a card: a tensor or array of 2-4 dims, or a
+        module's first Conv2d's filters."""
+        obj = self.kept(key)
+        if obj is None:
+            return p.PictureReply(note="that object is gone (deleted, or the kernel restarted)")
+        import torch
+
+        room = insp.fit_room(cols, rows)
+        if isinstance(obj, torch.nn.Module):
+            card = insp.module_card(obj, room=room)
+            note = "" if card.filters else "no Conv2d filters to draw"
+            return p.PictureReply(picture=card.filters, note=note)
+        if not isinstance(obj, torch.Tensor):
+            try:
+                obj = torch.from_numpy(obj)
+            except Exception:
+                return p.PictureReply(note="not a tensor")
+        picture = insp.tensor_picture(obj, room)
+        note = "" if picture else f"no picture of shape {insp.format_shape(obj.shape)}"
+        return p.PictureReply(picture=picture, note=note)
 
     # -- the per-cell hooks ------------------------------------------------------------
     def before(self) -> None:

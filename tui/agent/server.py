@@ -29,7 +29,7 @@ class Agent:
 
     def __init__(self, shell: Any) -> None:
         self.shell = shell
-        self.cells = CellWatcher(shell.user_ns)
+        self.cells = CellWatcher(shell.user_ns, room=lambda: self.room)
         self.comm: Any = None
         self.events: Any = None
         self._handlers: dict[type, Callable[[Any], Any]] = {
@@ -37,6 +37,7 @@ class Agent:
             p.Ping: lambda m: p.Ack(m.id),
             p.CardRequest: self._card,
             p.PreviewRequest: self._preview,
+            p.PictureRequest: self._picture,
             p.VariablesRequest: lambda m: p.VariablesReply(
                 m.id, insp.list_variables(self.cells.ns)
             ),
@@ -161,6 +162,11 @@ class Agent:
 
     def _preview(self, msg: p.PreviewRequest) -> p.PreviewReply:
         return p.PreviewReply(msg.id, self.cells.preview(msg.key, list(msg.index)))
+
+    def _picture(self, msg: p.PictureRequest) -> p.PictureReply:
+        reply = self.cells.picture(msg.key, msg.cols, msg.rows)
+        reply.id = msg.id
+        return reply
 
     def _set_watches(self, msg: p.SetWatches) -> p.WatchValues:
         self.cells.watches = tuple(msg.exprs)

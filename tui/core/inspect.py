@@ -44,6 +44,13 @@ from tui.core.inspect_types import (  # noqa: F401 - re-exported: the names othe
     format_number,
     format_shape,
 )
+from tui.core.pictures import DEFAULT_COLS, DEFAULT_ROWS, Picture, picture_kind, picture_of
+
+#: A room for pictures, in cells: (columns, rows of two pixels each).
+Room = tuple[int, int]
+#: What the kernel accepts as a room from the app (a picture is at most 1000 pixels a side).
+ROOM_COLS = (8, 400)
+ROOM_ROWS = (2, 200)
 
 
 # -- host transfer: the one place where device data comes to the CPU ------------------------
@@ -259,14 +266,42 @@ def _grad_fn_name(t: Any) -> str | None:
     return None if fn is None else type(fn).__name__
 
 
+def fit_room(cols: int, rows: int) -> Room:
+    """The app's room, within what a picture may be."""
+    return (
+        min(max(int(cols), ROOM_COLS[0]), ROOM_COLS[1]),
+        min(max(int(rows), ROOM_ROWS[0]), ROOM_ROWS[1]),
+    )
+
+
+def _module_of(t: Any) -> str:
+    """A 4-D parameter is a convolution's weight: drawn as its filters."""
+    return "Conv2d" if isinstance(t, _torch().nn.Parameter) and t.dim() == 4 else ""
+
+
+def tensor_picture(t: Any, room: Room | None = None, module: str = "") -> Picture | None:
+    """A picture of ``t`` fitted to ``room``, or None (no data, not drawable, or it failed:
+    a picture is never worth a card). Only every k-th value is copied (see pictures)."""
+    torch = _torch()
+    cols, rows = room or (DEFAULT_COLS, DEFAULT_ROWS)
+    try:
+        if not _has_data(t) or t.layout != torch.strided or t.numel() == 0:
+            return None
+        return picture_of(t, cols, rows, module=module or _module_of(t))
+    except Exception:  # noqa: BLE001 - an exotic dtype or device: the card without it
+        return None
+
+
 def tensor_card(
     t: Any,
     title: str = "",
     namespace: dict | None = None,
     index: list[int] | None = None,
     key: int = -1,
+    room: Room | None = None,
 ) -> TensorCard:
-    """Everything the tensor card shows, computed here so the UI only renders."""
+    """Everything the tensor card shows, computed here so the UI only renders. A shape
+    drawn by default (``picture_kind``) comes with its picture, fitted to ``room``."""
     torch = _torch()
     strided = t.layout == torch.strided
     stats = tensor_stats(t)
@@ -297,6 +332,7 @@ def tensor_card(
         histogram=tensor_histogram(t, stats),
         graph=graph,
         key=key,
+        picture=tensor_picture(t, room) if picture_kind(t.shape, _module_of(t)) else None,
     )
 
 
@@ -319,6 +355,7 @@ from tui.core.inspect_objects import (  # noqa: E402, F401
     card_for,
     evaluate_watch,
     find_cardables,
+    first_conv,
     list_variables,
     module_card,
     optimizer_card,

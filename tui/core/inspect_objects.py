@@ -46,8 +46,15 @@ def _torch() -> Any:
 
 
 # -- modules and optimizers ----------------------------------------------------------------
-def module_card(m: Any, title: str = "") -> ModuleCard:
-    """Layer tree and parameter counts; a parameter shared by two layers counts once."""
+def first_conv(m: Any) -> Any:
+    """The first ``nn.Conv2d`` in ``m`` (``m`` itself included, pre-order), or None."""
+    conv = _torch().nn.Conv2d
+    return next((mod for mod in m.modules() if isinstance(mod, conv)), None)
+
+
+def module_card(m: Any, title: str = "", room: Any = None) -> ModuleCard:
+    """Layer tree and parameter counts; a parameter shared by two layers counts once. The
+    first Conv2d's filters come as a grid fitted to ``room`` (cells)."""
     seen: set[int] = set()
     trainable = frozen = nbytes = 0
     devices: list[str] = []
@@ -101,7 +108,18 @@ def module_card(m: Any, title: str = "") -> ModuleCard:
         dtypes=dtypes,
         training=bool(getattr(m, "training", False)),
         truncated=truncated,
+        filters=_filters(m, room),
     )
+
+
+def _filters(m: Any, room: Any) -> Any:
+    try:
+        conv = first_conv(m)
+    except Exception:  # noqa: BLE001 - a module whose walk raises: no filters
+        return None
+    if conv is None or not isinstance(getattr(conv, "weight", None), _torch().Tensor):
+        return None
+    return _tensors().tensor_picture(conv.weight, room, module="Conv2d")
 
 
 def optimizer_card(opt: Any, title: str = "") -> OptimizerCard:
@@ -227,18 +245,23 @@ def list_variables(namespace: dict, limit: int = MAX_VARIABLES) -> list[VarRow]:
     return rows
 
 
-def card_for(value: Any, title: str, namespace: dict, key: int = -1) -> Card | None:
+def card_for(
+    value: Any, title: str, namespace: dict, key: int = -1, room: Any = None
+) -> Card | None:
+    """The card for a value; its picture (if any) fitted to ``room`` (cols, rows)."""
     kind = _kind_of(value)
     if kind in ("tensor", "parameter"):
-        return _tensors().tensor_card(value, title, namespace, key=key)
+        return _tensors().tensor_card(value, title, namespace, key=key, room=room)
     if kind == "module":
-        return module_card(value, title)
+        return module_card(value, title, room)
     if kind == "optimizer":
         return optimizer_card(value, title)
     if kind == "ndarray":
         torch = _torch()
         try:
-            card = _tensors().tensor_card(torch.from_numpy(value), title, namespace, key=key)
+            card = _tensors().tensor_card(
+                torch.from_numpy(value), title, namespace, key=key, room=room
+            )
             card.kind = "ndarray"
             return card
         except Exception:

@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from tui.core.pictures import Picture
+
 #: Rows/columns shown at each end of a preview axis (a 4096-wide axis shows 2*EDGE values).
 PREVIEW_EDGE = 4
 HIST_BINS = 32
@@ -116,6 +118,9 @@ class TensorCard:
     #: Key for a ``PreviewRequest`` (slice navigation, a weak reference in the kernel); -1: none.
     key: int = -1
     kind: str = "tensor"
+    #: A heatmap, image or grid of the values, when the shape calls for one (see
+    #: ``tui.core.pictures.picture_kind``); others are asked for with a ``PictureRequest``.
+    picture: Picture | None = None
 
     @property
     def shape_text(self) -> str:
@@ -145,6 +150,8 @@ class ModuleCard:
     training: bool
     truncated: bool = False
     kind: str = "module"
+    #: The first Conv2d's filters, as a grid.
+    filters: Picture | None = None
 
     @property
     def total(self) -> int:

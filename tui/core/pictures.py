@@ -233,6 +233,22 @@ def image(value: Any, cols: int = DEFAULT_COLS, rows: int = DEFAULT_ROWS) -> Pic
     return _encode(rgb, kind="image", lo=lo, hi=hi, factor=factor, nan=nan, inf=inf)
 
 
+def _tile_factor(
+    lines: int, per_row: int, h: int, w: int, cols: int, rows: int
+) -> tuple[int, bool]:
+    """The smallest step at which ``lines`` x ``per_row`` tiles of h x w values, one pixel
+    apart (gaps are not stepped over), fit the room; and whether any step does."""
+    factor = _factor(lines * h, per_row * w, cols, rows)
+    while True:
+        height = lines * math.ceil(h / factor) + lines - 1
+        width = per_row * math.ceil(w / factor) + per_row - 1
+        if height <= 2 * rows and width <= cols:
+            return factor, True
+        if factor >= max(h, w):  # one pixel a tile and still too many tiles
+            return factor, False
+        factor += 1
+
+
 def grid(
     value: Any, cols: int = DEFAULT_COLS, rows: int = DEFAULT_ROWS, what: str = "items"
 ) -> Picture:
@@ -246,9 +262,9 @@ def grid(
     best = None
     for per_row in range(1, shown + 1):
         lines = math.ceil(shown / per_row)
-        factor = _factor(lines * (h + 1), per_row * (w + 1), cols, rows)
+        factor, fits = _tile_factor(lines, per_row, h, w, cols, rows)
         tile = (math.ceil(h / factor), math.ceil(w / factor))
-        score = (factor, -per_row * tile[1])
+        score = (not fits, factor, -per_row * tile[1])
         if best is None or score < best[0]:
             best = (score, per_row, factor)
     assert best is not None

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from tui.core import inspect_types as insp
 
 if TYPE_CHECKING:  # resolved by name when a message is checked (see ``field_types``)
+    from tui.core.pictures import Picture
     from tui.core.train_report import Report, Summary
 
 VERSION = 1
@@ -56,6 +57,17 @@ class PreviewRequest:
     id: str = ""
     key: int = -1
     index: list[int] = field(default_factory=list)
+
+
+@dataclass
+class PictureRequest:
+    """A picture of the object kept under ``key`` (a card's), fitted to ``cols`` x ``rows``
+    cells: for shapes that are not drawn by default, and for a new room."""
+
+    id: str = ""
+    key: int = -1
+    cols: int = 36
+    rows: int = 16
 
 
 @dataclass
@@ -199,6 +211,15 @@ class CardReply:
 class PreviewReply:
     id: str = ""
     preview: insp.Preview | None = None
+
+
+@dataclass
+class PictureReply:
+    """``picture`` None: ``note`` says why (the object is gone, or cannot be drawn)."""
+
+    id: str = ""
+    picture: Picture | None = None
+    note: str = ""
 
 
 @dataclass

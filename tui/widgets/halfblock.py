@@ -75,7 +75,7 @@ def legend_text(picture: Picture, width: int = 24, colour: bool | None = None) -
             for rgb in scale_colours(picture.scale, bar):
                 text.append(" ", Style(bgcolor=Color.from_rgb(*rgb)))
         else:
-            text.append(RAMP * (bar // len(RAMP) + 1)[:bar])
+            text.append((RAMP * (bar // len(RAMP) + 1))[:bar])
         text.append(f" {format_number(picture.hi)}", style="dim")
         if picture.scale == "diverging":
             text.append("  (0 is white)", style="dim")
