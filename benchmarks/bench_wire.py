@@ -1,6 +1,7 @@
 """Bytes on the wire: what torch-tui writes to its terminal, measured under a pty at 120x40.
 
     .venv/bin/python benchmarks/bench_wire.py [--seconds 10] [--cols 120] [--rows 40]
+        [--view curve|boundary]
 
 Runs ``torch-tui`` in a pseudo-terminal (TORCH_TUI_HOME in a temp dir), waits until the
 kernel is ready and the screen has settled, focuses the REPL (F3), then counts the bytes
@@ -9,7 +10,8 @@ the app writes:
 * idle: nothing happening (target <= 1 KB/s);
 * printing: a cell in the REPL printing a line every 10 ms (no target: the ratio to the
   same loop in plain ``python`` is reported);
-* training: F5 pressed, the live loss curve drawing (target <= 20 KB/s);
+* training: F5 pressed, the live loss curve drawing (target <= 20 KB/s); with
+  ``--view boundary`` the dashboard shows the decision boundary instead (F4, v);
 * the same with ``--low-bandwidth`` (target < 5 KB/s while training).
 
 Baselines, measured in the same run under the same pty, each a plain program in its own
@@ -37,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 F5 = b"\x1b[15~"  # what Textual parses as F5 (xterm); the linux console sends \x1b[[E
 F3 = b"\x1bOR"
+F4 = b"\x1bOS"
 CTRL_C = b"\x03"
 CTRL_Q = b"\x11"
 #: One line a learner might type: prints a line every 10 ms until interrupted.
@@ -234,7 +237,7 @@ def rate_while_printing(app: PtyApp, seconds: float) -> float:
 
 
 def measure_app(
-    extra_args: list[str], seconds: float, cols: int, rows: int
+    extra_args: list[str], seconds: float, cols: int, rows: int, view: str = "curve"
 ) -> tuple[float, float, float]:
     """(idle, printing, training) bytes/s for one way of starting the app."""
     with tempfile.TemporaryDirectory() as home:
@@ -243,6 +246,9 @@ def measure_app(
             app.send_and_settle(F3)  # the REPL's input focused, as a learner's would be
             idle = app.rate(seconds)
             printing = rate_while_printing(app, seconds)
+            if view == "boundary":  # the dashboard shown, its decision boundary in view
+                app.send_and_settle(F4)
+                app.send_and_settle(b"v")
             training, runs = rate_while_training(app, seconds)
             print(f"  ({' '.join(extra_args)}: {runs} run(s) in the training window)")
             app.send(F5)
@@ -275,13 +281,18 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=10.0, help="length of each measurement")
     ap.add_argument("--cols", type=int, default=120)
     ap.add_argument("--rows", type=int, default=40)
+    ap.add_argument(
+        "--view", choices=("curve", "boundary"), default="curve", help="what training shows"
+    )
     args = ap.parse_args()
 
     naive = measure_naive(args.seconds, args.cols, args.rows)
     plain = measure_plain_printing(args.seconds, args.cols, args.rows)
-    idle, printing, train = measure_app(["--no-low-bandwidth"], args.seconds, args.cols, args.rows)
+    idle, printing, train = measure_app(
+        ["--no-low-bandwidth"], args.seconds, args.cols, args.rows, args.view
+    )
     lb_idle, lb_printing, lb_train = measure_app(
-        ["--low-bandwidth"], args.seconds, args.cols, args.rows
+        ["--low-bandwidth"], args.seconds, args.cols, args.rows, args.view
     )
 
     rows = [
@@ -289,7 +300,7 @@ def main() -> int:
         ("naive 10 Hz plotext redraw (baseline)", naive, naive, None),
         ("torch-tui idle", idle, None, 1024),
         ("torch-tui cell printing every 10 ms", printing, plain, None),
-        ("torch-tui training, live curve", train, naive, 20 * 1024),
+        (f"torch-tui training, live {args.view}", train, naive, 20 * 1024),
         ("torch-tui --low-bandwidth idle", lb_idle, None, 1024),
         ("torch-tui --low-bandwidth cell printing", lb_printing, plain, None),
         ("torch-tui --low-bandwidth training", lb_train, naive, 5 * 1024),
