@@ -2,7 +2,8 @@
 
 It renders only what arrives from the kernel (``tui.core.protocol``): after each cell the
 agent pushes a ``CellPayload`` (cards, variables, watch values); opening a variable sends
-a ``CardRequest``, a slice change a ``PreviewRequest``, a watch change ``SetWatches``.
+a ``CardRequest``, a slice change a ``PreviewRequest``, ``p`` on a card that came
+without a picture a ``PictureRequest``, a watch change ``SetWatches``.
 While a training run is active the agent pushes ``WatchValues`` itself (at most 4 a
 second). Nothing here holds a learner's object: the kernel keeps only weak references.
 """
@@ -169,7 +170,7 @@ class InspectorPanel(Deferred, Vertical):
             if i < len(existing) and type(existing[i]).__name__ == widget_name:
                 existing[i].set_card(card if widget_name != "ErrorCard" else card_problem(card))
                 continue
-            w = card_widget(card, self._fetch_preview)
+            w = card_widget(card, self._fetch_preview, self._fetch_picture)
             w.add_class("card")
             if i < len(existing):
                 existing[i].add_class("-gone")
@@ -210,6 +211,14 @@ class InspectorPanel(Deferred, Vertical):
                 "That tensor is gone (deleted, or the kernel restarted).", severity="warning"
             )
         return reply.preview
+
+    async def _fetch_picture(self, key: int, cols: int, rows: int) -> tuple[Any, str]:
+        """A picture of the tensor behind a card (``PictureRequest``), or None and why."""
+        try:
+            reply = await self._ask(p.PictureRequest(key=key, cols=cols, rows=rows), CARD_TIMEOUT)
+        except Exception as exc:  # noqa: BLE001 - a dead or busy kernel: said by the card
+            return None, str(exc) or type(exc).__name__
+        return reply.picture, reply.note
 
     # -- variables: Enter opens a card -----------------------------------------------------
     @on(VariablesPanel.Open)

@@ -1,7 +1,8 @@
 """Card widgets: they render the plain data from ``tui.core.inspect_types``, nothing more.
 
 No torch here and no tensor work: a slice change asks the panel, which sends a
-``PreviewRequest`` to the kernel and hands back the new ``Preview`` to draw.
+``PreviewRequest`` to the kernel and hands back the new ``Preview`` to draw; a picture
+the card did not come with is asked for the same way (``PictureRequest``).
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.reactive import var
 from textual.widgets import Static
 
 from tui.core import inspect_types as core
-from tui.widgets.plain import visible
+from tui.core.pictures import DEFAULT_ROWS, Picture, can_draw
+from tui.widgets.halfblock import legend_text, picture_text
+from tui.widgets.plain import notify_plain, visible
 
 if TYPE_CHECKING:  # pragma: no cover
     from tui.widgets.histogram_plot import HistogramPlot
@@ -25,6 +29,8 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 PreviewFetcher = Callable[[int, list[int]], Awaitable["core.Preview | None"]]
+#: (key, cols, rows) -> (the picture, or None and why not).
+PictureFetcher = Callable[[int, int, int], Awaitable[tuple[Picture | None, str]]]
 
 
 def _kv(text: Text, key: str, value: str, style: str = "") -> None:
@@ -87,6 +93,20 @@ def preview_text(preview: core.Preview | None, width: int = 44) -> Text:
     return out
 
 
+def picture_view(picture: Picture | None) -> Text:
+    """The picture in half-blocks and its legend; one dim line if it cannot be drawn."""
+    if picture is None:
+        return Text("")
+    try:
+        text = picture_text(picture)
+        text.append("\n")
+        text.append_text(legend_text(picture))
+        return text
+    except Exception as exc:  # noqa: BLE001 - the kernel's data: a note, never a crash
+        log.warning("a picture could not be drawn: %r", exc)
+        return Text(visible(f"no picture: {type(exc).__name__}: {exc}")[:200], style="dim")
+
+
 def tensor_header(card: core.TensorCard) -> Text:
     t = Text()
     t.append(visible(card.title or "tensor"), style="bold")
@@ -129,30 +149,53 @@ def tensor_header(card: core.TensorCard) -> Text:
 
 
 class TensorCard(Vertical, can_focus=True):
-    """Shape, dtype, device, grad facts, stats, a values preview and a histogram."""
+    """Shape, dtype, device, grad facts, stats, the values or a picture, and a histogram."""
 
     BINDINGS = [
         Binding("right_square_bracket,right", "slice(1)", "Next slice", key_display="]"),
         Binding("left_square_bracket,left", "slice(-1)", "Previous slice", key_display="["),
+        Binding("p", "toggle_picture", "Picture / values"),
     ]
     DEFAULT_CSS = """
     TensorCard { height: auto; border: round $panel-lighten-1; padding: 0 1; margin-bottom: 1; }
     TensorCard:focus { border: round $accent; }
     TensorCard .values { height: auto; margin-top: 1; }
+    TensorCard .picture { height: auto; margin-top: 1; }
     TensorCard .slice { height: auto; color: $text-muted; }
     TensorCard HistogramPlot { height: 8; margin-top: 1; }
     """
 
-    def __init__(self, card: core.TensorCard, fetch: PreviewFetcher | None = None, **kw) -> None:
+    #: The picture in place of the values (a card that comes with one starts so).
+    show_picture = var(False)
+
+    def __init__(
+        self,
+        card: core.TensorCard,
+        fetch: PreviewFetcher | None = None,
+        fetch_picture: PictureFetcher | None = None,
+        **kw,
+    ) -> None:
         super().__init__(**kw)
         self.card = card
         self.fetch = fetch
+        self.fetch_picture = fetch_picture
         self.preview = card.preview
+        #: The picture of this card: the card's own, or one asked for with ``p``.
+        self.picture: Picture | None = card.picture
+        #: The picture the ``.picture`` Static holds now (drawn again only when it changes).
+        self._drawn: Picture | None = None
+        self.set_reactive(TensorCard.show_picture, card.picture is not None)
 
     def compose(self) -> ComposeResult:
         yield Static(tensor_header(self.card), classes="header")
         yield Static("", classes="slice")
-        yield Static(preview_text(self.preview), classes="values")
+        values = Static(preview_text(self.preview), classes="values")
+        values.display = not self.show_picture
+        yield values
+        self._drawn = self.picture
+        picture = Static(picture_view(self.picture), classes="picture")
+        picture.display = self.show_picture
+        yield picture
         from tui.widgets.histogram_plot import HistogramPlot  # plotext: not before frame 1
 
         yield HistogramPlot(classes="hist")
@@ -167,8 +210,52 @@ class TensorCard(Vertical, can_focus=True):
         self.preview = card.preview
         self.query_one(".header", Static).update(tensor_header(card))
         self.query_one(".values", Static).update(preview_text(self.preview, self._values_width()))
+        self._draw_picture(card.picture)
+        self.show_picture = card.picture is not None
         self._show_slice_label()
         self._show_histogram()
+
+    def _draw_picture(self, picture: Picture | None) -> None:
+        self.picture = picture
+        if picture != self._drawn:  # the same picture again: nothing to repaint
+            self._drawn = picture
+            self.query_one(".picture", Static).update(picture_view(picture))
+
+    def watch_show_picture(self, show: bool) -> None:
+        if self.is_mounted:
+            self.query_one(".values", Static).display = not show
+            self.query_one(".picture", Static).display = show
+
+    def action_toggle_picture(self) -> None:
+        """``p``: the picture or the values; a picture the card did not come with is asked
+        for (in a worker: the UI never waits on the kernel)."""
+        if self.show_picture or self.picture is not None:
+            self.show_picture = not self.show_picture
+            return
+        why = self._no_picture_reason()
+        if why:
+            notify_plain(self, why, severity="information")
+            return
+        self.run_worker(self._ask_picture(self.card), group="picture", exclusive=True)
+
+    def _no_picture_reason(self) -> str:
+        if not can_draw(self.card.shape):
+            return f"No picture of a {self.card.shape_text} tensor: it takes 2 to 4 dimensions."
+        if self.fetch_picture is None or self.card.key < 0:
+            return "No picture of this one: the kernel did not keep it (a NumPy array)."
+        return ""
+
+    async def _ask_picture(self, card: core.TensorCard) -> None:
+        assert self.fetch_picture is not None
+        cols = max(self.content_region.width, 8) if self.size.width else 36
+        picture, note = await self.fetch_picture(card.key, cols, DEFAULT_ROWS)
+        if self.card is not card:  # another cell's card arrived meanwhile
+            return
+        if picture is None:
+            notify_plain(self, f"No picture: {note}", severity="warning")
+            return
+        self._draw_picture(picture)
+        self.show_picture = True
 
     def _show_histogram(self) -> None:
         plot: HistogramPlot = self.query_one(".hist")  # type: ignore[assignment]
@@ -240,6 +327,7 @@ class TensorCard(Vertical, can_focus=True):
         self.preview = new
         self._show_slice_label()
         self.query_one(".values", Static).update(preview_text(new, self._values_width()))
+        self.show_picture = False  # the slice's values: what the keys moved
 
 
 class ModuleCard(Static, can_focus=True):
@@ -255,6 +343,8 @@ class ModuleCard(Static, can_focus=True):
         self.card = card
 
     def set_card(self, card: core.ModuleCard) -> None:
+        if card == self.card:  # the same module again: nothing to repaint
+            return
         self.card = card
         self.update(self._text(card))
 
@@ -287,6 +377,9 @@ class ModuleCard(Static, can_focus=True):
         if card.truncated:
             t.append(f"… first {len(card.layers)} layers shown\n", style="dim")
         t.append("shared parameters are counted once", style="dim")
+        if card.filters is not None:
+            t.append("\n\nthe first Conv2d's filters\n", style="bold")
+            t.append_text(picture_view(card.filters))
         return t
 
 
@@ -369,12 +462,16 @@ def card_problem(card: object) -> str:
     return ""
 
 
-def card_widget(card: core.Card, fetch: PreviewFetcher | None = None):
+def card_widget(
+    card: core.Card,
+    fetch: PreviewFetcher | None = None,
+    fetch_picture: PictureFetcher | None = None,
+):
     problem = card_problem(card)
     if problem:
         return ErrorCard(problem)
     if isinstance(card, core.TensorCard):
-        return TensorCard(card, fetch)
+        return TensorCard(card, fetch, fetch_picture)
     if isinstance(card, core.ModuleCard):
         return ModuleCard(card)
     return OptimizerCard(card)
