@@ -239,7 +239,7 @@ def test_every_dataset_trains_a_few_steps(name):
     else:
         assert 0.0 <= summary.accuracy <= 1.0
         boundary = reports[-1].boundary
-        assert boundary is not None and boundary.classes.shape == (24, 48)
+        assert boundary is not None and boundary.classes.shape == (48, 96)
 
 
 def test_series_decimates_to_the_width_and_stays_small():

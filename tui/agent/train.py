@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from .server import Agent
 
 REPL_NAMES = ("model", "X", "y", "criterion", "optimizer", "X_val", "y_val")
+#: The room a filters picture may ask for, in cells (the app's view is clamped to it).
+MAX_VIEW_COLS, MAX_VIEW_ROWS = 400, 200
 #: Finished runs whose job (model, data) is kept for export.
 KEEP_RUNS = 6
 
@@ -44,7 +46,10 @@ class TrainService:
         self.runs: dict[int, _Handle] = {}
         #: Runs of an app that went away, stopped, kept until their threads end.
         self._retired: list[_Handle] = []
+        #: What the app shows (``TrainView``): (cols, rows) for the filters, or None.
+        self.filters_room: tuple[int, int] | None = None
         agent._handlers[p.ExportRequest] = self.export
+        agent._handlers[p.TrainView] = self.set_view
 
     def start(self, msg: p.TrainStart) -> p.Ack:
         previous = [h for h in (*self.runs.values(), *self._retired) if not h.done.is_set()]
@@ -89,8 +94,22 @@ class TrainService:
                 handle.step.set()
         return p.Ack(msg.id)
 
+    def set_view(self, msg: p.TrainView) -> p.Ack:
+        """The app shows the filters (in that room) or not: every run reads it per report."""
+        if msg.filters:
+            cols = min(max(4, int(msg.cols)), MAX_VIEW_COLS)
+            rows = min(max(2, int(msg.rows)), MAX_VIEW_ROWS)
+            self.filters_room = (cols, rows)
+        else:
+            self.filters_room = None
+        return p.Ack(msg.id)
+
+    def view(self) -> tuple[int, int] | None:
+        return self.filters_room
+
     def stop_all(self) -> None:
         """The app that started these runs is gone: stop them, forget their ids."""
+        self.filters_room = None
         for handle in self.runs.values():
             handle.pause.clear()
             handle.stop.set()
@@ -143,7 +162,7 @@ class TrainService:
             send(
                 p.TrainBegun(
                     msg.run_id, info.label, info.device, info.total_steps, info.two_d, info.lr,
-                    info.config, epochs=info.epochs,
+                    info.config, epochs=info.epochs, conv=_has_conv(handle.job),
                 )
             )  # fmt: skip
             if msg.source == "repl":
@@ -192,7 +211,15 @@ class TrainService:
             pause=handle.pause,
             gpu_stats=_gpu_reader(job.device),
             step_once=handle.step,
+            view=self.view,
         )
+
+
+def _has_conv(job: Any) -> bool:
+    from tui.core.train_pictures import first_conv
+
+    model = getattr(job, "model", None)
+    return model is not None and first_conv(model) is not None
 
 
 def _gpu_reader(device: str):

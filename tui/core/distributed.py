@@ -41,6 +41,7 @@ from tui.core.ddp_worker import SYNC_EVERY  # noqa: F401 - part of the contract
 from tui.core.devices import usable_cores
 from tui.core.exits import exit_text
 from tui.core.training import (
+    BOUNDARY_GRID,
     ConfigError,
     Job,
     Report,
@@ -128,7 +129,7 @@ class DDPRunner:
         pause: threading.Event | None = None,
         report_every: float = 0.1,
         eval_every: float = 1.0,
-        grid: tuple[int, int] = (24, 48),
+        grid: tuple[int, int] = BOUNDARY_GRID,
         threads: int | None = None,
         start_timeout: float = 120.0,
         stop_grace: float = 10.0,

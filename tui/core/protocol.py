@@ -127,6 +127,19 @@ class TrainControl:
 
 
 @dataclass
+class TrainView:
+    """What the dashboard shows of its runs beyond the curve. ``filters``: a picture of the
+    model's first Conv2d's filters, fitted to ``cols`` x ``rows`` cells, comes with the
+    reports (at most twice a second); False: none is sent. The agent keeps the last view
+    for every run of this app until the next one."""
+
+    id: str = ""
+    filters: bool = False
+    cols: int = 0
+    rows: int = 0
+
+
+@dataclass
 class ExportRequest:
     """Save run ``run_id``'s model (its state dict) to ``path`` (model.pt), in the kernel."""
 
@@ -261,6 +274,8 @@ class TrainBegun:
     lr: float | None = None
     config: dict[str, Any] = field(default_factory=dict)
     epochs: int = 0
+    #: The model has a Conv2d: its filters can be shown (``TrainView``).
+    conv: bool = False
 
 
 @dataclass

@@ -18,10 +18,11 @@ import os
 from dataclasses import dataclass
 
 from tui.core.train_config import TrainConfig, split_sizes
+from tui.core.train_report import BOUNDARY_CHUNK
 
 FLOAT = 4  # bytes per float32
-#: Points of the decision-boundary grid a report evaluates (``Trainer``'s default grid).
-GRID_POINTS = 24 * 48
+#: Points of the decision-boundary grid a report evaluates at once (in chunks of these).
+GRID_POINTS = BOUNDARY_CHUNK
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,19 @@ from tui.core.train_probe import LayerStat, Probe, labels_of
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
+    from tui.core.pictures import Picture
     from tui.core.train_job import Job
+    from tui.core.train_pictures import ViewFn
 
 
 #: The fewest reports a run sends (besides its time cadence), for short runs' curves.
 MIN_REPORTS = 100
+#: The decision boundary's grid, (rows, cols): about a 100x24-cell view's pixels drawn
+#: as half-blocks (two rows a cell). Its confidences travel to 2 decimals.
+BOUNDARY_GRID = (48, 96)
+#: The most grid points evaluated in one forward pass (the peak memory ``train_memory``
+#: counts on): a bigger grid goes through in chunks.
+BOUNDARY_CHUNK = 24 * 48
 
 # -- reports ------------------------------------------------------------------------
 
@@ -71,6 +79,8 @@ class Report:
     lr: float | None = None  # the optimizer's rate now (a schedule moves it)
     memory_peak: int | None = None  # CUDA max allocated (bytes)
     samples_per_s: float = 0.0
+    #: The first Conv2d's filters, while the app shows them (``TrainView``), <= 2/s.
+    filters: Picture | None = None
 
 
 @dataclass
@@ -143,11 +153,12 @@ class Reporter:
         per_epoch: int,
         report_every: float = 0.1,
         eval_every: float = 1.0,
-        grid: tuple[int, int] = (24, 48),
+        grid: tuple[int, int] = BOUNDARY_GRID,
         gpu_stats: Callable[[], dict[str, float] | None] | None = None,
         world_size: int = 1,
         global_batch: int = 0,
         backend: str = "",
+        view: ViewFn | None = None,
     ) -> None:
         self.job, self.on_report = job, on_report
         self.total, self.per_epoch = job.total_steps, per_epoch
@@ -176,6 +187,11 @@ class Reporter:
         self.probe = Probe(job, self.total)
         self.val_loss: float | None = None
         self.batch = max(1, min(job.batch_size, len(job.X))) if global_batch <= 0 else global_batch
+        self.filters = None
+        if view is not None:
+            from tui.core.train_pictures import FilterFeed
+
+            self.filters = FilterFeed(job.model, view)
 
     def before_step(self, step: int = 0, now_anyway: bool = False) -> None:
         """A report follows this step: the probe keeps the weights if it will look."""
@@ -252,6 +268,7 @@ class Reporter:
         look = self.probe.take(step, final or paused) if error is None and step else None
         if look is not None and look.val_loss is not None:
             self.val_loss = look.val_loss
+        filters = self.filters.take(now) if self.filters is not None and error is None else None
         steps_per_s = max(0.0, overall if final else rate)
         report = Report(
             first_step=first,
@@ -279,6 +296,7 @@ class Reporter:
             lr=self.job.lr,
             memory_peak=peak,
             samples_per_s=steps_per_s * self.batch,
+            filters=filters,
         )
         try:
             self.on_report(report)
@@ -349,7 +367,8 @@ class Reporter:
             lab = job.y[sample.to(job.device)].reshape(len(sample), -1)[:, 0].cpu().numpy()
             extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
             self._boundary_static = (extent, pts, np.rint(lab).astype(np.int64))
-        out = job.model(self._grid_points)
+        points = self._grid_points
+        out = torch.cat([job.model(part) for part in points.split(BOUNDARY_CHUNK)])
         if job.decision == "argmax":
             probs = torch.softmax(out.float(), dim=1)
             conf, cls = probs.max(dim=1)
@@ -364,7 +383,7 @@ class Reporter:
         return Boundary(
             extent=extent,
             classes=cls.reshape(rows, cols).cpu().numpy().astype(np.int8),
-            confidence=conf.reshape(rows, cols).cpu().numpy().astype(np.float32),
+            confidence=conf.reshape(rows, cols).cpu().double().numpy().round(2),
             points=pts,
             point_classes=lab,
             n_classes=int(n_classes),

@@ -40,6 +40,7 @@ from tui.core.train_job import (  # noqa: F401 - re-exported
 )
 from tui.core.train_probe import LayerStat, Look  # noqa: F401 - re-exported
 from tui.core.train_report import (  # noqa: F401 - re-exported
+    BOUNDARY_GRID,
     Boundary,
     Report,
     Reporter,
@@ -106,10 +107,11 @@ class Trainer:
         pause: threading.Event | None = None,
         report_every: float = 0.1,
         eval_every: float = 1.0,
-        grid: tuple[int, int] = (24, 48),
+        grid: tuple[int, int] = BOUNDARY_GRID,
         gpu_stats: Callable[[], dict[str, float] | None] | None = None,
         threads: int | None = None,
         step_once: threading.Event | None = None,
+        view: Callable[[], tuple[int, int] | None] | None = None,
     ) -> None:
         self.job = job
         #: While paused, each set of this Event runs exactly one batch, then reports.
@@ -122,6 +124,8 @@ class Trainer:
         self.grid = grid
         self.gpu_stats = gpu_stats
         self.threads = threads
+        #: The app's room for live pictures (the filters), None while it shows none.
+        self.view = view
         self.reporter: Reporter | None = None
 
     def describe(self) -> RunInfo:
@@ -144,7 +148,7 @@ class Trainer:
         stop, pause = self.stop, self.pause
         rep = self.reporter = Reporter(
             job, self.on_report, per_epoch, self.report_every, self.eval_every, self.grid,
-            self.gpu_stats,
+            self.gpu_stats, view=self.view,
         )  # fmt: skip
         pending = rep.pending
         clock = time.perf_counter
