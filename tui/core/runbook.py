@@ -67,6 +67,8 @@ class Run:
     device: str = ""
     epochs: int = 0
     two_d: bool = False
+    #: The model has a Conv2d (its filters can be shown).
+    conv: bool = False
     last: Report | None = None
     summary: Summary | None = None
     error: str | None = None

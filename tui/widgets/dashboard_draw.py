@@ -1,4 +1,6 @@
-"""The dashboard's drawing: the timer that redraws from decimated data, and the view keys.
+"""The dashboard's drawing: the timer that redraws from decimated data, and the view keys
+(``v`` curve / decision boundary, ``f`` the filters of a Conv2d model, which the kernel
+sends only while they are shown: ``send_view``).
 
 A mixin of ``DashboardPane`` (which owns the widgets and the run book). Reports only mark
 the pane dirty; the timer (``METRICS_HZ``) redraws the metrics and, within ``PLOT_DUTY``
@@ -12,6 +14,7 @@ from typing import Any
 
 from textual.widgets import ContentSwitcher
 
+from tui.core import protocol as p
 from tui.widgets.deferred import after_build
 
 #: Share of one core the loss plot may use: a figure costs ~7 ms at 100x16 (in a worker,
@@ -25,16 +28,20 @@ LOW_BANDWIDTH_PLOT_EVERY = 3.0
 
 
 class Drawing:
-    """``_tick``, ``redraw*`` and the log / smooth / boundary view toggles."""
+    """``_tick``, ``redraw*`` and the log / smooth / boundary / filters view toggles."""
 
     plot: Any
     metrics: Any
     boundary_view: Any
+    filters_view: Any
     runs: Any
     current: Any
     _dirty: bool
     _plot_dirty: bool
     _boundary_dirty: bool
+    _filters_dirty: bool
+    #: The last TrainView told to the kernel: (shown, cols, rows); None: tell it again.
+    _view_told: tuple[bool, int, int] | None
     _next_plot: float
     _plot_every: float
 
@@ -62,18 +69,55 @@ class Drawing:
 
     @after_build
     def action_toggle_view(self) -> None:
+        """v: the loss curve or the decision boundary (from the filters: the boundary)."""
         switcher = self.query_one(ContentSwitcher)
-        if switcher.current == "dash-plot":
-            switcher.current = "dash-boundary"
+        if switcher.current != "dash-boundary":
+            self._switch_view("dash-boundary")
             run = self.current
             if run is None or not run.two_d:
                 self._say("The boundary view needs a 2-D classification set (e.g. circles).")
         else:
-            switcher.current = "dash-plot"
+            self._switch_view("dash-plot")
+
+    @after_build
+    def action_toggle_filters(self) -> None:
+        """f: the filters of the model's first Conv2d, live, or back to the curve."""
+        switcher = self.query_one(ContentSwitcher)
+        if switcher.current != "dash-filters":
+            self._switch_view("dash-filters")
+            run = self.current
+            if run is None or not run.conv:
+                self._say("The filters show for a model with a Conv2d: t trains the REPL's.")
+        else:
+            self._switch_view("dash-plot")
+
+    def _switch_view(self, view: str) -> None:
+        switcher = self.query_one(ContentSwitcher)
+        switcher.current = view
         focused = self.screen.focused
         if focused is None or focused.parent is switcher:
             self.call_after_refresh(self.focus_default)
+        self.send_view()
+        if view == "dash-filters":  # its room once it is laid out (also its Room message)
+            self.call_after_refresh(self.send_view)
         self._dirty = True
+        self._boundary_dirty = self._filters_dirty = True
+
+    @property
+    def filters_shown(self) -> bool:
+        return self.query_one(ContentSwitcher).current == "dash-filters"
+
+    def send_view(self) -> None:
+        """Tell the kernel whether the filters are shown, and their room, when it changed."""
+        shown = self.built and self.filters_shown  # type: ignore[attr-defined]
+        cols, rows = self.filters_view.room if shown else (0, 0)
+        if shown and not self.filters_view.size.width:
+            return  # not laid out yet: its Room message follows
+        told = (shown, cols, rows)
+        if told == self._view_told:
+            return
+        self._view_told = told
+        self._tell(p.TrainView(filters=shown, cols=cols, rows=rows))  # type: ignore[attr-defined]
 
     # -- drawing (timer, only when something changed) ------------------------------------
     def _tick(self) -> None:
@@ -122,6 +166,10 @@ class Drawing:
             series = [r.series for r in self.runs]
             self.plot.draw(series, val, [named.get(id(s), s.label) for s in series])
             self.show_legend(self.plot.legend)
+        elif switcher.current == "dash-filters":
+            if self._filters_dirty:
+                self._filters_dirty = False
+                self.filters_view.refresh()
         elif self._boundary_dirty:
             self._boundary_dirty = False
             self.boundary_view.refresh()

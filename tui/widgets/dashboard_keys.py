@@ -24,6 +24,7 @@ Training runs in the kernel, beside the REPL.
 | l | log view: plots log10(loss) |
 | m | smooth the curve (EMA) |
 | v | switch loss curve / decision boundary (2-D sets) |
+| f | show the first Conv2d's filters, live (a CNN trained with t) |
 | c | show / hide the settings column |
 | e | export the last run to the runs folder |
 
@@ -50,6 +51,7 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("toggle log scale", "toggle_log", "Plot log10(loss)"),
     ("toggle smoothing", "toggle_smooth", "Smooth the curve with an EMA"),
     ("toggle boundary view", "toggle_view", "Loss curve or decision boundary"),
+    ("toggle filters view", "toggle_filters", "The first Conv2d's filters, live (f)"),
     ("step one batch", "step_once", "Run exactly one batch, then pause (.)"),
     ("toggle layer panel", "toggle_layers", "Show or hide the per-layer gradient panel (g)"),
 ]
@@ -65,6 +67,7 @@ BINDINGS = [
     Binding("l", "toggle_log", "Log", show=False),
     Binding("m", "toggle_smooth", "Smooth", show=False),
     Binding("v", "toggle_view", "Boundary", show=False),
+    Binding("f", "toggle_filters", "Filters", show=False),
     Binding("c", "toggle_config", "Settings", show=False),
     Binding("e", "export", "Export", show=False),
 ]

@@ -36,6 +36,7 @@ from tui.widgets.train_metrics import TrainMetrics
 if TYPE_CHECKING:  # pragma: no cover
     from tui.core.runbook import Run, RunBook
     from tui.widgets.dashboard_boundary import BoundaryView
+    from tui.widgets.dashboard_filters import FiltersView
     from tui.widgets.loss_plot import LossPlot
 
 IDLE_HINT = "F5 or s starts it · p switches · t trains the REPL's model"
@@ -73,6 +74,8 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
         self._plot_dirty = False
         self._next_plot = 0.0
         self._boundary_dirty = False
+        self._filters_dirty = False
+        self._view_told: tuple[bool, int, int] | None = (False, 0, 0)  # a kernel's default
         #: A start asked for before the kernel was ready: "playground" or "repl".
         self._pending: str | None = None
 
@@ -84,6 +87,7 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
         """After the first frame (see ``Deferred``): numpy and plotext come in with it."""
         from tui.core.runbook import RunBook
         from tui.widgets.dashboard_boundary import BoundaryView
+        from tui.widgets.dashboard_filters import FiltersView
         from tui.widgets.loss_plot import LossPlot
 
         self.book = RunBook()
@@ -96,6 +100,7 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
                 with ContentSwitcher(initial="dash-plot", id="dash-view"):
                     yield LossPlot(id="dash-plot")
                     yield BoundaryView(id="dash-boundary")
+                    yield FiltersView(id="dash-filters")
                 yield Static("", id="dash-legend").set_styles("display: none;")
                 yield Static("", id="dash-lr", markup=False).set_styles("display: none;")
                 yield Static("", id="dash-coach").set_styles("display: none;")
@@ -133,6 +138,14 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
     @property
     def boundary_view(self) -> BoundaryView:
         return self.query_one("#dash-boundary")  # type: ignore[return-value]
+
+    @property
+    def filters_view(self) -> FiltersView:
+        return self.query_one("#dash-filters")  # type: ignore[return-value]
+
+    def on_filters_view_room(self, message: Any) -> None:
+        message.stop()
+        self.send_view()
 
     @property
     def form(self) -> SettingsForm:
@@ -200,6 +213,8 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
         elif isinstance(event, kl.Ready):
             if self.built:
                 self._show_devices(event.welcome.devices, event.welcome.device)
+                self._view_told = (False, 0, 0)  # a new kernel's view: nothing shown
+                self.send_view()
                 self._start_pending()
         elif isinstance(event, kl.Died):
             self._kernel_lost(f"kernel died: {event.reason}")
@@ -222,6 +237,9 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
             return  # a run this pane forgot (reset) or another app's
         if isinstance(message, p.TrainBegun):
             run.begun(message.label, message.device, message.epochs, message.two_d, message.config)
+            run.conv = message.conv
+            self.filters_view.show(None)  # the last run's filters are not this one's
+            self._filters_dirty = True
             self.metrics.show(total=message.total_steps or 1, progress=0)
             self._say(f"Training {message.label} on {message.device}.")
         elif isinstance(message, p.TrainReport):
@@ -231,6 +249,9 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
             if boundary is not None:
                 self.boundary_view.boundary = boundary
                 self._boundary_dirty = True
+            if message.report.filters is not None:
+                self.filters_view.picture = message.report.filters
+                self._filters_dirty = True
         elif run.live:  # a run already lost with its kernel keeps its verdict
             text = run.ended(message.summary, message.error)
             if run.source == "repl":
@@ -364,6 +385,7 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
         self.book.reset()  # type: ignore[union-attr]
         self.metrics.show(total=1, progress=0)
         self.boundary_view.show(None)
+        self.filters_view.show(None)
         self.metrics.show("Reset. F5 or s starts a run.")
         self._say("")
         self._dirty = True
