@@ -1,10 +1,11 @@
-"""The learner's starting namespace: torch, nn, F, np and the chosen device."""
+"""The learner's starting namespace: torch, nn, F, np, the chosen device, and ``show``
+(draws a tensor or an array in the REPL log: ``tui.agent.inline.show``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-PRELOADED = ("torch", "nn", "F", "np", "device")
+PRELOADED = ("torch", "nn", "F", "np", "device", "show")
 
 
 def preload(device: str | None = None, shell: Any = None) -> str:
@@ -14,6 +15,7 @@ def preload(device: str | None = None, shell: Any = None) -> str:
     import torch
     import torch.nn.functional as F  # noqa: N812
 
+    from tui.agent.inline import show
     from tui.core.devices import default_device, discover, resolve
 
     if shell is None:
@@ -27,7 +29,14 @@ def preload(device: str | None = None, shell: Any = None) -> str:
     else:
         device, warning = resolve(device, devices)
     shell.push(
-        {"torch": torch, "nn": torch.nn, "F": F, "np": np, "device": torch.device(device)},
+        {
+            "torch": torch,
+            "nn": torch.nn,
+            "F": F,
+            "np": np,
+            "device": torch.device(device),
+            "show": show,
+        },
         interactive=False,
     )
     shell.user_ns["_torch_tui_warning"] = warning or ""
