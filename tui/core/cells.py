@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tui.core.pictures import PICTURE_MIME, Picture
+
 QUIT_HINT = (
     "exit() does not close torch-tui. Press ctrl+q to quit the app, or ctrl+n for a fresh kernel."
 )
@@ -43,6 +45,26 @@ class Rich:
 
 
 @dataclass
+class PictureOut:
+    """A display the kernel also sent as a small picture (an inline PNG scaled to the
+    log's width, or ``show(tensor)``): drawn in half-blocks, or a placeholder under
+    ``--low-bandwidth``. ``mime`` is the display's own type ("" for ``show()``) and
+    ``size`` its bytes, as the placeholder says them; ``number`` is set for an
+    execute_result (``Out[n]``)."""
+
+    picture: Picture
+    mime: str = ""
+    size: int = 0
+    text: str = ""
+    number: int = 0
+
+    @property
+    def rich(self) -> Rich:
+        """The same output as a placeholder."""
+        return Rich(self.mime or "picture", self.size or len(self.picture.data), self.text)
+
+
+@dataclass
 class ErrorOut:
     name: str
     value: str
@@ -61,7 +83,7 @@ class ClearOutput:
     wait: bool = False
 
 
-Output = Stream | Result | Rich | ErrorOut | Page | ClearOutput
+Output = Stream | Result | Rich | PictureOut | ErrorOut | Page | ClearOutput
 
 
 @dataclass
@@ -108,10 +130,18 @@ def outputs_of(msg_type: str, content: dict[str, Any]) -> list[Output]:
         return [Stream(content.get("name", "stdout"), content.get("text", ""))]
     if msg_type == "execute_result":
         data = content.get("data", {})
-        return [Result(int(content.get("execution_count") or 0), data.get("text/plain", ""))]
+        number = int(content.get("execution_count") or 0)
+        shown = picture_out(data)
+        if shown is not None:
+            shown.number = number
+            return [shown]
+        return [Result(number, data.get("text/plain", ""))]
     if msg_type in ("display_data", "update_display_data"):
         data = content.get("data", {})
-        rich = [m for m in data if m != "text/plain"]
+        shown = picture_out(data)
+        if shown is not None:
+            return [shown]
+        rich = [m for m in data if m not in ("text/plain", PICTURE_MIME)]
         if rich:
             mime = rich[0]
             return [Rich(mime, len(str(data[mime])), data.get("text/plain", ""))]
@@ -122,6 +152,30 @@ def outputs_of(msg_type: str, content: dict[str, Any]) -> list[Output]:
     if msg_type == "clear_output":
         return [ClearOutput(bool(content.get("wait")))]
     return []
+
+
+def picture_out(data: dict[str, Any]) -> PictureOut | None:
+    """The bundle's picture, checked as the protocol checks a ``Picture`` (its types, its
+    bytes against its size, bounded text); None when there is none or it is malformed."""
+    fields = data.get(PICTURE_MIME)
+    if not isinstance(fields, dict):
+        return None
+    import json
+
+    from tui.core import protocol
+
+    try:
+        text = json.dumps({**fields, "__t": "Picture"}, separators=(",", ":"))
+        picture = protocol.decode({"v": protocol.VERSION, "json": text})
+    except (TypeError, ValueError, RecursionError):  # ProtocolError is a ValueError
+        return None
+    if not isinstance(picture, Picture):
+        return None
+    others = [m for m in data if m not in ("text/plain", PICTURE_MIME)]
+    mime = others[0] if others else ""
+    size = len(str(data[mime])) if mime else len(picture.data)
+    plain = data.get("text/plain", "")
+    return PictureOut(picture, mime, size, plain if isinstance(plain, str) else "")
 
 
 def pages_of(reply: dict[str, Any]) -> list[Output]:
