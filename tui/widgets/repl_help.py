@@ -29,6 +29,11 @@ tensors, modules and optimizers get a card in the inspector beside the log.
 | ctrl+l | clear the output log |
 | ctrl+o | show or hide the inspector |
 | f6 | focus the inspector (esc goes back to the input) |
+| ctrl+g | draw the last picture left as a placeholder (`--low-bandwidth` shows plots as one line) |
+
+**Pictures**: a plot (`plt.plot(...); plt.show()`, `%matplotlib inline` as in Jupyter)
+or an `IPython.display.Image` is drawn in the log in half-blocks, scaled in the kernel to
+the log's width; `show(x)` draws a tensor or an array (a heatmap, an image, a grid).
 
 IPython works as you know it: `torch.zeros?` and `torch.zeros??` show the docstring and
 the source, `%timeit`, `%time`, `%who`, `%history`, and `%debug` after an exception (a
@@ -49,6 +54,7 @@ COMMANDS = [
     ("clear output", "clear_output", "Clear the REPL's output log"),
     ("toggle inspector", "toggle_inspector", "Show or hide the inspector"),
     ("focus inspector", "focus_inspector", "Move the keyboard into the inspector"),
+    ("draw picture", "show_picture", "Draw the last picture left as a placeholder"),
 ]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -3,7 +3,8 @@
 Textual's ``RichLog`` renders each write once, at ``min_width`` (78) or wider, so in a
 pane narrower than that the ends of long lines fall off the right edge, and a resize
 leaves old lines wrapped for the old width. This log keeps what was written and wraps
-it again when its width changes: no output is ever hidden.
+it again when its width changes: no output is ever hidden. A picture (half-blocks, no
+wrap) is cropped at the new width instead: its rows stay rows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from rich.console import RenderableType
 from rich.text import Text
 from textual import events
+from textual.message import Message
 from textual.widgets import RichLog
 
 #: Writes kept for re-wrapping (the log itself keeps ``max_lines`` rendered lines).
@@ -21,6 +23,9 @@ KEEP_WRITES = 2_000
 
 
 class ReplLog(RichLog):
+    class Resized(Message):
+        """The log changed size (the pane tells the kernel its room for pictures)."""
+
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("min_width", 1)
         super().__init__(**kwargs)
@@ -30,8 +35,16 @@ class ReplLog(RichLog):
     def write(self, content: RenderableType | object, *args: Any, **kwargs: Any) -> ReplLog:
         self._writes.append(content.copy() if isinstance(content, Text) else content)
         if self._wrapped_at:  # until the width is known, on_resize writes them all
-            super().write(content, *args, **kwargs)
+            self._write(content, *args, **kwargs)
         return self
+
+    def _write(self, content: RenderableType | object, *args: Any, **kwargs: Any) -> None:
+        """A picture (a ``Drawn``) at its own width, or the log's if that is narrower:
+        measured like text it would be cut at the console's width."""
+        drawn = getattr(content, "width", None)
+        if isinstance(drawn, int) and "width" not in kwargs and not args:
+            kwargs["width"] = max(1, min(drawn, self.scrollable_content_region.width or drawn))
+        super().write(content, *args, **kwargs)
 
     def clear(self) -> ReplLog:
         self._writes.clear()
@@ -39,12 +52,13 @@ class ReplLog(RichLog):
         return self
 
     def on_resize(self, event: events.Resize) -> None:
+        self.post_message(self.Resized())
         width = self.scrollable_content_region.width
         if not width or width == self._wrapped_at:
             return
         self._wrapped_at = width
         super().clear()
         for content in self._writes:
-            super().write(content, scroll_end=False)
+            self._write(content, scroll_end=False)
         if self.auto_scroll:
             self.scroll_end(animate=False, immediate=False, x_axis=False)

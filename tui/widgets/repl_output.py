@@ -4,12 +4,15 @@ Stream text is written line by line (a partial last line waits for its end or fo
 cell's end), a carriage return keeps what a terminal would show last, and only colour
 (SGR) escapes survive: every other control sequence is removed, so nothing a cell
 prints can move the cursor or repaint the UI. A cell's log lines are capped; the rest
-is counted and said in one line.
+is counted and said in one line. A picture is drawn in half-blocks, or (``pictures``
+off: ``--low-bandwidth``) left as its placeholder, handed to ``on_hidden`` for a key to
+draw later.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from rich.text import Text
@@ -57,8 +60,18 @@ def _fold(text: str) -> str:
 class CellWriter:
     """One running cell's share of the log."""
 
-    def __init__(self, log: Any) -> None:
+    def __init__(
+        self,
+        log: Any,
+        pictures: bool = True,
+        on_hidden: Callable[[cells.PictureOut], None] | None = None,
+        key: str = "",
+    ) -> None:
         self.log = log
+        self.pictures = pictures
+        self.on_hidden = on_hidden
+        #: The key that draws a hidden picture, as its placeholder names it.
+        self.key = key
         self.lines = 0
         self.dropped = 0
         self._partial: dict[str, str] = {"stdout": "", "stderr": ""}
@@ -108,10 +121,27 @@ class CellWriter:
             self._text_lines(_fold(out.traceback.rstrip("\n") or f"{out.name}: {out.value}"))
         elif isinstance(out, cells.Page):
             self._text_lines(out.text.rstrip("\n"))
+        elif isinstance(out, cells.PictureOut):
+            self.picture(out)
         elif isinstance(out, cells.Rich):
             self._write(Text(out.placeholder, style="cyan"))
         elif isinstance(out, cells.ClearOutput):
             pass  # a log keeps what it showed; the next output follows it
+
+    def picture(self, out: cells.PictureOut) -> None:
+        """Drawn, or (an image's picture with ``pictures`` off) its placeholder; a
+        ``show()`` picture was asked for by name and is always drawn."""
+        if self.pictures or not out.mime:
+            self._write(render.render_picture(out), out.picture.height // 2 + 1)
+            return
+        rich = out.rich
+        how = f"{self.key} draws it" if self.key else "not shown in the terminal"
+        text = f"<{rich.mime} output, {rich.size / 1024:.1f} KiB: {how}>"
+        if out.number:
+            text = f"Out[{out.number}]: {text}"
+        self._write(Text(text, style="cyan"))
+        if self.on_hidden is not None:
+            self.on_hidden(out)
 
     def finish(self, outcome: cells.CellOutcome) -> None:
         self.flush()

@@ -4,6 +4,9 @@ Cells run in the kernel (``app.kernel``); an async worker sends them one at a ti
 writes their outputs as they stream in, so the UI never waits on the kernel. Cells typed
 before a kernel is ready (at launch, during a restart) queue and run in order once it
 is. A kernel that dies costs a restart (ctrl+n), never the app.
+
+The kernel is told the room it has for pictures (``SetRoom``: the log's columns, a
+card's picture) when it is ready and after the log or the inspector changes size.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tui.core import cells
+from tui.core import protocol as p
 from tui.core.history import History
 from tui.kernel import hub as kh
 from tui.kernel import link as kl
@@ -36,6 +40,16 @@ if TYPE_CHECKING:  # the body's widgets are imported by compose_body, after fram
 
 #: Seconds after ctrl+c before a cell still running counts as stuck in native code.
 STILL_RUNNING_AFTER = 2.0
+#: Seconds of quiet after a resize before the kernel is told the new room.
+ROOM_AFTER = 0.3
+#: A card's picture: at most this many cell rows (fewer on a short screen).
+CARD_ROWS = 16
+#: The key that draws the last picture left as a placeholder (--low-bandwidth).
+PICTURE_KEY = "ctrl+g"
+
+
+def _cells(room: p.SetRoom) -> tuple[int, int, int]:
+    return room.log_cols, room.card_cols, room.card_rows
 
 
 class ReplPane(Deferred, Pane):
@@ -49,6 +63,7 @@ class ReplPane(Deferred, Pane):
         Binding("ctrl+n", "restart_kernel", "Restart"),
         Binding("ctrl+l", "clear_output", "Clear"),
         Binding("ctrl+o", "toggle_inspector", "Inspector"),
+        Binding(PICTURE_KEY, "show_picture", "Draw the last picture placeholder", show=False),
         # priority: the input (a TextArea) binds f6 to "select line"
         Binding("f6", "focus_inspector", "Focus the inspector", show=False, priority=True),
     ]
@@ -93,6 +108,10 @@ class ReplPane(Deferred, Pane):
         self._input_wanted = False
         self.last_outcome: cells.CellOutcome | None = None
         self._status_text: str | None = None
+        #: The last picture left as a placeholder (``--low-bandwidth``): ctrl+g draws it.
+        self.hidden_picture: cells.PictureOut | None = None
+        self._room: p.SetRoom | None = None  # what the kernel was last told
+        self._room_timer: Any = None
 
     def compose_body(self) -> ComposeResult:
         """After the first frame (see ``Deferred``), with the imports of its widgets."""
@@ -148,6 +167,8 @@ class ReplPane(Deferred, Pane):
         if callable(inspector_event):
             inspector_event(event)
         if isinstance(event, kl.Ready):
+            self._room = None  # a new kernel knows no room
+            self.call_after_refresh(self._send_room)
             w = event.welcome
             self._set_status("")
             where = " (attached to a running kernel)" if self.kernel.attached else ""
@@ -232,7 +253,8 @@ class ReplPane(Deferred, Pane):
     async def _run_one(self, source: str, tag: str | None) -> None:
         from tui.widgets.repl_output import CellWriter
 
-        writer = CellWriter(self.log_widget)
+        low = bool(getattr(self.app, "low_bandwidth", False))
+        writer = CellWriter(self.log_widget, not low, self._hide_picture, PICTURE_KEY)
         self._running_since = time.monotonic()
         self._running_number = self._next_number
         self._interrupt_at = None
@@ -295,6 +317,63 @@ class ReplPane(Deferred, Pane):
         self._status_text = text
         status.update(render.render_note(text, "") if text else "")
         status.set_class(bool(text), "-shown")
+
+    # -- pictures --------------------------------------------------------------------
+    def _hide_picture(self, out: cells.PictureOut) -> None:
+        self.hidden_picture = out
+
+    def action_show_picture(self) -> None:
+        """Draw the last picture that was left as a placeholder (``--low-bandwidth``)."""
+        out = self.hidden_picture
+        if out is None:
+            self._note("no picture placeholder to draw")
+            return
+        self.log_widget.write(render.render_picture(out))
+
+    def on_repl_log_resized(self, message: Any) -> None:
+        message.stop()
+        self._room_changed()
+
+    def on_resize(self) -> None:
+        self._room_changed()
+
+    def _room_changed(self) -> None:
+        """Tell the kernel the new room once resizing has stopped for ``ROOM_AFTER``."""
+        if self._room_timer is not None:
+            self._room_timer.stop()
+        self._room_timer = self.set_timer(ROOM_AFTER, self._send_room)
+
+    def room(self) -> p.SetRoom:
+        """The log's usable columns; the inspector card's room for a picture (its content
+        width less a card's border and padding; fewer rows on a short screen). A hidden
+        inspector keeps the room it last had."""
+        last = self._room or p.SetRoom()
+        log_cols = self.log_widget.scrollable_content_region.width or last.log_cols
+        card_cols, card_rows = last.card_cols, last.card_rows
+        inspector = self.inspector
+        cards = inspector.query("#cards")
+        region = cards.first().scrollable_content_region if cards else inspector.content_region
+        if inspector.display and region.width > 4 and region.height:
+            card_cols = region.width - 4
+            card_rows = max(4, min(CARD_ROWS, region.height - 10))
+        return p.SetRoom(log_cols=log_cols, card_cols=card_cols, card_rows=card_rows)
+
+    def _send_room(self) -> None:
+        self._room_timer = None
+        if not self.built or not self.kernel.ready:
+            return
+        room = self.room()
+        if self._room is not None and _cells(room) == _cells(self._room):
+            return
+        self._room = room
+        self.run_worker(self._tell_room(room), group="repl-room", exclusive=True)
+
+    async def _tell_room(self, room: p.SetRoom) -> None:
+        try:
+            await self.kernel.agent(room)
+        except Exception as exc:  # noqa: BLE001 - the next resize or Ready says it again
+            self._room = None
+            self.log(f"the kernel was not told its room: {exc!r}")
 
     # -- messages from the input -------------------------------------------------------
     def on_repl_input_submitted(self, message: ReplInput.Submitted) -> None:

@@ -9,10 +9,14 @@ text is then handed to Rich as plain ``Text`` (no markup parsing).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
+
+if TYPE_CHECKING:
+    from tui.core.cells import PictureOut
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other ESC-x pairs, and 8-bit CSI.
 _ESCAPES = re.compile(
@@ -80,3 +84,31 @@ def render_input(number: int | str, source: str) -> RenderableType:
 
 def render_note(text: str, style: str = "dim") -> RenderableType:
     return Text(clean(text), style=style)
+
+
+class Drawn(Group):
+    """A picture and its caption, with the width it is drawn at (the log renders it at
+    that width, or its own if narrower: then the picture is cropped, never wrapped)."""
+
+    def __init__(self, *renderables: RenderableType, width: int) -> None:
+        super().__init__(*renderables)
+        self.width = width
+
+
+def render_picture(out: PictureOut) -> Drawn:
+    """A picture in half-blocks (never wrapped: a narrower log crops it) over one dim
+    caption line: the output's own text (``Out[n]:`` for a result) and its legend."""
+    from tui.widgets.halfblock import legend_text, picture_text
+
+    caption = Text(no_wrap=True, overflow="ellipsis", style="dim")
+    if out.number:
+        caption.append(f"Out[{out.number}]: ")
+    first = clean(out.text.strip().split("\n")[0]) if out.text.strip() else ""
+    caption.append(first)
+    legend = [line for line in legend_text(out.picture).split("\n") if line.plain.strip()]
+    if legend:
+        if first:
+            caption.append("  ")
+        caption.append_text(Text(" · ").join(legend))
+    width = max(out.picture.width, caption.cell_len)
+    return Drawn(picture_text(out.picture), caption, width=width)

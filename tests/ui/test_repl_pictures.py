@@ -1,0 +1,117 @@
+"""Pictures inline in the REPL log: the room the kernel is told, a plot drawn in
+half-blocks and cropped (not wrapped) by a narrower log, and ``--low-bandwidth``'s
+placeholder with the key that draws it. And a snapshot of a picture in the log (look at
+the SVG under __snapshots__ before accepting: ``--snapshot-update``)."""
+
+from __future__ import annotations
+
+import time
+
+from textual.widgets import RichLog
+
+from tui.widgets.halfblock import UPPER_HALF
+
+from .pilot_wait import wait_for
+from .test_repl import RecordingApp, log_text, open_repl, run
+from .test_snapshots import SnapApp, _settled
+
+PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()"
+ROOM = "from tui.agent.server import _AGENT as _a\nprint(_a.room.log_cols, _a.room.card_cols)"
+
+
+def picture_rows(app) -> list[str]:
+    log = app.screen.query_one("#repl-log", RichLog)
+    return [line.text for line in log.lines if UPPER_HALF * 8 in line.text]
+
+
+async def told(pilot, app):
+    """The room the kernel was told once the pane's resizes have settled."""
+    pane = app.screen.query_one("#repl")
+    await wait_for(pilot, lambda: pane._room is not None and pane._room_timer is None)
+    await app.workers.wait_for_complete()
+    return pane._room
+
+
+async def test_the_kernel_is_told_the_logs_room_and_a_plot_fits_it():
+    app = RecordingApp(device="cpu", low_bandwidth=False)
+    async with app.run_test(size=(160, 48)) as pilot:
+        inp = await open_repl(pilot, app)
+        log = app.screen.query_one("#repl-log", RichLog)
+        room = await told(pilot, app)
+        assert room.log_cols == log.scrollable_content_region.width > 40
+        assert 10 < room.card_cols < 60 and 4 <= room.card_rows <= 16
+        beside = room.log_cols
+        await pilot.press("ctrl+o")  # the inspector hidden: a wider log, its room kept
+        await wait_for(pilot, lambda: log.scrollable_content_region.width > beside)
+        room = await told(pilot, app)
+        assert room.log_cols == log.scrollable_content_region.width > beside
+        outcome = await run(pilot, app, inp, ROOM)
+        assert outcome.text().split() == [str(room.log_cols), str(room.card_cols)]
+
+        outcome = await run(pilot, app, inp, PLOT)
+        assert outcome.ok
+        rows = picture_rows(app)
+        width = room.log_cols
+        assert len(rows) > 10 and {len(row) for row in rows} == {width}
+        assert "<Figure size 640x480 with 1 Axes>" in log_text(app)
+
+        # a narrower log: the picture is cropped, not wrapped, and the kernel told
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: log.scrollable_content_region.width == beside)
+        narrow = beside
+        await wait_for(pilot, lambda: len(picture_rows(app)[0]) == narrow)
+        assert len(picture_rows(app)) == len(rows)
+        assert all(len(row) == narrow for row in picture_rows(app))
+        assert (await told(pilot, app)).log_cols == narrow
+
+
+async def test_low_bandwidth_keeps_the_placeholder_and_ctrl_g_draws_it():
+    app = RecordingApp(device="cpu", low_bandwidth=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        inp = await open_repl(pilot, app)
+        await told(pilot, app)
+        await run(pilot, app, inp, PLOT)
+        text = log_text(app)
+        assert "<image/png output, " in text and "KiB: ctrl+g draws it>" in text
+        assert not picture_rows(app)
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: len(picture_rows(app)) > 10, what="the picture")
+
+        await run(pilot, app, inp, "show(torch.eye(12))")  # asked for by name: drawn
+        await wait_for(pilot, lambda: "tensor 12x12 float32" in log_text(app))
+        assert sum(1 for row in picture_rows(app) if len(row.rstrip()) == 12) == 6
+
+
+#: A 48x20 PNG made with Pillow (flat shapes: the same pixels on any machine), shown as a
+#: cell's result: drawn 1:1 in the log, 10 rows of half-blocks and its caption.
+PICTURE_CELL = """\
+import io
+from PIL import Image as _P, ImageDraw as _D
+from IPython.display import Image
+_im = _P.new("RGB", (48, 20), (245, 245, 245))
+_d = _D.Draw(_im)
+_d.rectangle((2, 2, 20, 17), fill=(200, 30, 30))
+_d.rectangle((26, 6, 45, 13), fill=(30, 80, 200))
+_d.line((0, 19, 47, 0), fill=(20, 140, 60))
+_b = io.BytesIO()
+_im.save(_b, format="PNG")
+Image(data=_b.getvalue())"""
+
+
+async def _settled_with_picture(pilot) -> None:
+    await _settled(pilot)
+    repl = pilot.app.screen.query_one("#repl")
+    repl.run_source(PICTURE_CELL)
+    log = repl.query_one("#repl-log", RichLog)
+    deadline = time.monotonic() + 30
+    while not any("Out[" in line.text for line in log.lines):
+        if time.monotonic() > deadline:
+            raise AssertionError("the cell never finished")
+        await pilot.pause(0.05)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_a_picture_inline_in_the_repl_log(snap_compare):
+    app = SnapApp(low_bandwidth=False)
+    assert snap_compare(app, terminal_size=(160, 48), run_before=_settled_with_picture)
