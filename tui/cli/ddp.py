@@ -29,13 +29,6 @@ def run_ddp(config: TrainConfig, args: argparse.Namespace) -> int:
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
     check_memory(config, runner.world_size)
-    print(
-        f"data parallel: {runner.world_size} workers ({runner.backend}) on "
-        f"{', '.join(runner.devices)}; global batch {runner.global_batch} "
-        f"({config.batch_size} per worker)",
-        file=sys.stderr,
-        flush=True,
-    )
     previous = signal.getsignal(signal.SIGINT)
     main_thread = threading.current_thread() is threading.main_thread()
 
@@ -43,8 +36,15 @@ def run_ddp(config: TrainConfig, args: argparse.Namespace) -> int:
         stop.set()
         signal.signal(signal.SIGINT, previous)
 
-    if main_thread:
+    if main_thread:  # before the line below: a ctrl+c right after it stops cleanly
         signal.signal(signal.SIGINT, on_sigint)
+    print(
+        f"data parallel: {runner.world_size} workers ({runner.backend}) on "
+        f"{', '.join(runner.devices)}; global batch {runner.global_batch} "
+        f"({config.batch_size} per worker)",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         summary = runner.run()
     except Exception as exc:  # torch or the OS failing in the parent: one line
