@@ -131,6 +131,7 @@ async def test_a_cell_that_breaks_the_output_streams_is_said_within_7_s(shared):
     assert "restart" in outcome.error_value
     log = "\n".join(strip.text for strip in repl_pane(app).log_widget.lines)
     assert "not responding" in log
+    assert "went idle without finishing this cell" in log  # why, under the cell
     assert app.is_running
     await restart(pilot, app)
     await still_usable(pilot, app)

@@ -96,6 +96,7 @@ class CellWatch:
             "the kernel went idle without finishing this cell (are sys.stdout or "
             "sys.stderr replaced?): ctrl+n restarts it"
         )
+        self.output(cells.Stream("stderr", self.outcome.error_value + "\n"))
         if self.on_no_reply is not None:
             self.on_no_reply()
         self.finish()
