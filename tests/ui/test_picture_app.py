@@ -52,3 +52,21 @@ async def test_a_28x28_tensor_shows_a_heatmap_and_p_toggles_the_values(make_app)
         await pilot.press("p")
         await wait_for(pilot, lambda: shown(card, "picture"), what="the asked-for picture")
         assert "channel 0 of 2" in shown(card, "picture")
+
+
+async def test_low_bandwidth_draws_a_picture_only_when_asked(make_app):
+    app = make_app(device="cpu", low_bandwidth=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        panel = await ready_panel(pilot, app)
+        inp = app.screen.query_one(ReplInput)
+        await wait_for(pilot, lambda: app.focused is inp)
+        inp.insert("x = torch.rand(28, 28)")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "x  tensor" in card_text(app), what="x's card")
+        card = panel.query_one(TensorCard)
+        assert card.card.picture is not None
+        assert shown(card, "picture") == "" and "0 " in shown(card, "values")
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: app.focused is card, what="the card's focus")
+        await pilot.press("p")
+        assert shown(card, "picture").startswith("▀")

@@ -170,7 +170,12 @@ class InspectorPanel(Deferred, Vertical):
             if i < len(existing) and type(existing[i]).__name__ == widget_name:
                 existing[i].set_card(card if widget_name != "ErrorCard" else card_problem(card))
                 continue
-            w = card_widget(card, self._fetch_preview, self._fetch_picture)
+            w = card_widget(
+                card,
+                self._fetch_preview,
+                self._fetch_picture,
+                auto_picture=not getattr(self.app, "low_bandwidth", False),
+            )
             w.add_class("card")
             if i < len(existing):
                 existing[i].add_class("-gone")

@@ -173,9 +173,13 @@ class TensorCard(Vertical, can_focus=True):
         card: core.TensorCard,
         fetch: PreviewFetcher | None = None,
         fetch_picture: PictureFetcher | None = None,
+        auto_picture: bool = True,
         **kw,
     ) -> None:
         super().__init__(**kw)
+        #: A picture the card comes with is shown at once (not under --low-bandwidth,
+        #: where ``p`` draws it: a picture's colours cost the wire ~20 KB).
+        self.auto_picture = auto_picture
         self.card = card
         self.fetch = fetch
         self.fetch_picture = fetch_picture
@@ -184,7 +188,7 @@ class TensorCard(Vertical, can_focus=True):
         self.picture: Picture | None = card.picture
         #: The picture the ``.picture`` Static holds now (drawn again only when it changes).
         self._drawn: Picture | None = None
-        self.set_reactive(TensorCard.show_picture, card.picture is not None)
+        self.set_reactive(TensorCard.show_picture, card.picture is not None and auto_picture)
 
     def compose(self) -> ComposeResult:
         yield Static(tensor_header(self.card), classes="header")
@@ -211,7 +215,7 @@ class TensorCard(Vertical, can_focus=True):
         self.query_one(".header", Static).update(tensor_header(card))
         self.query_one(".values", Static).update(preview_text(self.preview, self._values_width()))
         self._draw_picture(card.picture)
-        self.show_picture = card.picture is not None
+        self.show_picture = card.picture is not None and self.auto_picture
         self._show_slice_label()
         self._show_histogram()
 
@@ -466,12 +470,13 @@ def card_widget(
     card: core.Card,
     fetch: PreviewFetcher | None = None,
     fetch_picture: PictureFetcher | None = None,
+    auto_picture: bool = True,
 ):
     problem = card_problem(card)
     if problem:
         return ErrorCard(problem)
     if isinstance(card, core.TensorCard):
-        return TensorCard(card, fetch, fetch_picture)
+        return TensorCard(card, fetch, fetch_picture, auto_picture=auto_picture)
     if isinstance(card, core.ModuleCard):
         return ModuleCard(card)
     return OptimizerCard(card)
