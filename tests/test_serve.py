@@ -261,6 +261,17 @@ def test_the_token_sets_a_cookie_and_leaves_the_address_bar(served):
     assert served.apps() == []  # the page alone starts nothing
 
 
+def test_the_page_focuses_the_terminal_so_keys_work_before_any_click(served):
+    _, _, page = _get(served.port, "/", Cookie=_cookie(served))
+    # xterm.js reads keys through this textarea; textual.js never focuses it
+    assert '.querySelector("#terminal .xterm-helper-textarea")' in page
+    assert "input.focus()" in page and 'addEventListener("load", focusTerminal)' in page
+    import textual_serve
+
+    script = Path(textual_serve.__file__).parent / "static" / "js" / "textual.js"
+    assert "xterm-helper-textarea" in script.read_text()  # the class xterm.js gives it
+
+
 def test_the_page_loads_nothing_from_outside_the_box(served):
     _, _, page = _get(served.port, "/", Cookie=_cookie(served))
     own = (f"http://localhost:{served.port}/", f"ws://localhost:{served.port}/")
