@@ -22,6 +22,7 @@ from tui.core import inspect as insp
 from tui.core import protocol as p
 
 from .cells import CellWatcher
+from .print_width import PrintWidth
 
 
 class Agent:
@@ -48,6 +49,7 @@ class Agent:
         }
         #: The app's room for pictures (``SetRoom``): cards and inline images fit it.
         self.room = p.SetRoom()
+        self.print_width = PrintWidth(shell)
         from .train import TrainService
 
         self.training = TrainService(self)
@@ -117,6 +119,9 @@ class Agent:
 
     # -- cells -------------------------------------------------------------------------
     def _pre_run_cell(self, info: Any) -> None:
+        if self.room.log_cols != self.print_width.cols:
+            # here, on the main thread: NumPy 2 keeps its print options per context
+            self.print_width.apply(self.room.log_cols)
         self.cells.before()
 
     def _post_run_cell(self, result: Any) -> None:
@@ -179,7 +184,7 @@ class Agent:
         return p.Ack(msg.id)
 
     def _set_room(self, msg: p.SetRoom) -> p.Ack:
-        self.room = msg
+        self.room = msg  # the print width follows before the next cell (main thread)
         return p.Ack(msg.id)
 
     def _check_now(self, msg: p.CheckNow) -> p.Checks:
