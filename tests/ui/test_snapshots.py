@@ -61,6 +61,40 @@ async def _settled_with_tensor(pilot) -> None:
     await pilot.pause()
 
 
+def _circles_boundary():
+    """A decision boundary like the circles set's, made here (no kernel, no randomness)."""
+    import numpy as np
+
+    from tui.core.training import Boundary
+
+    rows, cols = 48, 96
+    yy, xx = np.mgrid[1.2 : -1.2 : rows * 1j, -1.2 : 1.2 : cols * 1j]
+    radius = np.hypot(xx, yy)
+    angle = np.linspace(0, 2 * np.pi, 60, endpoint=False)
+    inner = np.stack([0.4 * np.cos(angle), 0.4 * np.sin(angle)], 1)
+    outer = np.stack([np.cos(angle + 0.05), np.sin(angle + 0.05)], 1)
+    return Boundary(
+        extent=(-1.2, 1.2, -1.2, 1.2),
+        classes=(radius < 0.7).astype(np.int8),
+        confidence=np.clip(0.5 + np.abs(radius - 0.7), 0, 1).astype(np.float32),
+        points=np.concatenate([inner, outer]).astype(np.float32),
+        point_classes=np.array([1] * 60 + [0] * 60),
+        n_classes=2,
+    )
+
+
+async def _settled_with_boundary(pilot) -> None:
+    """The dashboard's decision-boundary view (v) showing a fixed boundary, as half-blocks."""
+    await _settled(pilot)
+    await pilot.press("f4", "v")
+    pane = pilot.app.screen.query_one("#dashboard")
+    pane.boundary_view.show(_circles_boundary())
+    pane._say("")
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 @pytest.mark.parametrize("size", [(160, 48), (80, 24)])
 def test_main_screen(snap_compare, size):
     assert snap_compare(SnapApp(), terminal_size=size, run_before=_settled)
@@ -72,3 +106,7 @@ def test_help_screen(snap_compare):
 
 def test_tensor_card_beside_the_repl(snap_compare):
     assert snap_compare(SnapApp(), terminal_size=(160, 48), run_before=_settled_with_tensor)
+
+
+def test_dashboard_decision_boundary_in_half_blocks(snap_compare):
+    assert snap_compare(SnapApp(), terminal_size=(160, 48), run_before=_settled_with_boundary)
