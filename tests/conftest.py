@@ -33,13 +33,21 @@ def pytest_runtest_protocol(item, nextitem):
         faulthandler.cancel_dump_traceback_later()
 
 
+@pytest.fixture(scope="session")
+def _matplotlib_config(tmp_path_factory):
+    """One matplotlib folder for the run: its font cache takes seconds to build (more
+    under load), once, not in every test's fresh home."""
+    return tmp_path_factory.mktemp("matplotlib")
+
+
 @pytest.fixture(autouse=True)
-def tmp_home(tmp_path, monkeypatch):
+def tmp_home(tmp_path, monkeypatch, _matplotlib_config):
     """Point all torch-tui paths (platformdirs) at a fresh temp folder."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("TORCH_TUI_HOME", str(home))
     monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("MPLCONFIGDIR", str(_matplotlib_config))
     monkeypatch.delenv("SSH_CONNECTION", raising=False)
     return home
 

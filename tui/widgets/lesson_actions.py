@@ -32,6 +32,14 @@ def exercise_specs(lesson: Lesson | None) -> list[p.ExerciseSpec]:
     return [p.ExerciseSpec(e.id, e.title, e.check, e.check_line or 1) for e in lesson.exercises]
 
 
+def _news(before: CheckResult | None, now: CheckResult) -> bool:
+    """A result worth a line under the cell: a pass, or a message that changed (a first
+    failing result is the exercise not started yet)."""
+    if before is None:
+        return now.passed
+    return before.passed != now.passed or before.message != now.message
+
+
 class LessonChecks:
     """The lesson's exercises in the kernel: sent on open and on Ready, checked after
     every cell (the results come in each ``CellPayload``) and on c (``CheckNow``).
@@ -58,6 +66,7 @@ class LessonChecks:
         def checked_specs(self, lesson: Lesson | None) -> list[p.ExerciseSpec]: ...
         def distrust_of(self, lesson: Lesson | None) -> Any: ...
         def action_trust(self) -> None: ...
+        def check_changed(self, title: str, result: CheckResult) -> None: ...
         def check_seen(
             self, lesson: Lesson, exercise_id: str, passed: bool, first: bool
         ) -> None: ...
@@ -140,7 +149,9 @@ class LessonChecks:
             return
         self._apply_checks(checks)
 
-    def _apply_checks(self, checks: p.Checks) -> None:
+    def _apply_checks(self, checks: p.Checks, after_cell: bool = False) -> None:
+        """Show check results on their exercise cards; ``after_cell``: a cell's results,
+        whose changes are also said under that cell in the REPL."""
         lesson = self.lesson
         if lesson is None or checks.lesson != lesson.id or self.distrust_of(lesson) is not None:
             return  # the checks of a lesson no longer shown (or not trusted: stale)
@@ -148,7 +159,11 @@ class LessonChecks:
         changed = False
         for row in checks.results:
             result = CheckResult(row.id, row.passed, row.message, row.line)
-            self._say_if_hidden(lesson, result, self.results.get(row.id))
+            before = self.results.get(row.id)
+            self._say_if_hidden(lesson, result, before)
+            if after_cell and _news(before, result):
+                title = next((e.title for e in lesson.exercises if e.id == row.id), row.id)
+                self.check_changed(title, result)
             self.results[row.id] = result
             if row.id in cards:
                 cards[row.id].set_result(result)

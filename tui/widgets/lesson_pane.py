@@ -47,6 +47,14 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
         block_id: str
         code: str
 
+    @dataclass
+    class CheckChanged(Message):
+        """A cell changed an exercise's result: said under that cell in the REPL."""
+
+        title: str
+        passed: bool
+        text: str
+
     PLACEHOLDER = "loading lessons…"
     AREA = "lessons"
     PANE_TITLE = "Lessons"
@@ -332,11 +340,14 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
                 widget.set_state(state_name)
 
     @after_build
+    def check_changed(self, title: str, result: CheckResult) -> None:
+        self.post_message(self.CheckChanged(title, result.passed, result.message))
+
     def cell_done(self, outcome: Any) -> None:
         """A REPL cell finished: mark the block it came from (by its tag), show its checks."""
         payload = getattr(outcome, "payload", None)
         if isinstance(payload, p.CellPayload) and payload.checks is not None:
-            self._apply_checks(payload.checks)
+            self._apply_checks(payload.checks, after_cell=True)
         tag = getattr(outcome, "tag", None)
         block = self._pending.pop(tag, None) if tag else None
         if block is None:
