@@ -4,7 +4,9 @@ Textual's ``RichLog`` renders each write once, at ``min_width`` (78) or wider, s
 pane narrower than that the ends of long lines fall off the right edge, and a resize
 leaves old lines wrapped for the old width. This log keeps what was written and wraps
 it again when its width changes: no output is ever hidden. A picture (half-blocks, no
-wrap) is cropped at the new width instead: its rows stay rows.
+wrap) is cropped at the new width instead: its rows stay rows. Everything is measured
+against the log's own width, never the console's (80 columns where the terminal's size
+is unknown: in tests, behind ``serve``), so a line as wide as the log stays one line.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import deque
 from typing import Any
 
 from rich.console import RenderableType
+from rich.measure import Measurement
 from rich.text import Text
 from textual import events
 from textual.message import Message
@@ -39,11 +42,17 @@ class ReplLog(RichLog):
         return self
 
     def _write(self, content: RenderableType | object, *args: Any, **kwargs: Any) -> None:
-        """A picture (a ``Drawn``) at its own width, or the log's if that is narrower:
-        measured like text it would be cut at the console's width."""
-        drawn = getattr(content, "width", None)
-        if isinstance(drawn, int) and "width" not in kwargs and not args:
-            kwargs["width"] = max(1, min(drawn, self.scrollable_content_region.width or drawn))
+        """At the width it wants, or the log's if that is narrower. A picture (a
+        ``Drawn``) says its width: measured like text it would be cut at the console's."""
+        room = self.scrollable_content_region.width
+        if room and "width" not in kwargs and not args:
+            drawn = getattr(content, "width", None)
+            if not isinstance(drawn, int):
+                console = self.app.console
+                options = console.options.update_width(room)
+                renderable = self._make_renderable(content)
+                drawn = Measurement.get(console, options, renderable).maximum
+            kwargs["width"] = max(1, min(drawn, room))
         super().write(content, *args, **kwargs)
 
     def clear(self) -> ReplLog:

@@ -116,7 +116,7 @@ class CellWriter:
             if n > MAX_LINES:
                 body = ansi_text("\n".join(out.text.split("\n")[:MAX_LINES]))
                 self.dropped += n - MAX_LINES
-            self._write(render._prompt(f"Out[{out.number}]:", "bold red", body), n)
+            self._write(render.Result(f"Out[{out.number}]:", "bold red", body), n)
         elif isinstance(out, cells.ErrorOut):
             self._text_lines(_fold(out.traceback.rstrip("\n") or f"{out.name}: {out.value}"))
         elif isinstance(out, cells.Page):

@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -60,22 +62,65 @@ def _prompt(label: str, style: str, body: RenderableType) -> Table:
     return grid
 
 
+class Result:
+    """A cell's value beside its ``Out[n]:`` label when each of its lines fits there,
+    else under it at the log's whole width (as IPython puts a multi-line repr): the
+    kernel prints as wide as the log, so a tensor's row is never wrapped again. Decided
+    each time it is drawn, so again after a resize."""
+
+    def __init__(self, label: str, style: str, body: Text) -> None:
+        self.label = Text(label, style=style)
+        self.body = body
+        self.widest = max((cell_len(line) for line in body.plain.split("\n")), default=0)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if self.label.cell_len + 1 + self.widest <= options.max_width:
+            yield _prompt(self.label.plain, str(self.label.style), self.body)
+        else:
+            yield self.label
+            yield self.body
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.label.cell_len, self.label.cell_len + 1 + self.widest)
+
+
 #: The echo of a long cell shows its first lines only: highlighting 10,000 lines on the
 #: UI thread took seconds (the cell itself still runs whole).
 MAX_ECHO_LINES = 200
+
+
+class EchoedCode:
+    """A cell's source, wrapped like a lesson's code (``wrap_code``) at the width it is
+    drawn at: a long line goes on behind a dim ``↪``, a trailing comment behind its
+    ``#``, so the rest of a line never reads as output. Drawn again after a resize."""
+
+    def __init__(self, code: Text) -> None:
+        from textual.content import Content
+
+        self.code = Content.from_rich_text(code)
+        self.widest = max((len(line) for line in code.plain.split("\n")), default=0)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from textual.style import Style
+
+        from tui.widgets.code_body import wrap_code
+
+        for row in wrap_code(self.code, options.max_width):
+            yield from row.render_segments(Style(), "\n")
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(min(self.widest, 8), self.widest)
 
 
 def render_input(number: int | str, source: str) -> RenderableType:
     lines = [line.rstrip() for line in source.rstrip().split("\n")]
     from rich.syntax import Syntax  # pygments: ~25 ms, not before the first frame
 
-    code = Syntax(
-        clean("\n".join(lines[:MAX_ECHO_LINES])),
-        "python",
-        theme="ansi_dark",
-        background_color="default",
-        word_wrap=True,
-    )
+    shown = clean("\n".join(lines[:MAX_ECHO_LINES]))
+    syntax = Syntax(shown, "python", theme="ansi_dark", background_color="default")
+    highlighted = syntax.highlight(shown)
+    highlighted.rstrip()  # the newline pygments ends with
+    code = EchoedCode(highlighted)
     if len(lines) > MAX_ECHO_LINES:
         more = Text(f"... {len(lines) - MAX_ECHO_LINES:,} more lines not echoed", style="dim")
         return _prompt(f"In [{number}]:", "bold green", Group(code, more))
