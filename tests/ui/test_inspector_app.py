@@ -38,10 +38,11 @@ async def test_typed_cell_shows_its_card_and_enter_opens_a_variable(make_app):
         text = card_text(app)
         assert "shape (3, 4)" in text and "dtype float32" in text
         assert "16.0 18.0 20.0 22.0" in text
-        assert panel.query_one(TensorCard).region.width >= 30  # readable beside the log
 
-        # F6 moves into the inspector, v shows the variables, Enter opens x's card
+        # F6 opens the drawer and moves into it, v shows the variables, Enter opens x's card
         await pilot.press("f6")
+        card = panel.query_one(TensorCard)
+        await wait_for(pilot, lambda: card.region.width >= 30, what="a readable card")
         await pilot.press("v")
         table = panel.query_one(DataTable)
         await wait_for(pilot, lambda: app.focused is table)

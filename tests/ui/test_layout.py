@@ -1,6 +1,6 @@
-"""What a learner sees at 160x48, 120x40 and 80x24: no output hidden, room for the REPL
-and the curve, code that wraps visibly, feedback and the inspector one key away, and
-Tab that stays in its pane."""
+"""What a learner sees at 160x48, 120x40 and 80x24: no output hidden, a REPL as wide as
+PyTorch prints, room for the curve, code that wraps visibly (lessons and echoed cells),
+feedback and the inspector drawer one key away, and Tab that stays in its pane."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from tui.widgets.loss_plot import LossPlot
 from tui.widgets.repl_input import ReplInput
 
 from .pilot_wait import wait_for
+from .test_inspector_app import card_text
+from .test_repl import RecordingApp, open_repl, run
+from .test_repl_pictures import told
 
 LONG = 'print("W" * 293 + "END")'
 
@@ -85,14 +88,19 @@ async def test_the_repl_keeps_60_columns_and_the_curve_8_rows(make_app, size):
         await wait_for(pilot, lambda: pane.current is not None and not pane.current.live)
         await pilot.pause()
         log = app.screen.query_one("#repl-log", RichLog)
-        assert log.region.width >= (60 if size[0] < 160 else 50)  # 160: the inspector beside
+        cols = log.scrollable_content_region.width
+        assert cols >= (60 if size[0] < 160 else 80)  # 160: as wide as PyTorch prints
         plot = pane.query_one(LossPlot)
         assert plot.region.height - 4 >= 8  # its frame, ticks and axis titles take 4
-        # the inspector is one key away and then sits beside the log, never over it
+        # the inspector is one key away: a drawer over the right of the REPL's column,
+        # tall enough for a 28x28 heatmap unscaled; the log keeps its columns under it
         await pilot.press("f6")
         inspector = app.screen.query_one("#repl-inspector")
         await wait_for(pilot, lambda: inspector.region.width > 0, what="the inspector")
-        assert inspector.region.x >= log.region.right
+        right = app.screen.query_one("#right").region
+        assert inspector.region.right == right.right and inspector.region.bottom == right.bottom
+        assert log.scrollable_content_region.width == cols
+        assert app.screen.query_one("#repl").room().card_rows >= 14
 
 
 async def test_a_long_comment_continues_behind_a_mark(make_app):
@@ -165,3 +173,78 @@ async def test_a_changed_check_is_said_while_the_lesson_is_behind_a_tab():
             lambda: any(text.startswith(f"✗ {exercise.title}") for text in app.said),
             what="a ✗ notification",
         )
+
+
+async def rows_after(pilot, app, inp, source: str) -> tuple[str, list[str]]:
+    """Run ``source``; its output as the kernel sent it and the log's rows after its echo."""
+    outcome = await run(pilot, app, inp, source)
+    await pilot.pause()
+    rows = [row.rstrip() for row in log_rows(app)]
+    echo = max(i for i, row in enumerate(rows) if row.startswith("In ["))
+    return outcome.text(), rows[echo + 1 :]
+
+
+async def test_at_160_the_log_is_as_wide_as_pytorch_prints():
+    app = RecordingApp(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        inp = await open_repl(pilot, app)
+        await told(pilot, app)  # the kernel prints as wide as the log from now on
+        _, rows = await rows_after(pilot, app, inp, 'print("A" * 79 + "Z")')
+        assert rows[0] == "A" * 79 + "Z"
+        _, rows = await rows_after(pilot, app, inp, "torch.arange(100.).reshape(10, 10) * 1000")
+        tensor = [row for row in rows if row.lstrip().startswith(("tensor([[", "["))]
+        assert len(tensor) == 10 and tensor[-1].endswith("99000.]])")
+        assert all(row.endswith(("],", "]])")) for row in tensor)  # one row per line
+
+
+async def test_at_120_a_tensor_breaks_where_torch_breaks_it():
+    app = RecordingApp(device="cpu")
+    async with app.run_test(size=(120, 40)) as pilot:
+        inp = await open_repl(pilot, app)
+        await told(pilot, app)  # the kernel prints as wide as the log from now on
+        cols = app.screen.query_one("#repl-log", RichLog).scrollable_content_region.width
+        for source in ("print(torch.arange(100.).reshape(10, 10) * 1000)", "torch.arange(40.)"):
+            text, rows = await rows_after(pilot, app, inp, source)
+            lines = text.rstrip("\n").split("\n")
+            assert max(map(len, lines)) <= cols < max(map(len, lines)) + 12  # torch's width
+            assert len(lines) > (10 if "100." in source else 1)  # torch broke the rows
+            # each line torch printed is one row of the log: none wrapped again by the log
+            start = rows.index(lines[0])
+            assert rows[start : start + len(lines)] == lines
+
+
+async def test_a_card_ready_hint_shows_while_the_drawer_is_closed():
+    app = RecordingApp(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        inp = await open_repl(pilot, app)
+        await told(pilot, app)  # the kernel prints as wide as the log from now on
+        repl = app.screen.query_one("#repl")
+        inspector = app.screen.query_one("#repl-inspector")
+        assert not inspector.visible  # closed by default
+        await run(pilot, app, inp, "x = torch.ones(3)")
+        await wait_for(pilot, lambda: "card ready: x (F6)" in str(repl.border_subtitle))
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: inspector in app.focused.ancestors, what="the drawer")
+        assert inspector.visible and not repl.border_subtitle
+        await pilot.press("escape")  # F6 opened it: Escape closes it, back to typing
+        await wait_for(pilot, lambda: app.focused is inp and not inspector.visible)
+        await pilot.press("ctrl+o")  # kept open: a new card needs no hint
+        await run(pilot, app, inp, "y = torch.zeros(2)")
+        await wait_for(pilot, lambda: "y  tensor" in card_text(app), what="y's card")
+        assert inspector.visible and not repl.border_subtitle and app.focused is inp
+
+
+async def test_echoed_code_keeps_its_comment_behind_the_hash():
+    app = RecordingApp(device="cpu")
+    async with app.run_test(size=(120, 40)) as pilot:
+        inp = await open_repl(pilot, app)
+        await told(pilot, app)  # the kernel prints as wide as the log from now on
+        comment = "# " + " ".join(["a comment that goes on"] * 6)
+        await run(pilot, app, inp, f"y = 1  {comment}")
+        rows = [row.rstrip() for row in log_rows(app)]
+        first = next(i for i, row in enumerate(rows) if row.startswith("In [") and "y = 1" in row)
+        hash_at = rows[first].index("#")
+        rest = rows[first + 1 : first + 4]
+        assert rest and all(row.index("↪ ") == hash_at for row in rest if "↪" in row)
+        rebuilt = rows[first][hash_at:] + "".join(" " + r[hash_at + 2 :] for r in rest if "↪" in r)
+        assert " ".join(rebuilt.split()) == comment

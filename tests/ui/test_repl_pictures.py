@@ -38,13 +38,11 @@ async def test_the_kernel_is_told_the_logs_room_and_a_plot_fits_it():
         inp = await open_repl(pilot, app)
         log = app.screen.query_one("#repl-log", RichLog)
         room = await told(pilot, app)
-        assert room.log_cols == log.scrollable_content_region.width > 40
-        assert 10 < room.card_cols < 60 and 4 <= room.card_rows <= 16
-        beside = room.log_cols
-        await pilot.press("ctrl+o")  # the inspector hidden: a wider log, its room kept
-        await wait_for(pilot, lambda: log.scrollable_content_region.width > beside)
-        room = await told(pilot, app)
-        assert room.log_cols == log.scrollable_content_region.width > beside
+        assert room.log_cols == log.scrollable_content_region.width >= 80
+        assert 10 < room.card_cols < 60 and 14 <= room.card_rows <= 16  # the drawer's, closed
+        await pilot.press("ctrl+o")  # the drawer opens over the log: the same room
+        await wait_for(pilot, lambda: app.screen.query_one("#repl-inspector").visible)
+        assert await told(pilot, app) == room
         outcome = await run(pilot, app, inp, ROOM)
         assert outcome.text().split() == [str(room.log_cols), str(room.card_cols)]
 
@@ -56,9 +54,9 @@ async def test_the_kernel_is_told_the_logs_room_and_a_plot_fits_it():
         assert "<Figure size 640x480 with 1 Axes>" in log_text(app)
 
         # a narrower log: the picture is cropped, not wrapped, and the kernel told
-        await pilot.press("ctrl+o")
-        await wait_for(pilot, lambda: log.scrollable_content_region.width == beside)
-        narrow = beside
+        await pilot.resize_terminal(120, 40)
+        await wait_for(pilot, lambda: log.scrollable_content_region.width < width)
+        narrow = log.scrollable_content_region.width
         await wait_for(pilot, lambda: len(picture_rows(app)[0]) == narrow)
         assert len(picture_rows(app)) == len(rows)
         assert all(len(row) == narrow for row in picture_rows(app))

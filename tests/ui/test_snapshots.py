@@ -58,6 +58,9 @@ async def _settled_with_tensor(pilot) -> None:
             raise AssertionError("the cell never finished")
         await pilot.pause(0.05)
     await pilot.app.workers.wait_for_complete()
+    repl.show_inspector()  # the drawer, open over the right of the REPL's column
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 

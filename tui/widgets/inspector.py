@@ -1,4 +1,4 @@
-"""The tensor inspector beside the REPL: result cards, variables, autograd graph, watches.
+"""The REPL's tensor inspector (a drawer): result cards, variables, autograd, watches.
 
 It renders only what arrives from the kernel (``tui.core.protocol``): after each cell the
 agent pushes a ``CellPayload`` (cards, variables, watch values); opening a variable sends
@@ -248,7 +248,11 @@ class InspectorPanel(Deferred, Vertical):
             return
         await self.show_cards([card])
         self.query_one(TabbedContent).active = "card"
-        self.query(".card").exclude(".-gone").first().focus()
+        first = self.query(".card").exclude(".-gone").first()
+        if self.visible and self.display:
+            first.focus()
+        elif self._pane_call("show_inspector"):  # a closed drawer: focus it once shown
+            self.call_after_refresh(first.focus)
         if isinstance(card, core.TensorCard):
             self.query_one(AutogradTree).show_graph(card.title, card.graph)
 
@@ -279,20 +283,28 @@ class InspectorPanel(Deferred, Vertical):
             if cards:
                 cards.first().focus()
 
+    def _pane_call(self, name: str) -> bool:
+        """Call ``name`` on the nearest ancestor that has it (the REPL pane)."""
+        for node in self.ancestors:
+            method = getattr(node, name, None)
+            if callable(method):
+                method()
+                return True
+        return False
+
     def action_leave(self) -> None:
-        """Escape: hand the keyboard back to the pane's main widget (the REPL input)."""
-        node = self.parent
-        while node is not None and not hasattr(node, "focus_default"):
-            node = node.parent
-        if node is not None:
-            node.focus_default()
-        else:
+        """Escape: hand the keyboard back to the REPL input (closing a drawer F6 opened)."""
+        if not self._pane_call("leave_inspector") and not self._pane_call("focus_default"):
             self.screen.set_focus(None)
 
     @after_build
     def action_add_watch(self) -> None:
         self.query_one(TabbedContent).active = "watch"
-        self.query_one("#watch-input", Input).focus()
+        field = self.query_one("#watch-input", Input)
+        if self.visible and self.display:
+            field.focus()
+        elif self._pane_call("show_inspector"):  # a closed drawer: focus it once shown
+            self.call_after_refresh(field.focus)
 
     @after_build
     def focus_default(self) -> None:

@@ -11,7 +11,9 @@ HELP = """\
 
 IPython, running in a Jupyter kernel, with `torch`, `nn`, `F` (torch.nn.functional), `np`
 and `device` preloaded. The value of a cell's last expression is shown as `Out[n]`;
-tensors, modules and optimizers get a card in the inspector beside the log.
+tensors, modules and optimizers get a card in the inspector, a drawer over the right of
+the REPL's column (stacked under the log below 120 columns): closed, the pane's bottom
+border says when a card is ready.
 
 | Key | Does |
 |---|---|
@@ -27,8 +29,8 @@ tensors, modules and optimizers get a card in the inspector beside the log.
 | PgUp / PgDn, mouse wheel | scroll the output log (the input keeps the keyboard) |
 | ctrl+n | restart the kernel: a fresh namespace, all memory given back |
 | ctrl+l | clear the output log |
-| ctrl+o | show or hide the inspector |
-| f6 | focus the inspector (esc goes back to the input) |
+| ctrl+o | show or hide the inspector (the keyboard stays in the input) |
+| f6 | open the inspector and focus it (esc goes back to the input, closing what f6 opened) |
 | ctrl+g | draw the last picture left as a placeholder (`--low-bandwidth` shows plots as one line) |
 
 **Pictures**: a plot (`plt.plot(...); plt.show()`, `%matplotlib inline` as in Jupyter)

@@ -7,6 +7,12 @@ is. A kernel that dies costs a restart (ctrl+n), never the app.
 
 The kernel is told the room it has for pictures (``SetRoom``: the log's columns, a
 card's picture) when it is ready and after the log or the inspector changes size.
+
+From 120 columns the inspector is a drawer: closed by default, it opens over the right
+side of the REPL's column (the REPL and the dashboard under it, full height, so a card's
+picture gets its rows), and the log keeps the pane's whole width: tensors print as wide
+as PyTorch prints them. A card that arrives while it is closed is announced on the
+pane's bottom border. Below 120 columns the inspector stacks under the log when shown.
 """
 
 from __future__ import annotations
@@ -19,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Offset, Region, Size
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.core import cells
@@ -46,6 +54,11 @@ ROOM_AFTER = 0.3
 CARD_ROWS = 16
 #: The key that draws the last picture left as a placeholder (--low-bandwidth).
 PICTURE_KEY = "ctrl+g"
+#: The inspector drawer's columns: half the REPL's column, within these bounds (38 keeps
+#: a 28x28 heatmap unscaled on a card).
+DRAWER_COLS = (38, 48)
+#: Rows of the drawer above its cards: the inspector's tab bar.
+DRAWER_TAB_ROWS = 2
 
 
 def _cells(room: p.SetRoom) -> tuple[int, int, int]:
@@ -70,21 +83,29 @@ class ReplPane(Deferred, Pane):
     SCOPED_CSS = False  # the narrow-layout rules start at MainScreen
     DEFAULT_CSS = """
     ReplPane #repl-body { height: 1fr; }
-    ReplPane #repl-main { width: 3fr; }
+    ReplPane #repl-main { width: 1fr; }
     ReplPane #repl-log { height: 1fr; background: $surface; scrollbar-size-vertical: 1; }
     ReplPane #repl-hint { height: auto; max-height: 4; color: $text-muted; display: none; }
     ReplPane #repl-hint.-shown { display: block; }
     ReplPane #repl-status { height: 1; color: $warning; display: none; }
     ReplPane #repl-status.-shown { display: block; }
-    ReplPane #repl-inspector { width: 2fr; }
-    ReplPane.-toggled #repl-inspector { display: none; }
     ReplPane #repl-log { overflow-y: scroll; }
-    MainScreen.-medium ReplPane #repl-inspector { display: none; }
-    MainScreen.-medium ReplPane.-toggled #repl-inspector { display: block; }
+    /* 120 columns and up: the inspector is a drawer over the right side of the REPL's
+       column, closed by default; _place_drawer sizes and places it. Hidden, not gone,
+       it keeps its size: the kernel is told the room a card has even while closed. */
+    ReplPane #repl-inspector {
+        overlay: screen; visibility: hidden;
+        background: $surface; border: round $accent; border-title-color: $accent;
+    }
+    ReplPane.-inspector-open #repl-inspector { visibility: visible; }
+    /* Narrow terminals: the inspector stacks under the log when shown. */
     MainScreen.-narrow ReplPane #repl-body { layout: vertical; }
-    MainScreen.-narrow ReplPane #repl-main { width: 1fr; height: 1fr; }
-    MainScreen.-narrow ReplPane #repl-inspector { display: none; width: 1fr; height: 1fr; }
-    MainScreen.-narrow ReplPane.-toggled #repl-inspector { display: block; }
+    MainScreen.-narrow ReplPane #repl-main { height: 1fr; }
+    MainScreen.-narrow ReplPane #repl-inspector {
+        overlay: none; visibility: visible; display: none; border: none;
+        width: 1fr; height: 1fr;
+    }
+    MainScreen.-narrow ReplPane.-inspector-open #repl-inspector { display: block; }
     """
 
     class CellDone(Message, bubble=True):
@@ -112,6 +133,10 @@ class ReplPane(Deferred, Pane):
         self.hidden_picture: cells.PictureOut | None = None
         self._room: p.SetRoom | None = None  # what the kernel was last told
         self._room_timer: Any = None
+        #: F6 opened the drawer (Escape closes it again); ctrl+o keeps it open.
+        self._peeking = False
+        #: The drawer's size (None: stacked under the log, narrow layout).
+        self._drawer: Size | None = None
 
     def compose_body(self) -> ComposeResult:
         """After the first frame (see ``Deferred``), with the imports of its widgets."""
@@ -129,13 +154,16 @@ class ReplPane(Deferred, Pane):
                 yield Static(id="repl-status", markup=False)
                 yield CompletionMenu(id="repl-complete")
                 yield ReplInput(history=self.history, id="repl-input")
-            yield InspectorPanel(id="repl-inspector")
+            inspector = InspectorPanel(id="repl-inspector")
+            inspector.border_title = "inspector · ctrl+o closes"
+            yield inspector
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return True if self.built else None  # no input or log yet: nothing to act on
 
     def on_built(self) -> None:
         self.input.menu = self.query_one("#repl-complete")  # type: ignore[assignment]
+        self.call_after_refresh(self._place_drawer)
         self._update_prompt()
         self.log_widget.write(
             render.render_note(
@@ -166,6 +194,9 @@ class ReplPane(Deferred, Pane):
         inspector_event = getattr(self.inspector, "kernel_event", None)
         if callable(inspector_event):
             inspector_event(event)
+        message = getattr(event, "message", None)
+        if isinstance(message, p.CellPayload) and message.cards and not self.inspector_open:
+            self.border_subtitle = plain(f"card ready: {message.cards[0].title} (F6)")
         if isinstance(event, kl.Ready):
             self._room = None  # a new kernel knows no room
             self.call_after_refresh(self._send_room)
@@ -336,6 +367,35 @@ class ReplPane(Deferred, Pane):
 
     def on_resize(self) -> None:
         self._room_changed()
+        self.call_after_refresh(self._place_drawer)
+
+    def _place_drawer(self) -> None:
+        """Size and place the drawer over the right side of the column the REPL sits in,
+        from the REPL's top to the column's bottom. Stacked (narrow), CSS places it."""
+        if not self.built:
+            return
+        inspector = self.inspector
+        if inspector.styles.overlay != "screen":
+            self._drawer = None
+            if inspector.absolute_offset is not None:
+                inspector.absolute_offset = None
+                inspector.styles.width = inspector.styles.height = None
+            return
+        column = self.parent.region if isinstance(self.parent, Widget) else self.region
+        if not column.width or not self.region.height:
+            return
+        low, high = DRAWER_COLS
+        width = max(low, min(high, column.width // 2, column.width))
+        top = self.region.y
+        offset = Offset(column.right - width, top)
+        size = Size(width, max(1, column.bottom - top))
+        if size != self._drawer:
+            self._drawer = size
+            inspector.styles.width, inspector.styles.height = size
+            self._room_changed()
+        if inspector.absolute_offset != offset:
+            inspector.absolute_offset = offset
+            inspector.refresh(layout=True)
 
     def _room_changed(self) -> None:
         """Tell the kernel the new room once resizing has stopped for ``ROOM_AFTER``."""
@@ -345,15 +405,19 @@ class ReplPane(Deferred, Pane):
 
     def room(self) -> p.SetRoom:
         """The log's usable columns; the inspector card's room for a picture (its content
-        width less a card's border and padding; fewer rows on a short screen). A hidden
-        inspector keeps the room it last had."""
+        width less a card's border and padding; fewer rows on a short screen). The drawer,
+        open or closed, has the room its size gives; a hidden stacked inspector keeps the
+        room it last had."""
         last = self._room or p.SetRoom()
         log_cols = self.log_widget.scrollable_content_region.width or last.log_cols
         card_cols, card_rows = last.card_cols, last.card_rows
         inspector = self.inspector
         cards = inspector.query("#cards")
         region = cards.first().scrollable_content_region if cards else inspector.content_region
-        if inspector.display and region.width > 4 and region.height:
+        if self._drawer is not None:  # closed, it is not laid out: measured from its size
+            inner = Region(0, 0, *self._drawer).shrink(inspector.styles.gutter)
+            region = inner.shrink((DRAWER_TAB_ROWS, 0, 0, 0))
+        if (inspector.display or self._drawer) and region.width > 4 and region.height:
             card_cols = region.width - 4
             card_rows = max(4, min(CARD_ROWS, region.height - 10))
         return p.SetRoom(log_cols=log_cols, card_cols=card_cols, card_rows=card_rows)
@@ -450,15 +514,39 @@ class ReplPane(Deferred, Pane):
     def action_clear_output(self) -> None:
         self.log_widget.clear()
 
+    @property
+    def inspector_open(self) -> bool:
+        return self.has_class("-inspector-open")
+
+    def show_inspector(self, shown: bool = True) -> None:
+        """Open (or close) the drawer; closing it hands the keyboard back to the input."""
+        if shown == self.inspector_open:
+            return
+        self._peeking = False
+        self.set_class(shown, "-inspector-open")
+        if shown:
+            self.border_subtitle = ""
+            self.call_after_refresh(self._place_drawer)
+            self._room_changed()  # stacked, it has a room of its own
+        elif self.built and self.inspector in getattr(self.app.focused, "ancestors", ()):
+            self.input.focus()
+
+    def leave_inspector(self) -> None:
+        """Escape in the inspector: back to the input, closing a drawer F6 opened."""
+        if self._peeking and self.inspector.styles.overlay == "screen":
+            self.show_inspector(False)
+        self.input.focus()
+
     def action_toggle_inspector(self) -> None:
-        self.toggle_class("-toggled")
+        """ctrl+o: show or hide the inspector; the keyboard stays where it is."""
+        self.show_inspector(not self.inspector_open)
 
     def action_focus_inspector(self) -> None:
-        """Show the inspector if it is hidden, then focus its cards or variables."""
-        inspector = self.inspector
-        if not inspector.display:
-            self.toggle_class("-toggled")
-        self.call_after_refresh(inspector.focus_default)
+        """F6: show the inspector if it is hidden, then focus its cards or variables."""
+        if not self.inspector_open:
+            self.show_inspector()
+            self._peeking = True
+        self.call_after_refresh(self.inspector.focus_default)
 
     def action_restart_kernel(self) -> None:
         """A fresh kernel, at once: frees all memory and clears a CUDA fault."""
