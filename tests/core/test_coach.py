@@ -26,6 +26,8 @@ from tui.core.coach import (
     overfitting,
     plateau,
     split_error,
+    vanishing,
+    vanishing_flags,
 )
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "coach_curves.json"
@@ -57,6 +59,7 @@ def recorded(name: str, upto: int | None = None, **over) -> Curve:
         lr=r["lr"],
         error=error,
         finished=finished,
+        layers=[tuple(layer) for layer in r.get("layers", ())],
     )
     fields.update(over)
     return Curve(**fields)
@@ -185,6 +188,44 @@ def test_a_linear_model_on_moons_plateaus():
     )
     # While it is still falling, it is not a plateau.
     assert plateau(recorded("plateau", upto=150)) is None
+
+
+def test_the_deep_sigmoid_stack_has_vanishing_gradients_not_a_small_lr():
+    """Lesson 16's twelve sigmoids: the loss hardly moves, as with a tiny lr, but the layer
+    panel shows why: the gradients never reach the first layers."""
+    c = recorded("vanishing")
+    advice = fires(c, "vanishing")
+    assert advice == vanishing(c)
+    assert advice.text == (
+        "Vanishing gradients: ‖grad‖ 3e-12 at layer 0 vs 2e-7 at layer 24. "
+        "Try ReLU, kaiming init or BatchNorm"
+    )
+    assert lr_too_small(c) is None
+    for upto in range(50, 501, 50):  # never "the lr may be too small" on the way
+        advice = advise(recorded("vanishing", upto))
+        assert advice is None or advice.rule == "vanishing", (upto, advice)
+    # The same curve without the layer figures reads as a small lr: the layers decide.
+    assert advise(replace(c, layers=())).rule == "lr-too-small"
+
+
+def test_the_coach_and_the_layer_panel_flag_the_same_layers():
+    from tui.core.run_insight import layer_rows
+    from tui.core.train_probe import LayerStat
+
+    c = recorded("vanishing")
+    stats = [LayerStat(name, "Linear", grad_norm=g) for name, g in c.layers]
+    panel = [row[5] == "vanishing" for row in layer_rows(stats)]
+    assert panel == vanishing_flags([g for _, g in c.layers])
+    assert panel[0] and not panel[-1]
+    # A layer 1e-4 of the output layer's has vanished too, above 1e-7 or not.
+    assert vanishing_flags([1e-6, 1e-2, 20.0]) == [True, False, False]
+    assert vanishing_flags([None, 0.5, 1.0]) == [False, False, False]
+
+
+def test_a_converged_run_with_tiny_gradients_is_not_called_vanishing():
+    tiny = [("0", 1e-9), ("2", 1e-9), ("4", 1e-8)]
+    assert vanishing(recorded("healthy", layers=tiny)) is None
+    assert vanishing(recorded("healthy", layers=[("0", 1e-9)])) is None  # one layer
 
 
 def test_a_converged_run_is_not_a_plateau():

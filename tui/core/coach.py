@@ -1,8 +1,10 @@
 """The coach: one line saying what a loss curve is doing, when it has something to say.
 
 A learner sees the curve but not what it means. Each rule is a pure function that reads
-one common shape (divergence, overfitting, a bad init, a too-small lr, a plateau), names
-the numbers and ends with what to try. Minibatch losses are noisy, so rules compare
+one common shape (divergence, overfitting, a bad init, vanishing gradients, a too-small
+lr, a plateau), names the numbers and ends with what to try. The vanishing rule reads the
+per-layer gradient norms that come with the reports and flags layers exactly as the
+dashboard's layer panel does (``vanishing_flags``): the two never disagree. Minibatch losses are noisy, so rules compare
 medians or means of windows and stay quiet until they have enough points. The curve may
 be decimated, but its first point should be the step-1 loss itself (prepend
 ``LossSeries.raw()[0]``): a block mean hides a bad init, and divergence measures from it.
@@ -36,6 +38,8 @@ LR_NEVER_SMALL = 1.0
 FLAT = 0.03  # plateau: the last third fell by less than 3% between its halves ...
 DROPPED = 0.70  # ... after the loss fell below 70% of its start ...
 CONVERGED = 0.10  # ... and sits above 10% of a guessing model's loss (else: converged)
+VANISH = 1e-7  # a layer's gradient norm below this has vanished ...
+VANISH_RATIO = 1e-4  # ... as has one this far below the output layer's
 
 
 @dataclass(frozen=True)
@@ -56,11 +60,15 @@ class Curve:
     #: Why the run ended when it was not its loss: an exception, a worker that died, the
     #: kernel that died or restarted. The curve is then cut short, not read by any rule.
     failure: str | None = None
+    #: ``(layer name, gradient norm or None)`` of each layer, input side first, from the
+    #: last report that measured them (``LayerStat``); () when none did.
+    layers: Sequence[tuple[str, float | None]] = ()
 
 
 @dataclass(frozen=True)
 class Advice:
-    rule: str  # "stopped", "divergence", "overfitting", "init", "lr-too-small", "plateau"
+    rule: str  # "stopped", "divergence", "overfitting", "init", "vanishing", "lr-too-small",
+    #          "plateau"
     text: str  # one line, plain words, ends with what to try
 
 
@@ -235,10 +243,57 @@ def init_loss(c: Curve) -> Advice | None:
     )
 
 
+def vanishing_flags(grads: Sequence[float | None]) -> list[bool]:
+    """Which layers' gradients have vanished (input side first): a norm under ``VANISH``,
+    or ``VANISH_RATIO`` of the output layer's. The layer panel's "vanishing" and the
+    coach's rule both read this."""
+    last = grads[-1] if grads else None
+    bar = VANISH_RATIO * last if last is not None and math.isfinite(last) else 0.0
+    return [g is not None and math.isfinite(g) and g < max(VANISH, bar) for g in grads]
+
+
+def _low(c: Curve, recent: float) -> bool:
+    """The loss is already low: nothing left for a bigger lr, nor a deeper gradient, to do."""
+    guess = _guess(c)
+    return recent <= (max(TINY, 0.5 * guess) if guess else TINY)
+
+
+def vanishing(c: Curve) -> Advice | None:
+    """The layer panel says the gradients vanish before they reach the first layers, and
+    the loss is not low: the cure is the activation, the init or normalisation, never a
+    bigger lr (the stuck curve looks like an lr too small)."""
+    grads = [g for _, g in c.layers]
+    flags = vanishing_flags(grads)
+    if len(flags) < 2 or not any(flags[:-1]):
+        return None
+    steps, y = _series(c.steps, c.train, 1)
+    if not len(y) or _low(c, float(np.median(y[-max(1, len(y) // 10) :]))):
+        return None
+    (name, g), (last_name, g_last) = c.layers[flags.index(True)], c.layers[-1]
+    cure = ". Try ReLU, kaiming init or BatchNorm"
+    at_last = f" vs {_tiny(g_last)} at {_layer(last_name)}" if g_last is not None else ""
+    text = f"Vanishing gradients: ‖grad‖ {_tiny(g)} at {_layer(name)}{at_last}"
+    if len(text + cure) > MAX_TEXT:
+        text = f"Vanishing gradients at {_layer(name)}"[: MAX_TEXT - len(cure)]
+    return Advice("vanishing", text + cure)
+
+
+def _tiny(g: float | None) -> str:
+    return "-" if g is None else _lr(float(f"{g:.1g}"))
+
+
+def _layer(name: str) -> str:
+    """``layer 0`` for an nn.Sequential's numbered child, else the module's own name."""
+    return f"layer {name}" if name.isdigit() else name
+
+
 def lr_too_small(c: Curve) -> Advice | None:
-    """Many steps in and the loss has hardly moved from its start."""
+    """Many steps in and the loss has hardly moved from its start (and its gradients
+    reach every layer: a stuck loss with vanishing gradients is ``vanishing``)."""
     if c.lr is not None and c.lr >= LR_NEVER_SMALL:
         return None  # a stuck loss at such a rate is a blown-up net, not a timid one
+    if any(vanishing_flags([g for _, g in c.layers])[:-1]):
+        return None
     steps, y = _series(c.steps, c.train, MIN_POINTS)
     if not len(y):
         return None
@@ -248,7 +303,7 @@ def lr_too_small(c: Curve) -> Advice | None:
         return None
     w, guess = max(5, len(y) // 10), _guess(c)
     start, recent = float(np.median(y[:w])), float(np.median(y[-w:]))
-    if recent <= (max(TINY, 0.5 * guess) if guess else TINY):
+    if _low(c, recent):
         return None  # already low: nothing left for a bigger lr to do
     if (steps[0] <= 1 and recent > RISE * y[0]) or (guess and recent > 3 * guess):
         return None  # stuck high after blowing up: divergence, not a small lr
@@ -286,7 +341,9 @@ def plateau(c: Curve) -> Advice | None:
 
 
 Rule = Callable[[Curve], "Advice | None"]
-RULES: tuple[Rule, ...] = (stopped, divergence, overfitting, init_loss, lr_too_small, plateau)
+RULES: tuple[Rule, ...] = (
+    stopped, divergence, overfitting, init_loss, vanishing, lr_too_small, plateau,
+)  # fmt: skip
 
 
 def advise(c: Curve) -> Advice | None:

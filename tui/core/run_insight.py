@@ -72,6 +72,7 @@ def curve_of(series: Any, run: Any, max_points: int = 400) -> Any:
         error=error,
         finished=not run.live,
         failure=failure,
+        layers=[(str(s.name), s.grad_norm) for s in run.layers or ()],
     )
 
 
@@ -99,11 +100,15 @@ def sci(value: float | None) -> str:
 def layer_rows(layers: list[Any] | None) -> list[tuple[str, str, str, str, str, str]]:
     """(layer, grad norm, weight norm, update/weight, dead units, verdict) per layer; the
     verdict names what looks wrong (vanishing, exploding, too-fast or frozen updates)."""
+    from tui.core.coach import vanishing_flags
+
     rows = []
-    for stat in layers or ():
+    stats = list(layers or ())
+    flags = vanishing_flags([stat.grad_norm for stat in stats])  # as the coach reads them
+    for stat, vanished in zip(stats, flags, strict=True):
         g, w, r = stat.grad_norm, stat.weight_norm, stat.update_ratio
         verdict = ""
-        if g is not None and g < 1e-7:
+        if vanished:
             verdict = "vanishing"
         elif g is not None and w and g > 1e3 * max(w, 1.0):
             verdict = "exploding"
