@@ -89,21 +89,26 @@ class LossSeries:
                 level.extend((src[0::2] + src[1::2]) * np.float32(0.5))
             k += 1
 
-    def decimated(self, max_points: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(steps, losses)`` of at most ``max_points + 1`` block means covering every step.
+    def decimated(
+        self, max_points: int, last_step: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(steps, losses)`` of at most ``max_points + 1`` block means covering every step
+        (up to ``last_step``, when given: an older run drawn on a shorter run's axis).
 
         Picks the finest pyramid level that fits, plus the mean of the unfinished tail
         block, so the newest steps always show. Cost O(max_points).
         """
         n = len(self)
+        if last_step is not None:
+            n = max(0, min(n, last_step - self.first_step + 1))
         if n == 0:
             return np.empty(0, dtype=np.float64), np.empty(0, dtype=np.float32)
         max_points = max(1, max_points)
-        k = 0
-        while k + 1 < len(self._levels) and self._levels[k].size > max_points:
+        k = 0  # level k holds n >> k block means of the first n steps
+        while k + 1 < len(self._levels) and (n >> k) > max_points:
             k += 1
         block = 1 << k
-        level = self._levels[k].view()
+        level = self._levels[k].data[: n >> k]
         ys = level
         covered = len(level) * block
         # Block centres, in steps.

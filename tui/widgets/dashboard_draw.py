@@ -152,19 +152,23 @@ class Drawing:
             self.metrics.show(text)
         self.redraw_insight()  # type: ignore[attr-defined]
 
-    def redraw_view(self) -> None:
-        """The visible view: the loss curve from the decimated series, or the boundary."""
+    def redraw_view(self, urgent: bool = False) -> None:
+        """The visible view: the loss curve from the decimated series, or the boundary.
+        ``urgent``: the new curve shows once built, not at the next tick."""
         switcher = self.query_one(ContentSwitcher)
         if switcher.current == "dash-plot":
-            from tui.core.run_labels import legend_labels
+            from tui.core.run_labels import fitted_labels
 
             run = self.current
             val = (run.val_steps, run.val_losses) if run is not None else ([], [])
             shown = [r for r in self.runs if len(r.series)]
-            labels = legend_labels([(r.id, r.config, r.series.label) for r in shown])
+            # the legend's two lines, less the validation's entry
+            room = 2 * (self.plot.size.width or 80) - len("━━ validation  ")
+            labels = fitted_labels([(r.id, r.config, r.series.label) for r in shown], room)
             named = {id(r.series): label for r, label in zip(shown, labels, strict=True)}
             series = [r.series for r in self.runs]
-            self.plot.draw(series, val, [named.get(id(s), s.label) for s in series])
+            labels = [named.get(id(s), s.label) for s in series]
+            self.plot.draw(series, val, labels, x_end=x_end(run), urgent=urgent)
             self.show_legend(self.plot.legend)
         elif switcher.current == "dash-filters":
             if self._filters_dirty:
@@ -173,3 +177,12 @@ class Drawing:
         elif self._boundary_dirty:
             self._boundary_dirty = False
             self.boundary_view.refresh()
+
+
+def x_end(run: Any) -> int | None:
+    """Where the curve's x-axis ends: the current run's planned last step while it runs,
+    the last step it made once it ended; None before its first report."""
+    if run is None or run.last is None:
+        return None
+    made = run.series.last_step
+    return max(made, int(run.last.total_steps or 0)) if run.live else made

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -19,8 +20,6 @@ from tui.widgets.deferred import after_build
 from tui.widgets.plain import plain
 
 _VERDICT_STYLE = "bold yellow"
-#: plotext's colour names that rich spells otherwise.
-RICH_COLOUR = {"orange": "dark_orange"}
 HEADERS = ("layer", "‖grad‖", "‖weight‖", "update/w", "units", "")
 #: Rows the plot keeps before the layer panel shows by default (g shows it anyway):
 #: 8 rows of curve inside its frame, ticks and axis titles.
@@ -117,16 +116,24 @@ class Insight:
     layers_wanted: bool | None = None
 
     def show_legend(self, items: list[tuple[str, str]]) -> None:
-        """The curves' legend on one line under the plot (plotext's own sits on it)."""
+        """The curves' legend under the plot (plotext's own sits on it): ``(label, rich
+        colour)`` entries, each whole on one line (a line break never splits a label)."""
         legend = self.query_one("#dash-legend", Static)  # type: ignore[attr-defined]
-        if not self._changed("legend", items):
+        width = legend.size.width or self.plot.size.width or 80  # type: ignore[attr-defined]
+        if not self._changed("legend", (items, width)):
             return
-        text = Text()
+        text, used = Text(), 0
         for label, colour in items:
-            if text:
+            need = 3 + cell_len(label)
+            if used and used + 2 + need > width:
+                text.append("\n")
+                used = 0
+            elif used:
                 text.append("  ")
-            text.append("━━ ", style=RICH_COLOUR.get(colour, colour))
+                used += 2
+            text.append("━━ ", style=colour)
             text.append(label)
+            used += need
         legend.update(text)
         legend.display = bool(items)
 

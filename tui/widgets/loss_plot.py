@@ -30,9 +30,13 @@ from tui.core.series import LossSeries, ema, log10_safe, whole_ticks
 from tui.widgets import plotext_adapter
 
 #: Colours of older runs (oldest last); the current run is always the first colour.
-RUN_COLOURS = ("cyan", "orange", "green", "magenta", "blue", "red")
-#: The current run's validation loss.
-VAL_COLOUR = "yellow"
+#: plotext's names: each is one ANSI colour (``RICH_COLOUR`` names it for the legend).
+RUN_COLOURS = ("cyan", "magenta", "green", "blue", "red", "gray")
+#: The current run's validation loss: yellow, which no run uses. plotext calls ANSI yellow
+#: "orange"; its "yellow" is no colour at all (the default foreground).
+VAL_COLOUR = "orange"
+#: plotext's colour names that rich spells otherwise (the same ANSI colour).
+RICH_COLOUR = {"orange": "yellow", "gray": "bright_black"}
 
 
 @dataclass
@@ -44,6 +48,8 @@ class Figure:
     height: int
     theme: str
     ylabel: str
+    #: The x-axis: the current run's steps (older runs are cut to it); None: the data's.
+    x_range: tuple[int, int] | None = None
 
 
 class LossPlot(PlotextPlot):
@@ -74,7 +80,10 @@ class LossPlot(PlotextPlot):
         self._runs: list[LossSeries] = []
         self._val: tuple[list, list] = ([], [])
         self._labels: list[str] = []
-        #: (label, colour) of each curve drawn, newest run first, then the validation.
+        self._x_end: int | None = None
+        #: Show the next figure as soon as it is built, held or not (``r``'s reset).
+        self._urgent = False
+        #: (label, rich colour) of each curve drawn, newest run first, then the validation.
         self.legend: list[tuple[str, str]] = []
         self._building = False
         self._waiting = False
@@ -90,15 +99,24 @@ class LossPlot(PlotextPlot):
         runs: list[LossSeries],
         val: tuple[list, list] | None = None,
         labels: list[str] | None = None,
+        x_end: int | None = -1,
+        urgent: bool = False,
     ) -> None:
         """Show ``runs`` (the newest first) and the current run's validation points
         ``(steps, losses)``: decimate now, build in a worker. ``labels`` name the runs in
-        the legend (``legend``), which is drawn outside the plot, never over the curve."""
+        the legend (``legend``), which is drawn outside the plot, never over the curve.
+        ``x_end``: the current run's last step (planned or made; -1 keeps the last one):
+        the axis ends there and older runs are cut to it, so a short run drawn after a
+        long one is not a sliver at the left.
+        ``urgent``: shown once built, without waiting for the dashboard's next tick."""
         self._runs = list(runs)
         if val is not None:
             self._val = val
         if labels is not None:
             self._labels = labels
+        if x_end != -1:
+            self._x_end = x_end
+        self._urgent = self._urgent or urgent
         if self._building:  # the worker owns the figure: draw again once it is done
             self._waiting = True
             return
@@ -120,10 +138,19 @@ class LossPlot(PlotextPlot):
             for n, r in enumerate(runs)
         }
         older = [r for r in runs[1:] if len(r)][::-1]
+        x_range = None
+        if runs and len(runs[0]) and self._x_end is not None:
+            first = runs[0].first_step
+            x_range = (first, max(self._x_end, runs[0].last_step, first + 1))
         for i, series in enumerate([*older, *runs[:1]]):
             if not len(series):
                 continue
-            xs, ys = series.decimated(max_points)
+            if series is runs[0] or x_range is None:
+                xs, ys = series.decimated(max_points)
+            else:
+                xs, ys = series.decimated(max_points, last_step=x_range[1])
+                if not len(xs):
+                    continue
             if self.smooth:
                 ys = ema(ys, span_points=max(3.0, len(ys) / 20))
             if self.log_scale:
@@ -132,7 +159,7 @@ class LossPlot(PlotextPlot):
                 RUN_COLOURS[0] if series is runs[0] else RUN_COLOURS[1 + (len(older) - 1 - i) % 5]
             )
             curves.append((xs.tolist(), ys.tolist(), None, colour))
-            legend.insert(0, (names.get(id(series)) or series.label, colour))
+            legend.insert(0, (names.get(id(series)) or series.label, _rich(colour)))
             drawn += len(xs)
         steps, losses = self._val
         if runs and len(runs[0]) and len(steps) > 1:
@@ -140,7 +167,7 @@ class LossPlot(PlotextPlot):
             if self.log_scale:
                 vy = log10_safe(np.asarray(vy, dtype=np.float32)).tolist()
             curves.append((vx, vy, None, VAL_COLOUR))
-            legend.append(("validation", VAL_COLOUR))
+            legend.append(("validation", _rich(VAL_COLOUR)))
             drawn += len(vx)
         self.legend = legend
         self.points_drawn = drawn
@@ -151,6 +178,7 @@ class LossPlot(PlotextPlot):
             height,
             plotext_adapter.theme_name(self, self.app.theme),
             "log10(loss)" if self.log_scale else "loss",
+            x_range,
         )
 
     def on_loss_plot_built(self, message: Built) -> None:
@@ -158,7 +186,8 @@ class LossPlot(PlotextPlot):
         self._building = False
         self.cost = self._draw_cost + message.cost
         self._built = message
-        if not self.hold or self._shown is None:
+        if not self.hold or self._shown is None or (self._urgent and not self._waiting):
+            self._urgent = False
             self.present()
         if self._waiting:
             self._waiting = False
@@ -206,8 +235,10 @@ class LossPlot(PlotextPlot):
         for xs, ys, label, colour in figure.curves:
             plt.plot(xs, ys, label=label, color=colour, marker="braille")
         xs_all = [x for xs, _, _, _ in figure.curves for x in xs]
-        if xs_all:
-            ticks = whole_ticks(min(xs_all), max(xs_all), max(2, min(6, figure.width // 12)))
+        lo_hi = figure.x_range or ((min(xs_all), max(xs_all)) if xs_all else None)
+        plt.xlim(*(figure.x_range or (None, None)))  # None: plotext fits the data
+        if lo_hi:
+            ticks = whole_ticks(lo_hi[0], lo_hi[1], max(2, min(6, figure.width // 12)))
             plt.xticks(ticks, [str(t) for t in ticks])
         plt.xlabel("step")
         plt.ylabel(figure.ylabel)
@@ -229,6 +260,11 @@ class LossPlot(PlotextPlot):
         lines = console.render_lines(text, console.options.update_width(width), pad=True)
         plain = Style()
         return [Strip([Segment(t, s or plain, c) for t, s, c in line], width) for line in lines]
+
+
+def _rich(colour: str) -> str:
+    """The rich name of one of plotext's colours (the legend's swatch is the curve's)."""
+    return RICH_COLOUR.get(colour, colour)
 
 
 def _thin(xs: list, ys: list, n: int) -> tuple[list, list]:
