@@ -48,3 +48,28 @@ def test_the_default_run_is_long_enough_to_watch():
     about a second, before the curve had been drawn twice; 10-20 s is the aim."""
     steps = TrainConfig().total_steps()
     assert 15_000 <= steps <= 30_000, steps
+
+
+def test_the_words_for_a_repl_run_are_what_it_trains_with():
+    """The form's words for a REPL-model run, checked against ``job_from_namespace``."""
+    import torch
+    from torch import nn
+
+    from tui.core.inspect_objects import list_variables
+    from tui.core.train_job import job_from_namespace
+
+    ns = {"model": nn.Linear(2, 1), "X": torch.randn(8, 2), "y": torch.randn(8, 1)}
+    job = job_from_namespace(ns, steps=5, batch_size=4)
+    assert type(job.optimizer) is torch.optim.Adam and job.lr == 0.01
+    uses = tt.repl_uses(*tt.repl_parts(list_variables(ns)))
+    assert uses["lr"][1] == "Adam 0.01" and uses["loss"][1] == "picked from y"
+    ns["optimizer"] = torch.optim.SGD(ns["model"].parameters(), lr=0.2)
+    ns["criterion"] = nn.L1Loss()
+    job = job_from_namespace(ns, steps=5, batch_size=4)
+    assert job.optimizer is ns["optimizer"] and job.criterion is ns["criterion"]
+    uses = tt.repl_uses(*tt.repl_parts(list_variables(ns)))
+    assert uses["lr"][1] == "its optimizer" and uses["loss"][1] == "its criterion"
+    assert {name for name, (applies, _, _) in uses.items() if applies} == {
+        "batch_size", "epochs", "steps", "seed",
+    }  # fmt: skip
+    assert job.batch_size == 4 and job.total_steps == 5 and job.scheduler is None

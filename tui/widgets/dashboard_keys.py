@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from textual.binding import Binding
 
+from tui.widgets.settings_form import KEYS, ROWS
+
 HELP = """\
 ### Training dashboard
 
@@ -19,8 +21,9 @@ Training runs in the kernel, beside the REPL.
 | space | pause / resume |
 | . | step: run exactly one batch, then pause (starts a paused run if none) |
 | g | show / hide the per-layer panel |
+| o, then a letter | go to that setting: each label underlines its letter (o l: lr) |
 | x | stop |
-| r | reset: forget the curves |
+| r | reset: forget the curves, at once |
 | l | log view: plots log10(loss) |
 | m | smooth the curve (EMA) |
 | v | switch loss curve / decision boundary (2-D sets) |
@@ -28,17 +31,23 @@ Training runs in the kernel, beside the REPL.
 | c | show / hide the settings column |
 | e | export the last run to the runs folder |
 
-The curve shows the training loss and, in yellow, the validation loss (the held-out
-share of the data, 20% by default: `train share` sets it). Under it: the learning rate
-when a schedule moves it, and the coach's line when it has something to say (a loss
-far from ln K at the start, divergence, a plateau, overfitting, an lr too small). The
-layer panel shows each layer's gradient norm, weight norm, update-to-weight ratio per
-step (healthy near 1e-3) and the share of dead ReLU or saturated tanh/sigmoid units.
+The curve shows the training loss and, in yellow (no run's colour), the validation
+loss (the held-out share of the data, 20% by default: `train` sets it). Its x-axis is
+the current run's: older runs are drawn up to its last step. Under it: the learning rate
+when a schedule moves it, and the coach's line when it has something to say (a loss far
+from ln K at the start, divergence, vanishing gradients, a plateau, overfitting, an lr
+too small). The layer panel shows each layer's gradient norm, weight norm,
+update-to-weight ratio per step (healthy near 1e-3) and the share of dead ReLU or
+saturated tanh/sigmoid units.
 
-Settings: Tab moves between them; Enter in a field starts a run; Escape leaves the
-field, so letters are keys again. An emptied field is named until you fill it.
-The curve overlays the last five runs with a legend. Training the REPL model changes
-the REPL's own weights, so the REPL sees the trained model afterwards.
+Settings: Tab moves between them, always in the order shown; o and a label's underlined
+letter go straight to one; Enter in a field starts a run; Escape leaves the field, so
+letters are keys again. An emptied field is named until you fill it. While F5 trains
+the REPL model, the settings it does not read are greyed with the word why (its own
+layers, X and y, optimizer, criterion); batch, epochs, steps and rng seed say they apply.
+The curve overlays the last five runs; the legend names each by what differs (the
+model's class, the data, optimizer, lr). Training the REPL model changes the REPL's own
+weights, so the REPL sees the trained model afterwards.
 """
 COMMANDS: list[tuple[str, str, str]] = [
     ("start", "start", "Train what the target row names (F5, s)"),
@@ -54,6 +63,10 @@ COMMANDS: list[tuple[str, str, str]] = [
     ("toggle filters view", "toggle_filters", "The first Conv2d's filters, live (f)"),
     ("step one batch", "step_once", "Run exactly one batch, then pause (.)"),
     ("toggle layer panel", "toggle_layers", "Show or hide the per-layer gradient panel (g)"),
+    *[
+        (f"go to setting {label}", f"goto_setting('{name}')", f"Focus {label} (o {KEYS[name]})")
+        for name, label in ROWS
+    ],
 ]
 BINDINGS = [
     Binding("s", "start", "Start"),
@@ -62,6 +75,7 @@ BINDINGS = [
     Binding("space", "pause", "Pause/Resume"),
     Binding("full_stop", "step_once", "Step"),
     Binding("g", "toggle_layers", "Layers", show=False),
+    Binding("o", "goto_setting", "Go to setting", show=False),
     Binding("x", "stop", "Stop"),
     Binding("r", "reset", "Reset", show=False),
     Binding("l", "toggle_log", "Log", show=False),

@@ -301,7 +301,7 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
                 self._say(STILL_STARTING, "warning")
             return
         try:
-            config, workers = self.form.read()
+            config, workers = self.form.read(repl=source == "repl")
         except ConfigError as exc:
             self.settings_bad(str(exc))
             return
@@ -388,6 +388,7 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
         self.filters_view.show(None)
         self.metrics.show("Reset. F5 or s starts a run.")
         self._say("")
+        self.redraw_view(urgent=True)  # the old curves go now, not at the next tick
         self._dirty = True
 
     # -- export ---------------------------------------------------------------------------

@@ -6,13 +6,15 @@ never mistakes the playground's curve for their model's. The pane learns of the 
 model from the variables the agent pushes after every cell; when ``model``, ``X`` and
 ``y`` first appear the target becomes the REPL model, with a notification. A settings
 error stays on screen (and its rows marked) until the form is fixed, however many times
-F5 is pressed.
+F5 is pressed. While F5 trains the REPL model, the form greys the settings that run does
+not read, each with the word why. ``o`` then a setting's underlined letter goes to it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual import events
 from textual.widgets import Input, Select, Static
 
 from tui.core import train_target as tt
@@ -33,6 +35,10 @@ class Targeting:
     repl_text: str | None = None
     #: The settings error on screen, until the form reads cleanly again.
     settings_error: str | None = None
+    #: Whether the REPL holds an ``optimizer`` and a ``criterion`` (the run uses them).
+    repl_parts: tuple[bool, bool] = (False, False)
+    #: ``o`` was pressed: the next key is a setting's letter.
+    goto_pending: bool = False
 
     # -- the row ---------------------------------------------------------------------------
     def show_target(self) -> None:
@@ -46,6 +52,8 @@ class Targeting:
         playground = tt.playground(self.form.raw())
         # literal: the learner's class name and the settings as typed
         row.update(plain(tt.describe(self.target, playground, self.repl_text)))
+        repl = self.target == tt.REPL and self.repl_text is not None
+        self.form.show_use(tt.repl_uses(*self.repl_parts) if repl else None)
 
     @after_build
     def action_switch_target(self) -> None:
@@ -67,6 +75,7 @@ class Targeting:
         """After a cell: does the REPL (still) have a model to train?"""
         found = tt.repl_model(rows)
         was, self.repl_text = self.repl_text, found
+        self.repl_parts = tt.repl_parts(rows)
         if found is not None and was is None:
             self.target = tt.REPL
             notify_plain(
@@ -83,6 +92,7 @@ class Targeting:
     def forget_repl_model(self) -> None:
         """The kernel restarted or died: its namespace, and the model, are gone."""
         self.repl_text = None
+        self.repl_parts = (False, False)
         self.target = tt.PLAYGROUND
         self.show_target()
 
@@ -126,6 +136,41 @@ class Targeting:
         self.settings_error = error
         self._say(f"Settings: {error}", "error")  # type: ignore[attr-defined]
         self.show_target()
+
+    # -- going to a setting: o, then its letter (or the palette's "go to setting") -------
+    @after_build
+    def action_goto_setting(self, name: str = "") -> None:
+        """``o``: the next key is a setting's underlined letter; with ``name``, go there."""
+        self.remove_class("-no-config")  # type: ignore[attr-defined]
+        if name:
+            self.goto_pending = False
+            self.form.go_to(name)
+            return
+        self.goto_pending = True
+        self._say(  # type: ignore[attr-defined]
+            "Go to a setting: press its underlined letter (l lr, s steps, b batch …); Escape: back."
+        )
+
+    def on_key(self, event: events.Key) -> None:
+        """``o`` and the key after it, here, before any binding sees them: keys that come
+        in one burst (a fast typist, a laggy SSH link) reach the bindings only after they
+        have all passed here, so a binding for ``o`` would see its letter go by."""
+        if not self.goto_pending:
+            if event.key == "o" and not isinstance(self.screen.focused, Input):  # type: ignore[attr-defined]
+                event.stop()
+                event.prevent_default()
+                self.action_goto_setting()
+            return
+        self.goto_pending = False
+        event.stop()
+        event.prevent_default()
+        name = self.form.setting_for(event.character)
+        if name is None:
+            said = "" if event.key == "escape" else f"No setting on {event.key}: o, then a letter."
+            self._say(said)  # type: ignore[attr-defined]
+            return
+        self._say("")  # type: ignore[attr-defined]
+        self.form.go_to(name)
 
     def on_settings_form_left(self, message: SettingsForm.Left) -> None:
         """Escape in a field: back to the curve, where s, v, l, m ... are keys again."""
