@@ -189,8 +189,11 @@ class TensorCard(Vertical, can_focus=True):
         #: The picture the ``.picture`` Static holds now (drawn again only when it changes).
         self._drawn: Picture | None = None
         self.set_reactive(TensorCard.show_picture, card.picture is not None and auto_picture)
+        #: The card the children were composed with (``set_card`` may come before mount).
+        self._composed: core.TensorCard | None = None
 
     def compose(self) -> ComposeResult:
+        self._composed = self.card
         yield Static(tensor_header(self.card), classes="header")
         yield Static("", classes="slice")
         values = Static(preview_text(self.preview), classes="values")
@@ -205,6 +208,9 @@ class TensorCard(Vertical, can_focus=True):
         yield HistogramPlot(classes="hist")
 
     def on_mount(self) -> None:
+        if self.card is not self._composed:  # a newer card came while this one mounted
+            self.set_card(self.card)
+            return
         self._show_slice_label()
         self._show_histogram()
 
@@ -212,6 +218,8 @@ class TensorCard(Vertical, can_focus=True):
         """Show another tensor in this widget: updating beats a remove + mount per cell."""
         self.card = card
         self.preview = card.preview
+        if not self.is_mounted or not self.query(".header"):  # still mounting: on_mount shows it
+            return
         self.query_one(".header", Static).update(tensor_header(card))
         self.query_one(".values", Static).update(preview_text(self.preview, self._values_width()))
         self._draw_picture(card.picture)
