@@ -317,3 +317,51 @@ async def test_a_dashboard_run_of_the_repl_model_rechecks_the_exercises(make_app
         assert not card.result.passed
         await pilot.press("f4", "t")
         await wait_for(pilot, lambda: card.result.passed, 90, "the check after training")
+
+
+def repl_log_text(app) -> str:
+    log = app.screen.query_one("#repl-log")
+    return "\n".join(strip.text for strip in log.lines)
+
+
+async def test_a_cell_that_changes_an_exercise_says_so_under_it_in_the_repl(lessons_dir, make_app):
+    app = make_app(lessons_dirs=[lessons_dir])
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = pane_of(app)
+        await wait_for(pilot, lambda: app.kernel.ready, 60, "the kernel")
+        await wait_for(pilot, lambda: pane.exercises_for == "01-mini", what="SetExercises")
+        repl = app.screen.query_one("#repl")
+        repl.run_source("a = torch.ones(3)")
+        await finished(pilot, app, "a = torch.ones(3)")
+        assert "Three zeros" not in repl_log_text(app)  # not started: no news
+        repl.run_source("z = torch.ones(3)")
+        await wait_for(pilot, lambda: "✗ Three zeros: " in repl_log_text(app), what="✗ line")
+        lines = repl_log_text(app).splitlines()
+        cell = next(i for i, line in enumerate(lines) if "z = torch.ones(3)" in line)
+        assert any("✗ Three zeros" in line for line in lines[cell + 1 :])  # under its cell
+        repl.run_source("z = torch.zeros(3)")
+        await wait_for(pilot, lambda: "✓ Three zeros" in repl_log_text(app), what="✓ line")
+        count = repl_log_text(app).count("✓ Three zeros")
+        repl.run_source("w = 1")
+        await finished(pilot, app, "w = 1")
+        assert repl_log_text(app).count("✓ Three zeros") == count  # unchanged: said once
+
+
+async def test_after_a_restart_the_old_cards_are_marked_stale(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_for(pilot, lambda: app.kernel.ready, 60, "the kernel")
+        inspector = app.screen.query_one("#repl-inspector")
+        await wait_for(pilot, lambda: inspector.built, what="the inspector")
+        repl = app.screen.query_one("#repl")
+        repl.run_source("x = torch.ones(3)")
+        await finished(pilot, app, "x = torch.ones(3)")
+        await wait_for(pilot, lambda: inspector.query(".card"), what="x's card")
+        await app.kernel.restart()
+        await wait_for(pilot, lambda: inspector.query(".card.-stale"), what="a stale card")
+        note = str(inspector.query_one("#cards-note").render())
+        assert "not what the new kernel holds" in note
+        await wait_for(pilot, lambda: app.kernel.ready, 90, "the new kernel")
+        repl.run_source("y = torch.zeros(2)")
+        await finished(pilot, app, "y = torch.zeros(2)")
+        await wait_for(pilot, lambda: not inspector.query(".card.-stale"), what="fresh cards")

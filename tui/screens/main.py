@@ -161,6 +161,10 @@ class MainScreen(Screen):
         shows exercise checks."""
         self.query_one("#lessons", LessonPane).cell_done(message.outcome)
 
+    def on_lesson_pane_check_changed(self, message: LessonPane.CheckChanged) -> None:
+        """A cell changed an exercise's result: the REPL says it under that cell."""
+        self.query_one("#repl", ReplPane).show_check(message.title, message.passed, message.text)
+
     def on_dashboard_pane_repl_trained(self, message: DashboardPane.ReplTrained) -> None:
         """The dashboard trained the REPL's model: its exercises may pass now."""
         self.query_one("#lessons", LessonPane).recheck()

@@ -26,6 +26,7 @@ from textual.widgets import (
 
 from tui.core import inspect_types as core
 from tui.core import protocol as p
+from tui.kernel import hub as kh
 from tui.kernel import link as kl
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.inspector_cards import WIDGET_FOR, card_problem, card_widget
@@ -53,6 +54,7 @@ class InspectorPanel(Deferred, Vertical):
     InspectorPanel TabPane { padding: 0; }
     InspectorPanel #cards { height: 1fr; }
     InspectorPanel #cards-note { height: auto; color: $text-muted; padding: 0 1; }
+    InspectorPanel .card.-stale { tint: $background 45%; }
     InspectorPanel VariablesPanel { height: 1fr; }
     InspectorPanel AutogradTree { height: 1fr; }
     """
@@ -93,6 +95,8 @@ class InspectorPanel(Deferred, Vertical):
             self._kernel_ready()
         elif isinstance(event, kl.Died):
             self._kernel_died(event.reason)
+        elif isinstance(event, kh.Starting) and event.restart:
+            self._kernel_died("restarted")
 
     @property
     def _kernel(self) -> Any:
@@ -121,9 +125,16 @@ class InspectorPanel(Deferred, Vertical):
 
     @after_build
     def _kernel_died(self, reason: str) -> None:
-        if self.query(".card").exclude(".-gone"):
-            self._note(f"The kernel ended ({reason}): these cards are what it last sent.")
+        """The cards show objects of a kernel that is gone: said, and greyed as stale."""
+        cards = self.query(".card").exclude(".-gone")
+        if cards:
+            self._note(
+                f"The kernel ended ({reason}): these cards are what it last sent, "
+                "not what the new kernel holds."
+            )
             self.query_one("#cards-note").display = True
+            for card in cards:
+                card.add_class("-stale")
 
     # -- after each cell -----------------------------------------------------------------
     @after_build
@@ -168,6 +179,7 @@ class InspectorPanel(Deferred, Vertical):
         for i, card in enumerate(cards):
             widget_name = WIDGET_FOR.get(card.kind) if not card_problem(card) else "ErrorCard"
             if i < len(existing) and type(existing[i]).__name__ == widget_name:
+                existing[i].remove_class("-stale")
                 existing[i].set_card(card if widget_name != "ErrorCard" else card_problem(card))
                 continue
             w = card_widget(

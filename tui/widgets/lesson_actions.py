@@ -66,7 +66,7 @@ class LessonChecks:
         def checked_specs(self, lesson: Lesson | None) -> list[p.ExerciseSpec]: ...
         def distrust_of(self, lesson: Lesson | None) -> Any: ...
         def action_trust(self) -> None: ...
-        def check_changed(self, title: str, result: CheckResult) -> None: ...
+        check_news: list[tuple[str, CheckResult]]
         def check_seen(
             self, lesson: Lesson, exercise_id: str, passed: bool, first: bool
         ) -> None: ...
@@ -85,7 +85,7 @@ class LessonChecks:
             self._queue.clear()
         elif isinstance(event, kl.Pushed) and isinstance(event.message, p.CellPayload):
             if event.message.checks is not None:
-                self._apply_checks(event.message.checks)
+                self._apply_checks(event.message.checks, after_cell=True)
 
     @property
     def _kernel(self) -> Any:
@@ -150,8 +150,9 @@ class LessonChecks:
         self._apply_checks(checks)
 
     def _apply_checks(self, checks: p.Checks, after_cell: bool = False) -> None:
-        """Show check results on their exercise cards; ``after_cell``: a cell's results,
-        whose changes are also said under that cell in the REPL."""
+        """Show check results on their exercise cards; ``after_cell``: a cell's results
+        (pushed with its payload, then again with its outcome), whose changes are kept in
+        ``check_news`` to be said under that cell once it is done."""
         lesson = self.lesson
         if lesson is None or checks.lesson != lesson.id or self.distrust_of(lesson) is not None:
             return  # the checks of a lesson no longer shown (or not trusted: stale)
@@ -163,7 +164,7 @@ class LessonChecks:
             self._say_if_hidden(lesson, result, before)
             if after_cell and _news(before, result):
                 title = next((e.title for e in lesson.exercises if e.id == row.id), row.id)
-                self.check_changed(title, result)
+                self.check_news.append((title, result))
             self.results[row.id] = result
             if row.id in cards:
                 cards[row.id].set_result(result)

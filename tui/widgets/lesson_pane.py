@@ -95,6 +95,8 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
         self.reviews = Reviews()
         self.failing_seen: set[str] = set()
         self.results: dict[str, CheckResult] = {}
+        #: Exercises a running cell changed, said under it in the REPL once it is done.
+        self.check_news: list[tuple[str, CheckResult]] = []
         #: The lesson whose exercises the kernel has acknowledged (None: not told yet).
         self.exercises_for: str | None = None
         self.selected = -1
@@ -171,10 +173,11 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
         self.section = index
         lesson = self.lesson
         body = self.query_one(LessonBody)
-        await body.remove_children()
         widgets = self._section_widgets()
-        await body.mount_all(widgets)
-        body.scroll_home(animate=False)
+        with self.app.batch_update():
+            await body.remove_children()
+            await body.mount_all(widgets)
+            body.scroll_home(animate=False)
         self.selected = -1
         items = self.selectables()  # the first block is selected (marked, not scrolled to)
         first = next((n for n, w in enumerate(items) if isinstance(w, CodeBlock)), -1)
@@ -340,14 +343,14 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
                 widget.set_state(state_name)
 
     @after_build
-    def check_changed(self, title: str, result: CheckResult) -> None:
-        self.post_message(self.CheckChanged(title, result.passed, result.message))
-
     def cell_done(self, outcome: Any) -> None:
         """A REPL cell finished: mark the block it came from (by its tag), show its checks."""
         payload = getattr(outcome, "payload", None)
         if isinstance(payload, p.CellPayload) and payload.checks is not None:
             self._apply_checks(payload.checks, after_cell=True)
+        news, self.check_news = self.check_news, []
+        for title, result in news:  # said under the cell, now that its output is shown
+            self.post_message(self.CheckChanged(title, result.passed, result.message))
         tag = getattr(outcome, "tag", None)
         block = self._pending.pop(tag, None) if tag else None
         if block is None:

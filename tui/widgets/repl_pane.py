@@ -22,6 +22,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -38,7 +39,7 @@ from tui.kernel import link as kl
 from tui.widgets import repl_render as render
 from tui.widgets.deferred import Deferred, after_build
 from tui.widgets.pane import Pane
-from tui.widgets.plain import plain
+from tui.widgets.plain import plain, visible
 from tui.widgets.repl_help import COMMANDS, HELP, complete_into, signature_into
 
 if TYPE_CHECKING:  # the body's widgets are imported by compose_body, after frame 1
@@ -231,6 +232,16 @@ class ReplPane(Deferred, Pane):
             # the learner's input() prompt: literal
             self.input.border_title = plain(event.prompt.strip() or "input")
             self._note(f"{event.prompt} (the kernel waits for a line: type it and press Enter)")
+
+    def show_check(self, title: str, passed: bool, text: str) -> None:
+        """An exercise's ✓/✗ under the cell that changed it, in one line."""
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append("✓ " if passed else "✗ ", style="bold green" if passed else "bold yellow")
+        line.append(visible(title), style="bold")
+        first = next((ln for ln in visible(text).splitlines() if ln.strip()), "")
+        if first:
+            line.append(f": {first}")
+        self.log_widget.write(line)
 
     def _note(self, text: str, style: str = "dim") -> None:
         self.log_widget.write(render.render_note(text, style))
