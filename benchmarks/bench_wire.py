@@ -12,7 +12,10 @@ the app writes:
   same loop in plain ``python`` is reported);
 * training: F5 pressed, the live loss curve drawing (target <= 20 KB/s); with
   ``--view boundary`` the dashboard shows the decision boundary instead (F4, v);
-* the same with ``--low-bandwidth`` (target < 5 KB/s while training).
+* the same with ``--low-bandwidth`` (target < 5 KB/s while training);
+* pictures (without ``--low-bandwidth``): the bytes a 28x28 heatmap (``show``) and a
+  matplotlib plot cost when first drawn in the REPL log (target ~30 KB), then the bytes/s
+  while they stay on screen unchanged (target 0).
 
 Baselines, measured in the same run under the same pty, each a plain program in its own
 process: the printing loop run by plain ``python``, and a naive loop that redraws a
@@ -236,6 +239,34 @@ def rate_while_printing(app: PtyApp, seconds: float) -> float:
     return rate
 
 
+#: Cells that draw a picture in the REPL log, and what their caption shows once drawn.
+PICTURES = [
+    ("a 28x28 heatmap: show(torch.rand(28, 28))", b"show(torch.rand(28, 28))", b"tensor 28x28"),
+    (
+        "a plot: plt.plot([1, 3, 2]); plt.show()",
+        b"import matplotlib.pyplot as plt; plt.plot([1, 3, 2]); plt.show()",
+        b"Figure size",
+    ),
+]
+
+
+def bytes_per_picture(app: PtyApp) -> list[tuple[str, int, float]]:
+    """(what, bytes from Enter until the screen is quiet, bytes/s for 3 s after): the
+    first draw of each picture, then what it costs while unchanged."""
+    out = []
+    for name, cell, shows in PICTURES:
+        with app._lock:
+            mark = len(app.text)
+        app.send(cell + b"\r")
+        if not app.wait_for(shows, timeout=120):
+            raise RuntimeError(f"{name} was not drawn within 120 s")
+        app.wait_quiet(gap=1.0, timeout=15)
+        with app._lock:
+            drawn = len(app.text) - mark
+        out.append((name, drawn, app.rate(3.0)))
+    return out
+
+
 def measure_app(
     extra_args: list[str], seconds: float, cols: int, rows: int, view: str = "curve"
 ) -> tuple[float, float, float]:
@@ -245,6 +276,9 @@ def measure_app(
         try:
             app.send_and_settle(F3)  # the REPL's input focused, as a learner's would be
             idle = app.rate(seconds)
+            if "--no-low-bandwidth" in extra_args:
+                for name, drawn, after in bytes_per_picture(app):
+                    print(f"  picture {name}: {drawn / 1024:.1f} KB drawn, then {after:.0f} B/s")
             printing = rate_while_printing(app, seconds)
             if view == "boundary":  # the dashboard shown, its decision boundary in view
                 app.send_and_settle(F4)
