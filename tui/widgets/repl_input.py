@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import events
+from textual.binding import BindingsMap
 from textual.message import Message
 from textual.widgets import TextArea
 
@@ -25,6 +26,11 @@ if TYPE_CHECKING:
 NEWLINE_KEYS = {"ctrl+j", "alt+enter", "shift+enter", "ctrl+enter"}
 #: Keys that empty the whole input, a recalled multi-line cell included (IPython: ctrl+c).
 CLEAR_KEYS = {"ctrl+u"}
+#: TextArea's own bindings by key (left, backspace, ctrl+z...): run by ``on_key`` in the
+#: order the keys came. Textual runs a binding only once its key has bubbled up to the
+#: app, after the widget has typed the printable keys behind it (and run Enter): abc,
+#: left, backspace, X, Enter typed fast ran abcX, not aXc.
+EDIT_BINDINGS = BindingsMap(TextArea.BINDINGS).key_to_bindings
 
 
 class ReplInput(TextArea):
@@ -93,7 +99,7 @@ class ReplInput(TextArea):
         self.call_after_refresh(setattr, self, "language", "python")
 
     # -- keys ------------------------------------------------------------------------
-    def on_key(self, event: events.Key) -> None:
+    async def on_key(self, event: events.Key) -> None:
         """Runs before TextArea's own key handling, which ``prevent_default`` skips."""
         if self.menu is not None and self.menu.is_open and self._menu_key(event):
             event.stop()
@@ -109,6 +115,11 @@ class ReplInput(TextArea):
             return
         if event.key != "tab":
             self.post_message(self.Hint(""))
+        for binding in EDIT_BINDINGS.get(event.key, ()):
+            if await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
 
     def _handle(self, event: events.Key) -> bool:
         key = event.key
