@@ -12,7 +12,7 @@ import gc
 import os
 from pathlib import Path
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -123,6 +123,20 @@ class TorchTUI(App[int]):
 
     def on_resize(self, event) -> None:
         guard_size(self, event.size)
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and pastes typed while a pane switch is pending wait for that pane
+        (``MainScreen.hold``); everything else goes on as usual."""
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            main = self._main()
+            if main is not None and self.screen is main and main.hold(event):
+                return
+        await super().on_event(event)
+
+    async def replay(self, held: list[events.Event]) -> None:
+        """Keys that waited, handled now and in order, as if just typed."""
+        for event in held:
+            await super().on_event(event)
 
     def on_descendant_focus(self, event) -> None:
         quiet_cursor(event.widget)  # a blinking cursor costs ~2 KB/s on the wire when idle

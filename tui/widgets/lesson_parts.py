@@ -187,6 +187,12 @@ class LessonBody(VerticalScroll, can_focus=True):
         Binding("enter,r", "run_selected", "Run block"),
     ]
 
+    def watch_has_focus(self, has_focus: bool) -> None:
+        """No restyle on focus: Textual restyles the focused widget's whole subtree (the
+        section's ~20 Markdown widgets and the scrollbars, all repainted then), ~15 ms of
+        each pane switch, and no rule styles the body or anything in it on its focus.
+        (A ``LessonBody:focus`` rule would need ``update_node_styles()`` here.)"""
+
     def _pane(self):
         from tui.widgets.lesson_pane import LessonPane
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from textual.color import Color
 from textual.containers import Vertical
+from textual.geometry import Region
+from textual.reactive import var
 from textual.widget import Widget
 
 
@@ -22,8 +25,38 @@ class Pane(Vertical):
     HELP: ClassVar[str] = ""
     COMMANDS: ClassVar[list[tuple[str, str, str]]] = []
 
+    #: The focus is in this pane: its frame takes the accent colour. Set by the main screen
+    #: on each focus change, inline on the pane alone (a ``:focus-within`` rule restyled
+    #: every widget in the pane, ~0.15 s for the dashboard on 2 cores).
+    holds_focus: var[bool] = var(False, init=False)
+
     def on_mount(self) -> None:
         self.border_title = f"{self.PANE_TITLE} · {self.FKEY}"
+
+    def watch_holds_focus(self) -> None:
+        self.paint_frame()
+
+    def paint_frame(self) -> None:
+        """The frame's colour: the accent while focused, else what ``app.tcss`` says.
+
+        Set as inline rules and only the frame's cells repainted: the ``border`` and
+        ``border_title_color`` properties repaint the whole pane (every widget in it, for
+        ``border_title_color``), ~20 ms of a pane switch."""
+        accent = self.app.theme_variables.get("accent") if self.holds_focus else None
+        color = None if accent is None else Color.parse(accent)
+        styles = self.styles
+        for edge in ("border_top", "border_right", "border_bottom", "border_left"):
+            styles.set_rule(edge, None if color is None else ("round", color))
+        styles.set_rule("auto_border_title_color", None if color is None else False)
+        styles.set_rule("border_title_color", color)
+        width, height = self.outer_size
+        x, y = self.content_offset
+        self.refresh(
+            Region(-x, -y, width, 1),
+            Region(-x, height - 1 - y, width, 1),
+            Region(-x, -y, 1, height),
+            Region(width - 1 - x, -y, 1, height),
+        )
 
     @property
     def is_built(self) -> bool:

@@ -103,6 +103,9 @@ class SettingsForm(VerticalScroll):
     SettingsForm .dash-row Label { width: 9; color: $text-muted; }
     /* compact fields show no focus of their own: the row's label does */
     SettingsForm .dash-row:focus-within Label { color: $accent; text-style: bold; }
+    /* (no change: this rule makes Textual restyle a row, and only the row, when the
+       focus enters or leaves it; the rule above alone never restyles the label) */
+    SettingsForm .dash-row:focus-within { height: 1; }
     SettingsForm .dash-row Input, SettingsForm .dash-row Select { width: 1fr; }
     SettingsForm .dash-row.-invalid Label { color: $error; text-style: bold; }
     SettingsForm .dash-row .why { display: none; width: auto; padding-left: 1; }
