@@ -135,7 +135,7 @@ async def test_ten_megabyte_print_is_capped_and_the_ui_keeps_drawing(shared):
     await run_cell(pilot, app, "print('spam spam spam\\n' * 500_000)")  # ~10 MB
     assert "more lines not shown" in log_text(app)
     await run_cell(pilot, app, "print('x' * 10_000_000)")  # one 10 MB line
-    assert "more chars" in log_text(app)
+    assert "more chars" in " ".join(log_text(app).split())  # wherever the log wraps it
     assert len(repl_pane(app).log_widget.lines) <= 4000  # the log is bounded too
     await still_usable(pilot, app)
 
@@ -166,7 +166,7 @@ async def test_huge_allocation_shows_the_error(shared):
     app, pilot = shared
     outcome = await run_cell(pilot, app, "big = torch.ones(10**12)", timeout=30)
     assert outcome.error_name == "RuntimeError"
-    text = log_text(app)
+    text = " ".join(log_text(app).split())  # the words, wherever the log wraps them
     assert "can't allocate memory" in text or "not enough memory" in text.lower()
     assert (await run_cell(pilot, app, "'big' in dir()")).text() == "False\n"
     await still_usable(pilot, app)
