@@ -44,8 +44,17 @@ def picture_text(picture: Picture, colour: bool | None = None) -> Text:
         if not colour:
             text.append("".join(_ramp(top, bottom, x) for x in range(w)))
             continue
-        for x in range(w):
+        x = 0
+        while x < w:  # one span per run of equal cells: the terminal pays per colour change
             key = top[3 * x : 3 * x + 3] + bottom[3 * x : 3 * x + 3]
+            run = 1
+            while (
+                x + run < w
+                and top[3 * (x + run) : 3 * (x + run) + 3]
+                + bottom[3 * (x + run) : 3 * (x + run) + 3]
+                == key
+            ):
+                run += 1
             style = styles.get(key)
             if style is None:
                 style = Style(
@@ -53,7 +62,8 @@ def picture_text(picture: Picture, colour: bool | None = None) -> Text:
                     bgcolor=Color.from_rgb(key[3], key[4], key[5]),
                 )
                 styles[key] = style
-            text.append(UPPER_HALF, style)
+            text.append(UPPER_HALF * run, style)
+            x += run
     return text
 
 
