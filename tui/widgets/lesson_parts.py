@@ -145,8 +145,14 @@ class ExerciseCard(Vertical):
             self.passed_before = True
         self.set_class(result is not None and result.passed, "-passed")
         self.set_class(result is not None and not result.passed, "-failed")
-        if self.is_mounted:
-            self.query_one(".ex-status", Static).update(self._status_text())
+        self._show_status()
+
+    def on_mount(self) -> None:
+        self._show_status()  # a result that came while the card was still mounting
+
+    def _show_status(self) -> None:
+        for status in self.query(".ex-status"):  # none yet while the card mounts
+            status.update(self._status_text())
 
     async def show_hint(self) -> bool:
         """Reveal the next hint; False when there is none left."""
