@@ -1,9 +1,9 @@
 """The main screen: lessons on the left, the REPL and the dashboard on the right.
 
 Terminals of 120 columns or more show all three panes; narrow ones show one pane at a
-time under a tab bar, so nothing is clipped at 80x24. Between 120 and 159 columns the
-REPL's inspector opens on demand (ctrl+o), so the log keeps 60+ columns. The same widget instances serve
-both layouts, so no state is lost on resize.
+time under a tab bar, so nothing is clipped at 80x24. From 120 columns the REPL's
+inspector is a drawer (F6, ctrl+o) over the right of the REPL's column, so the log keeps
+the whole pane. The same widget instances serve both layouts: no state is lost on resize.
 
 Keys belong to the pane the learner last asked for. F2/F3/F4 are priority bindings, run
 in the order the keys came: the keys after one wait (``hold``) until the keys sent to the
