@@ -38,8 +38,12 @@ async def test_a_run_shows_validation_layers_moving_and_the_lr_schedule(make_app
             what="the validation curve",
         )
         assert [label for label, _ in plot.legend][-1] == "validation"
-        legend = str(pane.query_one("#dash-legend", Static).render())
-        assert "validation" in legend and "#1 spiral" in legend
+        legend = pane.query_one("#dash-legend", Static)
+        await _wait(  # the legend line follows the plot's legend on the next redraw
+            pilot,
+            lambda: "validation" in str(legend.render()) and "#1 spiral" in str(legend.render()),
+            what="the legend line",
+        )
         if not pane.layers_shown:
             await pilot.press("g")
         panel = pane.query_one("#dash-layers", LayerPanel)
