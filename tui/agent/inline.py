@@ -37,12 +37,17 @@ IMAGE_MIMES = ("image/png", "image/jpeg")
 _attached = threading.local()
 
 
-def current_room() -> p.SetRoom:
-    """The room the app last sent (``SetRoom``), or the defaults before it has."""
-    from tui.agent import server
+#: The room the app last sent (``SetRoom``; the agent passes it on), or the defaults.
+_room = p.SetRoom()
 
-    agent = server._AGENT
-    return agent.room if agent is not None else p.SetRoom()
+
+def set_room(room: p.SetRoom) -> None:
+    global _room
+    _room = room
+
+
+def current_room() -> p.SetRoom:
+    return _room
 
 
 def fit(width: int, height: int, cols: int, rows: int = MAX_ROWS) -> tuple[int, int]:

@@ -21,6 +21,7 @@ from typing import Any
 from tui.core import inspect as insp
 from tui.core import protocol as p
 
+from . import inline
 from .cells import CellWatcher
 from .print_width import PrintWidth
 
@@ -185,6 +186,7 @@ class Agent:
 
     def _set_room(self, msg: p.SetRoom) -> p.Ack:
         self.room = msg  # the print width follows before the next cell (main thread)
+        inline.set_room(msg)
         return p.Ack(msg.id)
 
     def _check_now(self, msg: p.CheckNow) -> p.Checks:
@@ -208,4 +210,5 @@ def install(shell: Any = None) -> Agent:
 
         keep_kernel_on_exit(shell)
         _AGENT = Agent(shell)
+        inline.install(_AGENT.shell)  # image displays carry a picture too
     return _AGENT
