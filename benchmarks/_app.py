@@ -102,8 +102,8 @@ async def repl_app(size: tuple[int, int] = (160, 48), timeout: float = 120.0):
 
     kernel = spawn_kernel(cwd=ROOT)
     try:
-        from tui.app import TorchTUI
-        from tui.widgets.repl_input import ReplInput
+        from tui.ui.app import TorchTUI
+        from tui.ui.repl.cell_input import ReplInput
 
         app = TorchTUI(device="cpu", kernel=kernel)
         measured = False

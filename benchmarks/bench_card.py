@@ -98,8 +98,8 @@ class CardClock:
     first painted (a hook on ``App._display``, which every frame goes through)."""
 
     def __init__(self, app) -> None:
-        from tui.widgets.inspector import InspectorPanel
-        from tui.widgets.inspector_cards import TensorCard
+        from tui.ui.inspector.card_widgets import TensorCard
+        from tui.ui.inspector.inspector_panel import InspectorPanel
 
         self.app, self.widget = app, TensorCard
         self.title = ""
@@ -170,7 +170,7 @@ async def timed_cells(app, pilot, clock: CardClock, probe: LagProbe, cells: dict
 
 def wire_cost(card) -> tuple[int, float]:
     """A card's bytes on the wire (its cell's payload) and the median time to decode them."""
-    from tui.core import protocol as p
+    from tui.protocol import messages as p
 
     data = p.encode(p.CellPayload(number=1, cards=[card]))
     times = []

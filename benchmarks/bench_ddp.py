@@ -24,8 +24,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui.core.distributed import DDPRunner  # noqa: E402
-from tui.core.training import TrainConfig, bare_loop, build_job  # noqa: E402
+from tui.training.config import TrainConfig
+from tui.training.job import build_job  # noqa: E402
+from tui.training.loop import bare_loop
+from tui.training.parallel import DDPRunner  # noqa: E402
 
 
 def main() -> int:

@@ -56,7 +56,7 @@ async def spin_phase(app, pilot, probe: LagProbe, seconds: float) -> list[float]
 
 async def training_phase(app, pilot, probe: LagProbe, seconds: float) -> tuple[list[float], str]:
     """The dashboard's playground run. Returns (lags, note)."""
-    from tui.widgets.dashboard_pane import DashboardPane
+    from tui.ui.dashboard.dashboard_pane import DashboardPane
 
     pane = app.screen.query_one(DashboardPane)
     torch_here = "torch" in sys.modules

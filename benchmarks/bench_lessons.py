@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tui.core.lessons import Lesson, load_lessons  # noqa: E402
+from tui.lessons.document import Lesson, load_lessons  # noqa: E402
 
 PREAMBLE = """\
 import numpy as np

@@ -95,7 +95,7 @@ print(json.dumps({"cell": cell_times, "complete_jedi": jedi, "complete_plain": p
 async def app_figures(cells: int, completions: int) -> dict[str, list[float]]:
     from textual.widgets import Static
 
-    from tui.widgets.repl_input import ReplInput
+    from tui.ui.repl.cell_input import ReplInput
 
     figures: dict[str, list[float]] = {"cell": [], "tab": [], "restart": []}
     async with repl_app() as (app, pilot):

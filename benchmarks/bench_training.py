@@ -102,7 +102,9 @@ ENDLESS = 1_000_000  # steps asked for: the coordinator ends the runs, not the s
 
 def bare(net: str, device: str, shared: Shared | None, ns: dict | None = None) -> dict:
     """The plain loop; ``ns``: the XOR net already made there (the app's REPL)."""
-    from tui.core.training import TrainConfig, bare_loop, build_job, job_from_namespace
+    from tui.training.config import TrainConfig
+    from tui.training.job import build_job, job_from_namespace
+    from tui.training.loop import bare_loop
 
     if shared is not None:  # else the hook is in already
         shared.count_optimizer_steps()
@@ -122,9 +124,9 @@ async def _dash(
 ) -> dict:
     from textual.widgets import Input, Select
 
-    from tui.app import TorchTUI
-    from tui.widgets.dashboard_pane import DashboardPane
-    from tui.widgets.loss_plot import LossPlot
+    from tui.ui.app import TorchTUI
+    from tui.ui.dashboard.dashboard_pane import DashboardPane
+    from tui.ui.dashboard.loss_plot import LossPlot
 
     app = TorchTUI(device=device, low_bandwidth=False)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -144,7 +146,7 @@ async def _dash(
             f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
             f"from _slices import Shared as _S; _bench = _S({shared.path!r})\n"
             "_bench.count_optimizer_steps()\n"
-            "from tui.core.training import warm_up; warm_up()"
+            "from tui.training.loop import warm_up; warm_up()"
         )
         shared.kernel.value = app.kernel.pid or 0  # stopped and continued with this process
         if net == "xor":
@@ -203,8 +205,8 @@ async def _redraw() -> dict:
     import numpy as np
     from textual.app import App, ComposeResult
 
-    from tui.core.series import LossSeries
-    from tui.widgets.loss_plot import LossPlot
+    from tui.runs.series import LossSeries
+    from tui.ui.dashboard.loss_plot import LossPlot
 
     series = LossSeries("1M steps")
     rng = np.random.default_rng(0)

@@ -90,10 +90,10 @@ def _apps_share_a_kernel(request, monkeypatch):
     ``kernel=None`` (a fresh kernel of its own: crash tests) or its own process."""
     if "fresh_kernel" in request.keywords:
         return
-    import tui.app
+    import tui.ui.app
 
     shared = request.getfixturevalue("_shared")
-    original = tui.app.TorchTUI.__init__
+    original = tui.ui.app.TorchTUI.__init__
 
     def init(self, *args, **kwargs):
         if "kernel" not in kwargs and kwargs.get("existing") is None:
@@ -101,7 +101,7 @@ def _apps_share_a_kernel(request, monkeypatch):
             kwargs.setdefault("keep_kernel", True)
         original(self, *args, **kwargs)
 
-    monkeypatch.setattr(tui.app.TorchTUI, "__init__", init)
+    monkeypatch.setattr(tui.ui.app.TorchTUI, "__init__", init)
 
 
 @pytest.fixture
@@ -113,6 +113,6 @@ def shared_kernel(_shared):
 @pytest.fixture
 def make_app():
     """``make_app(**kwargs)``: a TorchTUI (on the shared kernel unless told otherwise)."""
-    from tui.app import TorchTUI
+    from tui.ui.app import TorchTUI
 
     return lambda **kwargs: TorchTUI(**kwargs)

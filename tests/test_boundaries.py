@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-CORE = sorted(p.stem for p in (Path(__file__).parents[1] / "tui" / "core").glob("*.py"))
+TUI = Path(__file__).parents[1] / "tui"
+#: The domain packages: plain logic that never imports textual.
+DOMAIN = ("platform", "protocol", "tensors", "lessons", "training", "runs", "console")
+CORE = sorted(
+    f"{pkg}.{p.stem}" for pkg in DOMAIN for p in (TUI / pkg).glob("*.py") if p.stem != "__init__"
+)
 
 
 def _modules_after_import(module: str) -> set[str]:
@@ -16,7 +21,7 @@ def _modules_after_import(module: str) -> set[str]:
 
 
 def test_importing_the_app_does_not_import_torch():
-    mods = _modules_after_import("tui.app")
+    mods = _modules_after_import("tui.ui.app")
     assert "textual" in mods
     assert "torch" not in mods
 
@@ -34,28 +39,28 @@ NOT_BEFORE_FIRST_FRAME = [
     "rich.pretty",  # RichLog (the REPL log)
     "pydoc",  # help()
     "importlib.metadata",  # --version
-    "tui.widgets.inspector",
-    "tui.widgets.repl_input",
-    "tui.screens.lesson_picker",
+    "tui.ui.inspector.inspector_panel",
+    "tui.ui.repl.cell_input",
+    "tui.ui.lessons.picker",
 ]
 
 
 def test_the_first_frame_waits_for_no_heavy_import():
     """What ``torch-tui`` imports before its first frame: the CLI, then the app."""
-    mods = _modules_after_import("tui.cli, tui.app")
+    mods = _modules_after_import("tui.cli, tui.ui.app")
     assert not [name for name in NOT_BEFORE_FIRST_FRAME if name in mods]
 
 
-@pytest.mark.parametrize("name", [n for n in CORE if n != "__init__"])
+@pytest.mark.parametrize("name", CORE)
 def test_core_module_does_not_import_textual(name):
-    mods = _modules_after_import(f"tui.core.{name}")
+    mods = _modules_after_import(f"tui.{name}")
     assert not any(m == "textual" or m.startswith("textual.") for m in mods)
 
 
 APP_AND_KERNEL = """
 import asyncio, sys, time
 from pathlib import Path
-from tui.app import TorchTUI
+from tui.ui.app import TorchTUI
 
 async def main():
     app = TorchTUI(device="cpu")

@@ -67,7 +67,7 @@ def test_a_16_colour_terminal_gets_only_16_colour_codes(tmp_home):
 )  # fmt: skip
 def test_the_colour_system_follows_term(monkeypatch, term, system):
     """The same detection the pty test above exercises end to end, for each TERM."""
-    from tui.app import TorchTUI
+    from tui.ui.app import TorchTUI
 
     monkeypatch.setenv("TERM", term)
     monkeypatch.delenv("COLORTERM", raising=False)

@@ -17,8 +17,8 @@ import pytest_asyncio
 from textual.widgets import RichLog
 from ui.pilot_wait import wait_for
 
-import tui.app as app_module
-from tui.app import TorchTUI
+import tui.ui.app as app_module
+from tui.ui.app import TorchTUI
 
 #: Generous: the CI box has two cores shared with other jobs.
 DEADLINE = 60.0

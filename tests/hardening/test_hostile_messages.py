@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hardening.conftest import shared_app_fixture, still_usable, wait_until
-from tui.core import inspect_types as insp
-from tui.core import protocol as p
 from tui.kernel import link as kl
+from tui.protocol import cards as insp
+from tui.protocol import messages as p
 
 FAST = settings(
     max_examples=300,
@@ -216,7 +216,7 @@ async def test_the_panes_survive_whatever_the_decoder_lets_through(shared):
 
 
 def kl_event(app: Any, event: Any) -> Any:
-    from tui.widgets.kernel_event import KernelEvent
+    from tui.ui.common.kernel_messages import KernelEvent
 
     return KernelEvent(event, app.kernel.generation)
 

@@ -22,7 +22,7 @@ from hardening.conftest import (
     still_usable,
     wait_until,
 )
-from tui.core import protocol as p
+from tui.protocol import messages as p
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 shared = shared_app_fixture(kernel=None)  # its own kernel: these cases break theirs

@@ -16,11 +16,11 @@ import pytest
 import pytest_asyncio
 from textual.widgets import DataTable
 
-import tui.app as app_module
+import tui.ui.app as app_module
 from hardening.conftest import SIZE, lesson_pane, log_text, repl_pane, static_text, wait_until
-from tui.app import TorchTUI
-from tui.screens.lesson_picker import ChoiceList, LessonPicker
-from tui.widgets.lesson_parts import CodeBlock
+from tui.ui.app import TorchTUI
+from tui.ui.lessons.parts import CodeBlock
+from tui.ui.lessons.picker import ChoiceList, LessonPicker
 
 
 class LessonApp(TorchTUI):

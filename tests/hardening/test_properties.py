@@ -12,8 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.core import inspect
-from tui.core.lessons import Lesson, parse_lesson
+from tui.lessons.document import Lesson, parse_lesson
+from tui.protocol import cards
+from tui.tensors import objects
+from tui.tensors import summaries as inspect
 
 torch = pytest.importorskip("torch")
 
@@ -91,7 +93,7 @@ def test_the_lesson_parser_never_raises_below_valid_front_matter(body):
 def test_the_lesson_loader_never_raises_on_random_bytes(tmp_path_factory, data):
     path = tmp_path_factory.mktemp("bytes") / "lesson.md"
     path.write_bytes(data)
-    from tui.core.lessons import load_lesson
+    from tui.lessons.document import load_lesson
 
     check_lesson(load_lesson(path))
 
@@ -148,7 +150,7 @@ def test_the_tensor_card_never_raises_and_matches_the_tensor(t, index):
     card = inspect.tensor_card(t, "t", {"t": t}, index=index)
     assert card.shape == list(t.shape)
     assert card.numel == t.numel()
-    assert card.dtype == inspect.format_dtype(t.dtype)
+    assert card.dtype == cards.format_dtype(t.dtype)
     assert card.requires_grad == t.requires_grad
     assert card.nbytes == t.numel() * t.element_size()
     stats = card.stats
@@ -162,4 +164,4 @@ def test_the_tensor_card_never_raises_and_matches_the_tensor(t, index):
             assert stats.min == pytest.approx(float(finite.min()), rel=1e-3, abs=1e-6)
     if card.preview is not None:
         assert "unavailable" not in (card.preview.note or ""), card.preview.note
-    inspect.watch_text(t)
+    objects.watch_text(t)

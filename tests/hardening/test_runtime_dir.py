@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 
 from tui import cli
-from tui.core import lesson_check, state
-from tui.core.lessons import parse_lesson
+from tui.cli import lesson_check
 from tui.kernel import launch
+from tui.lessons.document import parse_lesson
+from tui.platform import state
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,8 +21,8 @@ from hardening.conftest import (
     wait_until,
 )
 from tui.cli import main as cli_main
-from tui.core import state
-from tui.core.lessons import load_lessons, parse_lesson
+from tui.lessons.document import load_lessons, parse_lesson
+from tui.platform import state
 
 
 def trap_lesson(folder: Path, markers: Path) -> Path:

@@ -29,10 +29,10 @@ from hardening.conftest import (
     still_usable,
     wait_until,
 )
-from tui.core import state
-from tui.core.history import History
-from tui.core.progress import Progress, progress_path
+from tui.console.history import History
 from tui.kernel import launch
+from tui.lessons.progress import Progress, progress_path
+from tui.platform import state
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,7 +148,7 @@ async def test_two_instances_at_once_both_run_and_files_stay_valid(tmp_home):
 KILLED_WRITER = textwrap.dedent(
     """
     import sys
-    from tui.core import state
+    from tui.platform import state
     path = sys.argv[1]
     big = {"entries": ["x" * 1000] * 20000}  # ~20 MB per write
     print("ready", flush=True)
@@ -250,7 +250,8 @@ async def test_a_cell_that_writes_a_deep_progress_file_costs_no_save(tmp_home):
 async def test_every_state_file_that_fails_to_load_is_set_aside_and_the_app_starts(tmp_home):
     """History a FIFO (a plain read would hang), review.json over 16 MB, dashboard.json
     binary, trust.json the wrong type: one start, four files set aside, four warnings."""
-    from tui.core import review, train_settings, trust
+    from tui.lessons import review, trust
+    from tui.training import settings as train_settings
 
     history = History().path
     files = {

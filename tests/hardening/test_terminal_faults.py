@@ -17,8 +17,8 @@ from hardening.conftest import (
     still_usable,
     wait_until,
 )
-from tui.screens.main import MainScreen
-from tui.widgets.too_small import TooSmallScreen
+from tui.ui.screens.main import MainScreen
+from tui.ui.screens.too_small import TooSmallScreen
 
 
 def storm(app, sizes: list[tuple[int, int]]) -> None:

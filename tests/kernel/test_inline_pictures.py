@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from tui.core import cells
-from tui.core import protocol as p
+from tui.console import outputs as cells
+from tui.protocol import messages as p
 
 #: A 200x100 PNG, its left half red and its right half blue, made with Pillow.
 MAKE_PNG = """

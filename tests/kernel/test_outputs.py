@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from tui.core import cells
+from tui.console import outputs as cells
 from tui.kernel.events import InputWanted
 
 

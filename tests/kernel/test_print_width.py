@@ -3,7 +3,7 @@ them at the log's width, and a learner's own width wins."""
 
 from __future__ import annotations
 
-from tui.core import protocol as p
+from tui.protocol import messages as p
 
 TENSOR = "print(torch.arange(100.).reshape(10, 10) * 1000)"
 

@@ -9,8 +9,9 @@ import numpy as np
 from rich.color import Color
 from rich.console import Console
 
-from tui.core.training import Boundary
-from tui.widgets.dashboard_boundary import (
+from tui.training.report import Boundary
+from tui.ui.common.halfblock import UPPER_HALF
+from tui.ui.dashboard.boundary_view import (
     _CLASS_RGB,
     LEVELS,
     POINT,
@@ -18,7 +19,6 @@ from tui.widgets.dashboard_boundary import (
     _rgb,
     boundary_text,
 )
-from tui.widgets.halfblock import UPPER_HALF
 
 CONSOLE = Console(color_system="truecolor", width=200)
 SURE = LEVELS - 1

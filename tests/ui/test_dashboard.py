@@ -12,14 +12,14 @@ from functools import partial
 
 from textual.widgets import Input, Select, Static
 
-from tui.core import protocol as p
-from tui.core import state
 from tui.kernel import hub as kh
 from tui.kernel import link as kl
-from tui.widgets.dashboard_boundary import BoundaryView
-from tui.widgets.dashboard_pane import DashboardPane
-from tui.widgets.loss_plot import LossPlot
-from tui.widgets.train_metrics import TrainMetrics
+from tui.platform import state
+from tui.protocol import messages as p
+from tui.ui.dashboard.boundary_view import BoundaryView
+from tui.ui.dashboard.dashboard_pane import DashboardPane
+from tui.ui.dashboard.loss_plot import LossPlot
+from tui.ui.dashboard.metrics import TrainMetrics
 
 from .pilot_wait import wait_for
 

@@ -8,7 +8,7 @@ import os
 
 from textual.widgets import Input, Select
 
-from tui.widgets.train_metrics import TrainMetrics
+from tui.ui.dashboard.metrics import TrainMetrics
 
 from .pilot_wait import wait_for
 from .procs import children

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from functools import partial
 
-from tui.widgets.dashboard_filters import FiltersView
-from tui.widgets.dashboard_pane import DashboardPane
-from tui.widgets.halfblock import UPPER_HALF
+from tui.ui.common.halfblock import UPPER_HALF
+from tui.ui.dashboard.dashboard_pane import DashboardPane
+from tui.ui.dashboard.filters_view import FiltersView
 
 from .pilot_wait import wait_for
 
@@ -61,8 +61,8 @@ async def test_f_shows_a_cnns_filters_live_and_f_again_stops_them(make_app):
 def test_a_picture_is_enlarged_by_the_largest_whole_factor_that_fits():
     import base64
 
-    from tui.core.pictures import Picture
-    from tui.widgets.dashboard_filters import MAX_ZOOM, zoomed
+    from tui.tensors.pictures import Picture
+    from tui.ui.dashboard.filters_view import MAX_ZOOM, zoomed
 
     raw = bytes(range(2 * 3 * 3))  # 3 wide, 2 high
     small = Picture(3, 2, base64.b64encode(raw).decode("ascii"), kind="grid", note="n")

@@ -12,11 +12,11 @@ import numpy as np
 from textual import events
 from textual.widgets import Input, Select, Static
 
-from tui.core import protocol as p
-from tui.core.inspect_types import VarRow
-from tui.core.training import Report
-from tui.widgets.loss_plot import RICH_COLOUR, RUN_COLOURS, VAL_COLOUR
-from tui.widgets.settings_form import KEYS, ROWS
+from tui.protocol import messages as p
+from tui.protocol.cards import VarRow
+from tui.training.report import Report
+from tui.ui.dashboard.loss_plot import RICH_COLOUR, RUN_COLOURS, VAL_COLOUR
+from tui.ui.dashboard.settings_form import KEYS, ROWS
 
 from .test_dashboard import _message, _ready, _wait
 
@@ -31,7 +31,7 @@ XOR_ROWS = [
 
 def _run(pane, steps: int, total: int, config: dict, live: bool = False):
     """A run in the book as the kernel's messages leave it: begun, ``steps`` losses."""
-    from tui.core.runbook import RunState
+    from tui.runs.runbook import RunState
 
     run = pane.book.new(config.get("source", "playground"), config)
     pane._train_message(p.TrainBegun(run.id, "x", "cpu", total, False, 0.03, config))

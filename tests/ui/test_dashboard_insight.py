@@ -7,9 +7,9 @@ from functools import partial
 
 from textual.widgets import Static
 
-from tui.widgets.dashboard_insight import LayerPanel
-from tui.widgets.loss_plot import LossPlot
-from tui.widgets.train_metrics import TrainMetrics
+from tui.ui.dashboard.insight_panel import LayerPanel
+from tui.ui.dashboard.loss_plot import LossPlot
+from tui.ui.dashboard.metrics import TrainMetrics
 
 from .pilot_wait import wait_for
 from .test_dashboard import _ready, _set
@@ -122,8 +122,8 @@ async def test_a_lost_kernel_is_not_called_diverging_and_a_huge_model_never_star
     """lr 100 with SGD rises: the coach calls it diverging while it runs, but once the
     kernel dies mid-run the line says that instead. A model that cannot fit in the free
     RAM (16 GB here) is refused with one line before anything starts."""
-    from tui.core import protocol as p
     from tui.kernel import link as kl
+    from tui.protocol import messages as p
 
     app = make_app(device="cpu")
     async with app.run_test(size=(160, 48)) as pilot:
@@ -140,7 +140,7 @@ async def test_a_lost_kernel_is_not_called_diverging_and_a_huge_model_never_star
             assert "lr" not in _coach(pane)
         finally:
             pane._tell(p.TrainControl(run_id=run.id, action="stop"))  # the orphaned run
-        monkeypatch.setattr("tui.core.train_memory.ram_available", lambda: 16 * 10**9)
+        monkeypatch.setattr("tui.training.memory.ram_available", lambda: 16 * 10**9)
         _set(pane, hidden="65536,65536", steps="5")
         await pilot.press("f5")
         await pilot.pause()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import Input, Static
 
-from tui.widgets.loss_plot import LossPlot
+from tui.ui.dashboard.loss_plot import LossPlot
 
 from .pilot_wait import wait_for
 from .test_dashboard import SEED_XOR, _cell, _message, _ready, _set, _text, _wait

@@ -8,9 +8,9 @@ from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from tui.app import TorchTUI
-from tui.screens.main import PANES
-from tui.widgets.deferred import Deferred, LoadingNote, after_build
+from tui.ui.app import TorchTUI
+from tui.ui.common.deferred import Deferred, LoadingNote, after_build
+from tui.ui.screens.main import PANES
 
 from .pilot_wait import wait_for
 

@@ -13,11 +13,11 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Static, TabbedContent, Tree
 
-from tui.core import protocol as p
 from tui.kernel.hub import KernelHub
-from tui.widgets.inspector import InspectorPanel, WatchPanel
-from tui.widgets.inspector_cards import TensorCard
-from tui.widgets.kernel_event import KernelEvent
+from tui.protocol import messages as p
+from tui.ui.common.kernel_messages import KernelEvent
+from tui.ui.inspector.card_widgets import TensorCard
+from tui.ui.inspector.inspector_panel import InspectorPanel, WatchPanel
 
 from .pilot_wait import wait_for
 
@@ -280,12 +280,12 @@ def test_a_numpy_array_card_has_no_autograd_fields():
     import numpy as np
     import torch  # noqa: F401 - the card is built from the array as torch sees it
 
-    from tui.core import inspect as core
-    from tui.widgets.inspector_cards import tensor_header
+    from tui.tensors import objects
+    from tui.ui.inspector.card_widgets import tensor_header
 
-    text = tensor_header(core.card_for(np.arange(6.0).reshape(2, 3), "a", {})).plain
+    text = tensor_header(objects.card_for(np.arange(6.0).reshape(2, 3), "a", {})).plain
     assert "ndarray" in text and "(2, 3)" in text and "float64" in text
     for field in ("requires_grad", "grad_fn", "leaf", "grad "):
         assert field not in text, text
-    tensor = tensor_header(core.card_for(torch.ones(2, requires_grad=True), "t", {})).plain
+    tensor = tensor_header(objects.card_for(torch.ones(2, requires_grad=True), "t", {})).plain
     assert "requires_grad" in tensor and "grad_fn" in tensor

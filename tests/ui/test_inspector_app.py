@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from tui.widgets.inspector import InspectorPanel
-from tui.widgets.inspector_cards import TensorCard
-from tui.widgets.repl_input import ReplInput
+from tui.ui.inspector.card_widgets import TensorCard
+from tui.ui.inspector.inspector_panel import InspectorPanel
+from tui.ui.repl.cell_input import ReplInput
 
 from .pilot_wait import wait_for
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, RichLog
 
-import tui.app as app_module
-from tui.app import TorchTUI
-from tui.widgets.code_body import CodeBody
-from tui.widgets.dashboard_pane import DashboardPane
-from tui.widgets.lesson_pane import LessonPane
-from tui.widgets.loss_plot import LossPlot
-from tui.widgets.repl_input import ReplInput
+import tui.ui.app as app_module
+from tui.ui.app import TorchTUI
+from tui.ui.dashboard.dashboard_pane import DashboardPane
+from tui.ui.dashboard.loss_plot import LossPlot
+from tui.ui.lessons.code_body import CodeBody
+from tui.ui.lessons.lesson_pane import LessonPane
+from tui.ui.repl.cell_input import ReplInput
 
 from .pilot_wait import wait_for
 from .test_inspector_app import card_text

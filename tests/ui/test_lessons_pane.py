@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tui.core.trust import TrustStore
-from tui.screens.lesson_picker import ChoiceList, LessonPicker
-from tui.widgets.lesson_pane import LessonPane
-from tui.widgets.lesson_parts import CodeBlock, ExerciseCard
+from tui.lessons.trust import TrustStore
+from tui.ui.lessons.lesson_pane import LessonPane
+from tui.ui.lessons.parts import CodeBlock, ExerciseCard
+from tui.ui.lessons.picker import ChoiceList, LessonPicker
 
 from .pilot_wait import wait_for
 
@@ -236,8 +236,8 @@ async def test_a_due_review_opens_with_a_failing_check_and_moves_on_when_solved(
     (the check fails again), and solving it anew schedules the next review in 3 days."""
     import time
 
-    from tui.core.progress import Progress
-    from tui.core.review import DAY, Reviews
+    from tui.lessons.progress import Progress
+    from tui.lessons.review import DAY, Reviews
 
     progress = Progress.load()
     progress.of("01-mini").passed.add("three-zeros")

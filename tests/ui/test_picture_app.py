@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from tui.widgets.inspector_cards import TensorCard
-from tui.widgets.repl_input import ReplInput
+from tui.ui.inspector.card_widgets import TensorCard
+from tui.ui.repl.cell_input import ReplInput
 
 from .pilot_wait import wait_for
 from .test_inspector_app import card_text, ready_panel

@@ -16,9 +16,9 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from tui.core import inspect_types as core
-from tui.core.pictures import grid, heatmap, image
-from tui.widgets.inspector_cards import ModuleCard, TensorCard, card_widget, picture_view
+from tui.protocol import cards as core
+from tui.tensors.pictures import grid, heatmap, image
+from tui.ui.inspector.card_widgets import ModuleCard, TensorCard, card_widget, picture_view
 
 from .pilot_wait import wait_for
 

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import RichLog, Static
 
-import tui.app as app_module
-from tui.app import TorchTUI
-from tui.widgets.repl_input import ReplInput
-from tui.widgets.repl_pane import ReplPane
+import tui.ui.app as app_module
+from tui.ui.app import TorchTUI
+from tui.ui.repl.cell_input import ReplInput
+from tui.ui.repl.repl_pane import ReplPane
 
 from .pilot_wait import wait_for
 

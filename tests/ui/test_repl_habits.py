@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Footer
 
-from tui.screens.help import HelpScreen
-from tui.widgets.completion_menu import CompletionMenu
-from tui.widgets.repl_input import ReplInput
+from tui.ui.repl.cell_input import ReplInput
+from tui.ui.repl.completion_menu import CompletionMenu
+from tui.ui.screens.help import HelpScreen
 
 from .pilot_wait import wait_for
 from .test_repl import RecordingApp, open_repl, run

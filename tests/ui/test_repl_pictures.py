@@ -9,7 +9,7 @@ import time
 
 from textual.widgets import RichLog
 
-from tui.widgets.halfblock import UPPER_HALF
+from tui.ui.common.halfblock import UPPER_HALF
 
 from .pilot_wait import wait_for
 from .test_repl import RecordingApp, log_text, open_repl, run

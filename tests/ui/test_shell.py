@@ -8,8 +8,8 @@ import pytest
 from textual import events
 from textual.command import CommandPalette
 
-from tui.app import TorchTUI
-from tui.screens.help import HelpScreen
+from tui.ui.app import TorchTUI
+from tui.ui.screens.help import HelpScreen
 
 from .pilot_wait import wait_for
 

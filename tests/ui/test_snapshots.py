@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import RichLog
 
-import tui.app as app_module
-from tui.app import TorchTUI
+import tui.ui.app as app_module
 from tui.kernel.events import Ready
+from tui.ui.app import TorchTUI
 
 
 class SnapApp(TorchTUI):
@@ -68,7 +68,7 @@ def _circles_boundary():
     """A decision boundary like the circles set's, made here (no kernel, no randomness)."""
     import numpy as np
 
-    from tui.core.training import Boundary
+    from tui.training.report import Boundary
 
     rows, cols = 48, 96
     yy, xx = np.mgrid[1.2 : -1.2 : rows * 1j, -1.2 : 1.2 : cols * 1j]

@@ -6,8 +6,8 @@ import base64
 
 from textual.widgets import Static, TextArea
 
-from tui.app import TorchTUI
-from tui.widgets.too_small import TooSmallScreen
+from tui.ui.app import TorchTUI
+from tui.ui.screens.too_small import TooSmallScreen
 
 from .pilot_wait import wait_for
 
@@ -88,7 +88,7 @@ async def test_devices_command_notifies_the_device_list(monkeypatch):
 def test_the_minimum_is_80x24():
     from textual.geometry import Size
 
-    from tui.widgets.too_small import is_too_small, too_small_message
+    from tui.ui.screens.too_small import is_too_small, too_small_message
 
     assert not is_too_small(Size(80, 24))
     assert is_too_small(Size(79, 24)) and is_too_small(Size(80, 23))

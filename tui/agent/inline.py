@@ -21,8 +21,8 @@ import math
 import threading
 from typing import Any
 
-from tui.core import protocol as p
-from tui.core.pictures import PICTURE_MIME, Picture, picture_of
+from tui.protocol import messages as p
+from tui.tensors.pictures import PICTURE_MIME, Picture, picture_of
 
 #: The tallest inline picture, in cell rows (two pixel rows a cell).
 MAX_ROWS = 40

@@ -16,7 +16,7 @@ def preload(device: str | None = None, shell: Any = None) -> str:
     import torch.nn.functional as F  # noqa: N812
 
     from tui.agent.inline import show
-    from tui.core.devices import default_device, discover, resolve
+    from tui.platform.devices import default_device, discover, resolve
 
     if shell is None:
         from IPython import get_ipython

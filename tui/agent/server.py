@@ -18,12 +18,11 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from tui.core import inspect as insp
-from tui.core import protocol as p
-
-from . import inline
-from .cells import CellWatcher
-from .print_width import PrintWidth
+import tui.agent.inline as inline
+from tui.agent.after_cell import CellWatcher
+from tui.agent.print_width import PrintWidth
+from tui.protocol import messages as p
+from tui.tensors import objects
 
 
 class Agent:
@@ -41,7 +40,7 @@ class Agent:
             p.PreviewRequest: self._preview,
             p.PictureRequest: self._picture,
             p.VariablesRequest: lambda m: p.VariablesReply(
-                m.id, insp.list_variables(self.cells.ns)
+                m.id, objects.list_variables(self.cells.ns)
             ),
             p.SetWatches: self._set_watches,
             p.SetExercises: self._set_exercises,
@@ -51,11 +50,13 @@ class Agent:
         #: The app's room for pictures (``SetRoom``): cards and inline images fit it.
         self.room = p.SetRoom()
         self.print_width = PrintWidth(shell)
-        from .train import TrainService
+        from tui.agent.train_runs import TrainService
 
         self.training = TrainService(self)
         self._handlers[p.TrainStart] = self.training.start
         self._handlers[p.TrainControl] = self.training.control
+        self._handlers[p.ExportRequest] = self.training.export
+        self._handlers[p.TrainView] = self.training.set_view
         shell.events.register("pre_run_cell", self._pre_run_cell)
         shell.events.register("post_run_cell", self._post_run_cell)
         self.comm_manager.register_target(p.TARGET, self._open_requests)
@@ -129,7 +130,7 @@ class Agent:
         error = getattr(result, "error_in_exec", None)
         if error is not None:  # a shape error gets its operands lined up, under the traceback
             try:
-                from tui.core.errors import explain
+                from tui.tensors.shape_errors import explain
 
                 hint = explain(error)
             except Exception:  # noqa: BLE001 - an explanation must never break a cell
@@ -151,7 +152,7 @@ class Agent:
     def _hello(self, msg: p.Hello) -> p.Welcome:
         import torch
 
-        from tui.core.devices import discover
+        from tui.platform.devices import discover
 
         devices = [p.DeviceRow(d.name, d.label, d.total_memory) for d in discover()]
         return p.Welcome(
@@ -206,7 +207,7 @@ def install(shell: Any = None) -> Agent:
             from IPython import get_ipython
 
             shell = get_ipython()
-        from .quitter import install as keep_kernel_on_exit
+        from tui.agent.quitter import install as keep_kernel_on_exit
 
         keep_kernel_on_exit(shell)
         _AGENT = Agent(shell)

@@ -15,37 +15,11 @@ import sys
 from pathlib import Path
 
 from tui import __version__
-from tui.core.devices import DeviceError, check_requested, parse_device
+from tui.cli.args import Parser, StartError, UsageError, device_arg, dir_arg
+from tui.platform.devices import check_requested
 
 EXIT_USAGE = 2
 EXIT_START = 1
-
-
-class UsageError(Exception):
-    """A bad command line; the message is the one line the user sees."""
-
-
-class StartError(Exception):
-    """The app could not start (its kernel's files cannot be written); one line."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{message} (see {self.prog} --help)")
-
-
-def device_arg(text: str) -> str:
-    try:
-        return parse_device(text)
-    except DeviceError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def dir_arg(text: str) -> Path:
-    path = Path(text).expanduser()
-    if not path.is_dir():
-        raise argparse.ArgumentTypeError(f"lessons dir {text!r} does not exist or is not a folder")
-    return path.resolve()
 
 
 def _connection_file(text: str) -> Path:
@@ -95,7 +69,7 @@ class _VersionAction(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="torch-tui",
         description="Learn PyTorch by doing: lessons, a REPL with a tensor inspector, "
         "and a live training dashboard, in your terminal.",
@@ -123,9 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="fewer redraws (default when SSH_CONNECTION is set)",
     )
     bw.add_argument("--no-low-bandwidth", dest="low_bandwidth", action="store_false")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    from tui.cli import devices as devices_cli
+    from tui.cli import device_list as devices_cli
     from tui.cli import lessons as lessons_cli
     from tui.cli import serve as serve_cli
     from tui.cli import train as train_cli
@@ -163,7 +137,7 @@ def run_app(args: argparse.Namespace) -> int:
     # trigger ~90 ms of collections, a full one among them, that find almost nothing.
     gc.disable()
     try:
-        from tui.app import TorchTUI
+        from tui.ui.app import TorchTUI
 
         app = TorchTUI(
             device=args.device,

@@ -23,7 +23,7 @@ def _dirs_arg(args: argparse.Namespace) -> list[Path]:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from tui.cli import device_arg, dir_arg
+    from tui.cli.args import device_arg, dir_arg
 
     p = sub.add_parser(
         "lessons", help="list or check lessons", description="List or check lessons."
@@ -83,7 +83,7 @@ def _no_action(parser: argparse.ArgumentParser):
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from tui.core.lessons import discover
+    from tui.lessons.document import discover
 
     lessons = discover(_dirs_arg(args))
     if not lessons:
@@ -103,8 +103,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from tui.core.lesson_check import check_lesson
-    from tui.core.lessons import discover, load_lessons
+    from tui.cli.lesson_check import check_lesson
+    from tui.lessons.document import discover, load_lessons
 
     if args.files:
         paths = [Path(f).expanduser() for f in args.files]

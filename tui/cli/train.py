@@ -15,14 +15,13 @@ import threading
 import time
 from typing import TextIO
 
-from tui.core.train_config import INITS, SCHEDULES
-from tui.core.training import ACTIVATIONS, LOSSES, OPTIMIZERS, TrainConfig
+from tui.training.config import ACTIVATIONS, INITS, LOSSES, OPTIMIZERS, SCHEDULES, TrainConfig
 
 _DEFAULTS = TrainConfig()
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from tui.core.datasets import DATASETS
+    from tui.training.datasets import DATASETS
 
     p = sub.add_parser(
         "train",
@@ -93,8 +92,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """A validated TrainConfig, or UsageError with every bad value in one line."""
-    from tui.cli import UsageError
-    from tui.core.training import ConfigError
+    from tui.cli.args import UsageError
+    from tui.training.config import ConfigError
 
     raw = {
         name: getattr(args, name)
@@ -165,15 +164,17 @@ class Progress:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui.cli import UsageError
-    from tui.core.training import ConfigError, Trainer, build_job
+    from tui.cli.args import UsageError
+    from tui.training.config import ConfigError
+    from tui.training.job import build_job
+    from tui.training.loop import Trainer
 
     config = config_from_args(args)
     if args.export and args.ddp is not None:
         raise UsageError("--export does not go with --ddp: the model stays in the workers")
     export_dir = _export_dir(args.export) if args.export else None
     if args.threads is not None:
-        from tui.core.devices import usable_cores
+        from tui.platform.devices import usable_cores
 
         cores = usable_cores()
         if args.threads < 1:
@@ -184,8 +185,6 @@ def run(args: argparse.Namespace) -> int:
                 f"threads only wait on each other and slow training down; use 1 to {cores}"
             )
     if args.ddp is not None:
-        from tui.cli.ddp import run_ddp
-
         return run_ddp(config, args)
     check_memory(config)
     stop = threading.Event()
@@ -236,7 +235,7 @@ def exit_code(summary, interrupted: bool) -> int:
 
 def one_line(exc: BaseException) -> str:
     """``Type: first line of the message`` (a MemoryError has none: its name says it)."""
-    from tui.core.ddp_worker import one_line as first_line
+    from tui.training.parallel_worker import one_line as first_line
 
     return first_line(exc)
 
@@ -244,7 +243,7 @@ def one_line(exc: BaseException) -> str:
 def free_memory(device: str) -> int | None:
     """Bytes free where the run would train: RAM on the cpu, the GPU's free memory on
     cuda (torch's ``mem_get_info``), None where unknown (mps)."""
-    from tui.core.train_memory import ram_available
+    from tui.training.memory import ram_available
 
     if device == "cpu":
         return ram_available()
@@ -261,8 +260,8 @@ def free_memory(device: str) -> int | None:
 
 def check_memory(config: TrainConfig, workers: int = 1) -> None:
     """UsageError (one line, exit 2) when the run cannot fit in the memory free for it."""
-    from tui.cli import UsageError
-    from tui.core.train_memory import fit_problem
+    from tui.cli.args import UsageError
+    from tui.training.memory import fit_problem
 
     problem = fit_problem(config, free_memory(config.device), workers)
     if problem:
@@ -273,7 +272,7 @@ def _export_dir(raw: str):
     """The folder to export into (made if missing); UsageError when it cannot be."""
     from pathlib import Path
 
-    from tui.cli import UsageError
+    from tui.cli.args import UsageError
 
     path = Path(raw).expanduser()
     if path.exists() and not path.is_dir():
@@ -287,9 +286,9 @@ def _export_dir(raw: str):
 
 def _export(path, config, run, job, summary) -> None:
     """The dashboard's export, headless: the same four files."""
-    from tui.core import state
-    from tui.core.export_script import write_script
-    from tui.core.runs import history_csv, save_model
+    from tui.platform import state
+    from tui.runs.export import history_csv, save_model
+    from tui.runs.script import write_script
 
     meta = {**config.to_dict(), "summary": summary.to_dict()}
     state.atomic_write_json(path / "config.json", meta)
@@ -298,3 +297,45 @@ def _export(path, config, run, job, summary) -> None:
     save_model(job.model, path / "model.pt")
     write_script(path, config.to_dict())
     print(f"torch-tui: exported to {path} (python {path / 'train.py'} reruns it)", file=sys.stderr)
+
+
+def run_ddp(config: TrainConfig, args: argparse.Namespace) -> int:
+    """``--ddp N``: the run on N worker processes (DDPRunner). One line on what data
+    parallelism does here, the same progress line, then the JSON summary (with
+    world_size, global_batch and samples_per_s); ctrl+c as for one process."""
+    from tui.cli.args import UsageError
+    from tui.training.config import ConfigError
+    from tui.training.parallel import DDPRunner
+
+    stop = threading.Event()
+    try:
+        runner = DDPRunner(config, args.ddp, Progress(sys.stderr), stop=stop, threads=args.threads)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    check_memory(config, runner.world_size)
+    previous = signal.getsignal(signal.SIGINT)
+    main_thread = threading.current_thread() is threading.main_thread()
+
+    def on_sigint(signum, frame) -> None:  # first ctrl+c: stop every worker, keep the summary
+        stop.set()
+        signal.signal(signal.SIGINT, previous)
+
+    if main_thread:  # before the line below: a ctrl+c right after it stops cleanly
+        signal.signal(signal.SIGINT, on_sigint)
+    print(
+        f"data parallel: {runner.world_size} workers ({runner.backend}) on "
+        f"{', '.join(runner.devices)}; global batch {runner.global_batch} "
+        f"({config.batch_size} per worker)",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        summary = runner.run()
+    except Exception as exc:  # torch or the OS failing in the parent: one line
+        print(f"torch-tui: data parallel failed: {one_line(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
+    print(json.dumps(summary.to_dict()), flush=True)
+    return exit_code(summary, stop.is_set())

@@ -1,7 +1,7 @@
 """The coach for ``torch-tui train``: the dashboard's line, printed when it changes.
 
 Reports go into a run-book ``Run`` as in the app, so the CLI and the dashboard read the
-same curve through the same rules (``tui.core.run_insight.coach_line``).
+same curve through the same rules (``tui.runs.insight.coach_line``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ class CoachPrinter:
     """Feeds each report to a Run and prints ``coach: ...`` whenever the advice changes."""
 
     def __init__(self, config: dict[str, Any], out: TextIO, progress: Any = None) -> None:
-        from tui.core.runbook import RunBook
+        from tui.runs.runbook import RunBook
 
         self.run = RunBook().new("playground", config)
         self.out = out
@@ -27,8 +27,8 @@ class CoachPrinter:
         self.lines: list[str] = []
 
     def __call__(self, report: Any) -> None:
-        from tui.core.run_insight import coach_advice
-        from tui.core.runbook import RunState
+        from tui.runs.insight import coach_advice
+        from tui.runs.runbook import RunState
 
         self.run.apply(report)
         if report.error:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from tui.core import cells
+from tui.console import outputs as cells
 
 #: Seconds a cell whose reply came waits for its idle status before it counts as done.
 IDLE_AFTER_REPLY = 3.0

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from tui.core import protocol as p
+    from tui.protocol import messages as p
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui.core import cells
+from tui.console import outputs as cells
 from tui.kernel import link as kl
 from tui.kernel import reaper
 from tui.kernel.launch import KernelProcess, spawn_kernel

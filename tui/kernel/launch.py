@@ -76,7 +76,7 @@ def runtime_root() -> Path:
         return root
     made = Path(tempfile.mkdtemp(prefix=f"torch-tui-{uid}-"))  # 0700, ours
     _made[str(root)] = made
-    from tui.core import state
+    from tui.platform import state
 
     state.warnings.add(f"not using {root} ({problem}); kernel files are in {made} this time")
     return made
@@ -160,7 +160,7 @@ def ipython_dir() -> Path:
 
     Where the data dir cannot be created (read-only, full, a file in its place) the
     kernel gets a temporary folder, and ``state.warnings`` says nothing is saved."""
-    from tui.core import state
+    from tui.platform import state
 
     path = state.data_dir() / "ipython"
     made = _made.get(str(path))
@@ -269,7 +269,7 @@ class KernelProcess:
         that exited by itself (not by a signal) whose log ends in an error gets the error
         first: a full disk reads "No space left on device: '/x'; exit code 0" (the kernel
         exits 0 whatever failed, see ``tui.kernel.boot``)."""
-        from tui.core.exits import exit_text
+        from tui.platform.exits import exit_text
 
         returncode = self.proc.poll()
         code = exit_text(returncode)

@@ -17,8 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tui.core import cells
-from tui.core import protocol as p
+from tui.console import outputs as cells
 from tui.kernel import app_log
 from tui.kernel.cellwatch import CellWatch, silent
 from tui.kernel.events import (
@@ -34,6 +33,7 @@ from tui.kernel.events import (
 )
 from tui.kernel.launch import KernelProcess
 from tui.kernel.push_gate import PushGate
+from tui.protocol import messages as p
 
 __all__ = ["AgentLost", "Died", "Failed", "Ignored", "InputWanted", "KernelGone", "KernelLink"]
 __all__ += ["NotResponding", "Pushed", "Ready"]
@@ -53,7 +53,7 @@ OFF_LOOP_BYTES = 256_000
 #: ``sys.stdout = None``) is given up after this many seconds.
 REPLY_AFTER_IDLE = 4.0
 MAX_PROMPT = 1_000
-BOOTSTRAP = "import tui.agent as _tta; _tta.install(); del _tta"
+BOOTSTRAP = "import tui.agent.server as _tta; _tta.install(); del _tta"
 
 
 class KernelLink:
@@ -133,7 +133,7 @@ class KernelLink:
             content = {"comm_id": comm_id, "target_name": target, "data": {}}
             self._send("comm_open", content, subshell=True)
         if self.owned:  # an attached kernel keeps its own namespace
-            code = f"from tui.agent import preload as _p; _p({self.device!r}); del _p"
+            code = f"from tui.agent.preload import preload as _p; _p({self.device!r}); del _p"
             if self.fresh_namespace:  # a kernel shared between apps (tests)
                 fresh = (
                     "get_ipython().reset(new_session=False)\nget_ipython().execution_count = 1\n"

@@ -1,0 +1,160 @@
+"""The ``lessons check`` driver on real kernels: file lines, the time limit, input(), a
+kernel that dies mid-lesson, and one that does not start."""
+
+from __future__ import annotations
+
+from tui.cli.lesson_check import cell_line, check_lesson
+from tui.lessons.document import parse_lesson
+
+SLOW = """---
+id: "s-slow"
+title: "Slow"
+---
+## S
+
+```python
+
+
+x = 1
+y = [1][3]
+```
+
+```python
+while True:
+    pass
+```
+
+```python
+name = input("name? ")
+z = 2
+```
+
+### Exercise: After
+```python check
+assert name == ""
+assert x == 2, "x is 1"
+```
+```python solution
+z = 2
+```
+"""
+
+DIES = """---
+id: "s-dies"
+title: "Dies"
+---
+## S
+
+```python
+import os
+os._exit(3)
+```
+
+```python
+after = 1
+```
+"""
+
+
+def lines_of(text: str, **kw) -> list:
+    return list(check_lesson(parse_lesson(text, "/x/lesson.md"), **kw))
+
+
+def test_lines_time_limit_and_input():
+    got = lines_of(SLOW, time_limit=3)
+    rendered = [line.render() for line in got]
+    assert [line.status for line in got] == ["FAIL", "FAIL", "ok", "FAIL"], rendered
+    index = SLOW.splitlines().index("y = [1][3]") + 1  # blank lines above the code count
+    assert got[0].where.endswith(f":{index}") and "IndexError" in got[0].detail
+    assert "longer than 3 s" in got[1].detail
+    check = SLOW.splitlines().index('assert x == 2, "x is 1"') + 1
+    assert got[3].where.endswith(f":{check}") and got[3].detail == "x is 1"
+
+
+def test_a_kernel_that_dies_fails_once_and_the_rest_is_skipped():
+    got = lines_of(DIES)
+    assert [line.status for line in got] == ["FAIL", "skipped"], [g.render() for g in got]
+    assert "kernel ended" in got[0].detail and "exit code 3" in got[0].detail
+    assert "ended earlier" in got[1].detail
+
+
+def test_a_kernel_that_does_not_start_is_one_failure():
+    class NoKernel:
+        def __init__(self, device: str) -> None:
+            self.closed = False
+
+        def start(self) -> None:
+            raise RuntimeError("device cuda:7 is not available (have: cpu); using cpu")
+
+        def close(self) -> None:
+            self.closed = True
+
+    got = lines_of(DIES, runner_factory=NoKernel)
+    assert len(got) == 1 and got[0].status == "FAIL"
+    assert "cuda:7 is not available" in got[0].detail
+
+
+def test_cell_line_takes_the_innermost_frame_of_the_cell():
+    tb = (
+        "Cell In[3], line 3\n  f()\nCell In[3], line 2, in f()\nFile ~/lib.py:9\nCell In[2], line 5"
+    )
+    assert cell_line(tb, 3) == 2
+    assert cell_line(tb, 9) == 5  # not this cell's number: any cell's last frame
+    assert cell_line("no frames", 1) is None
+
+
+def test_a_kernel_that_fails_to_come_up_is_replaced_once(monkeypatch):
+    from tui.cli import lesson_check as lc
+
+    starts = []
+    real = lc.KernelRunner._start
+
+    async def first_fails(self):
+        starts.append(self.process)
+        await real(self)
+        if len(starts) == 1:
+            raise lc._NotStarted("no answer to create_subshell_request")
+
+    monkeypatch.setattr(lc.KernelRunner, "_start", first_fails)
+    text = '---\nid: "a"\ntitle: A\n---\n## S\n```python\nx = 1\n```\n'
+    got = lines_of(text)
+    assert [line.status for line in got] == ["ok"] and len(starts) == 2
+
+
+FREEBIE = """---
+id: "s-freebie"
+title: "Freebie"
+---
+## S
+
+```python
+w = torch.zeros(3)
+```
+
+### Exercise: Already done
+Make `w`, three zeros.
+```python check
+assert w.shape == (3,), "w should have 3 values"
+```
+```python solution
+w = torch.zeros(3)
+```
+
+### Exercise: Honest
+Make `v`, three ones.
+```python check
+assert "v" in dir(), "make v"
+assert torch.equal(v, torch.ones(3)), "v should be three ones"
+```
+```python solution
+v = torch.ones(3)
+```
+"""
+
+
+def test_a_check_that_passes_before_its_solution_fails_the_lesson():
+    got = lines_of(FREEBIE)
+    assert [line.status for line in got] == ["ok", "FAIL", "ok"], [g.render() for g in got]
+    assert "passes before the solution" in got[1].detail
+    check = FREEBIE.splitlines().index('assert w.shape == (3,), "w should have 3 values"') + 1
+    assert got[1].where.endswith(f":{check}")

@@ -1,0 +1,301 @@
+"""The lesson parser: the seed file as the format contract, and every broken case."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tui.lessons.document import (
+    MAX_BYTES,
+    discover,
+    load_lesson,
+    load_lessons,
+    natural_key,
+    parse_lesson,
+    prerequisites_status,
+    resolve_link,
+    shipped_lessons_dir,
+)
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+SEED = FIXTURES / "08-pytorch-intro.md"
+GOOD = '---\nid: "{id}"\ntitle: "{title}"\n---\n\n## One\n\n```python\nx = 1\n```\n'
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_seed_loads_unchanged_with_all_its_parts():
+    lesson = load_lesson(SEED)
+    assert lesson.error is None
+    assert lesson.id == "08-pytorch-intro"
+    assert lesson.title == "PyTorch Introduction"
+    assert lesson.concepts == ["tensors", "autograd", "nn-module", "training-loop"]
+    assert lesson.prerequisites == ["07-neural-networks"]
+    assert lesson.why.startswith("PyTorch is the leading deep learning framework")
+    assert lesson.sources[0]["repo"] == "pytorch/pytorch"
+    assert [s.title for s in lesson.sections] == [
+        "Tensors",
+        "Tensor Operations",
+        "NumPy Interoperability",
+        "Autograd: Automatic Differentiation",
+        "Building Models with nn.Module",
+        "Loss Functions and Optimizers",
+        "The Training Loop",
+        "Making Predictions",
+        "GPU Acceleration",
+        "Key Takeaways",
+    ]
+    assert len(lesson.blocks) == 9
+    assert lesson.intro.startswith("# PyTorch Introduction")
+    assert lesson.exercises == []
+
+
+def test_block_lines_are_the_files_lines():
+    lesson = load_lesson(SEED)
+    lines = SEED.read_text().splitlines()
+    for block in lesson.blocks:
+        assert lines[block.line - 1] == block.code.splitlines()[0]
+        assert lines[block.line - 2].startswith("```python")
+    assert lesson.blocks[0].code.startswith("import torch")
+    assert lesson.blocks[0].line == 27
+
+
+def test_unknown_front_matter_keys_are_kept_and_ignored():
+    lesson = parse_lesson("---\nid: a\ntitle: A\ndifficulty: hard\nauthor: {name: x}\n---\n## S\n")
+    assert lesson.error is None
+    assert lesson.meta["difficulty"] == "hard"
+    assert lesson.meta["author"] == {"name": "x"}
+
+
+def test_other_fences_are_shown_not_run():
+    text = "---\nid: a\ntitle: A\n---\n## S\n```bash\nls\n```\n```\nplain\n```\n```python norun\nboom()\n```\n"
+    lesson = parse_lesson(text)
+    assert lesson.blocks == []
+    md = "\n".join(item for kind, item in lesson.sections[0].items if kind == "md")
+    assert "```bash" in md and "boom()" in md
+
+
+def test_exercise_format():
+    text = """---
+id: ex
+title: Ex
+---
+## Tensors
+
+```python
+a = 1
+```
+
+### Exercise: Make zeros
+
+Make `z`.
+
+> Hint: use torch.zeros
+> with three.
+
+```hint
+second hint
+```
+
+```python check
+assert z.shape == (3,), "want (3,)"
+```
+
+```python solution
+z = torch.zeros(3)
+```
+
+### Not an exercise
+
+text
+"""
+    lesson = parse_lesson(text)
+    assert lesson.error is None
+    assert [b.code for b in lesson.blocks] == ["a = 1"], "check and solution fences are not blocks"
+    (ex,) = lesson.exercises
+    assert ex.id == "make-zeros" and ex.title == "Make zeros"
+    assert ex.hints == ["use torch.zeros\nwith three.", "second hint"]
+    assert ex.check.startswith("assert z.shape")
+    assert ex.solution == "z = torch.zeros(3)"
+    assert text.splitlines()[ex.check_line - 1].startswith("assert z.shape")
+    assert text.splitlines()[ex.solution_line - 1] == "z = torch.zeros(3)"
+    prompt = " ".join(p for k, p in ex.prompt if k == "md")
+    assert "Make `z`." in prompt and "Not an exercise" not in prompt
+    kinds = [k for k, _ in lesson.sections[0].items]
+    assert kinds == ["block", "exercise", "md"]
+
+
+BROKEN = [
+    ("empty.md", "", "empty file"),
+    ("nofm.md", "# Just markdown\n", ":1: no front matter"),
+    ("unclosed.md", "---\nid: x\ntitle: y\n", "not closed"),
+    ("yaml.md", "---\nid: [1\ntitle: t\n---\n", "YAML error"),
+    ("list.md", "---\n- a\n- b\n---\n", "must be a mapping"),
+    ("scalar.md", "---\njust text\n---\n", "must be a mapping"),
+    ("noid.md", "---\ntitle: T\n---\n", "no 'id'"),
+    ("notitle.md", "---\nid: x\n---\n", "no 'title'"),
+    ("badlist.md", "---\nid: x\ntitle: T\nconcepts: {a: 1}\n---\n", "'concepts' must be a list"),
+    ("tag.md", "---\nid: !!python/object/apply:os.getcwd []\ntitle: T\n---\n", "refused"),
+    ("tag2.md", "---\nid: !custom x\ntitle: T\n---\n", "refused"),
+    ("latin1.md", b"---\nid: x\ntitle: caf\xe9\n---\n", ":3: not UTF-8"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "reason"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_file_has_a_one_line_reason(tmp_path, name, text, reason):
+    path = write(tmp_path, name, text)
+    lesson = load_lesson(path, name)
+    assert lesson.broken
+    assert reason in lesson.error
+    assert lesson.error.startswith(name)
+    assert "\n" not in lesson.error
+    assert "Traceback" not in lesson.error
+
+
+def test_yaml_error_reports_the_file_line(tmp_path):
+    path = write(tmp_path, "x.md", "---\nid: x\ntitle: T\nconcepts: [a\nwhy: w\n---\n")
+    error = load_lesson(path, "x.md").error
+    assert error.startswith("x.md:") and int(error.split(":")[1]) >= 4
+
+
+def test_python_tags_are_refused_never_run(tmp_path):
+    marker = tmp_path / "pwned"
+    text = f'---\nid: !!python/object/apply:os.mkdir ["{marker}"]\ntitle: T\n---\n'
+    lesson = load_lesson(write(tmp_path, "evil.md", text))
+    assert lesson.broken and "refused" in lesson.error
+    assert not marker.exists()
+
+
+def test_a_big_file_is_refused_without_reading_it(tmp_path):
+    path = write(tmp_path, "big.md", GOOD.format(id="big", title="B") + "x" * (5 * 1024 * 1024))
+    assert path.stat().st_size > MAX_BYTES
+    lesson = load_lesson(path)
+    assert lesson.broken and "too big" in lesson.error
+
+
+def test_an_unreadable_file_is_broken(tmp_path, monkeypatch):
+    path = write(tmp_path, "locked.md", GOOD.format(id="locked", title="L"))
+    path.chmod(0)
+    if os.access(path, os.R_OK):  # running as root: simulate the permission error
+        real_open = open
+
+        def deny(file, *args, **kw):
+            if str(file) == str(path):
+                raise PermissionError(13, "Permission denied")
+            return real_open(file, *args, **kw)
+
+        monkeypatch.setattr("builtins.open", deny)
+    lesson = load_lesson(path)
+    path.chmod(0o644)
+    assert lesson.broken and "unreadable" in lesson.error and "ermission" in lesson.error
+
+
+def test_broken_files_do_not_hide_their_neighbours(tmp_path):
+    for name, text, _reason in BROKEN:
+        write(tmp_path, name, text)
+    write(tmp_path, "01-good.md", GOOD.format(id="01-good", title="Good"))
+    write(tmp_path, "dup.md", GOOD.format(id="01-good", title="Again"))
+    lessons = load_lessons([tmp_path])
+    ok = [ls for ls in lessons if not ls.broken]
+    assert [ls.id for ls in ok] == ["01-good"]
+    assert ok[0].title == "Good"
+    dup = next(ls for ls in lessons if ls.path.name == "dup.md")
+    assert dup.broken and "duplicate id '01-good'" in dup.error
+    assert len(lessons) == len(BROKEN) + 2
+
+
+def test_symlink_loops_do_not_hang(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "up").symlink_to(tmp_path)
+    (tmp_path / "self.md").symlink_to(tmp_path / "self.md")
+    write(tmp_path, "01-a.md", GOOD.format(id="01-a", title="A"))
+    start = time.monotonic()
+    lessons = load_lessons([tmp_path])
+    assert time.monotonic() - start < 5
+    assert [ls.id for ls in lessons if not ls.broken] == ["01-a"]
+    loop = next(ls for ls in lessons if ls.path.name == "self.md")
+    assert loop.broken and "unreadable" in loop.error
+
+
+def test_ordering_is_natural(tmp_path):
+    for lid in ("10-ten", "2-two", "1-one", "02b"):
+        write(tmp_path, f"{lid}.md", GOOD.format(id=lid, title=lid))
+    assert [ls.id for ls in load_lessons([tmp_path])] == ["1-one", "2-two", "02b", "10-ten"]
+    assert sorted(["a10", "a2"], key=natural_key) == ["a2", "a10"]
+
+
+def test_missing_prerequisite_is_shown_not_an_error(tmp_path):
+    write(tmp_path, "a.md", "---\nid: a\ntitle: A\nprerequisites: [b, nope]\n---\n")
+    write(tmp_path, "b.md", GOOD.format(id="b", title="B"))
+    lessons = load_lessons([tmp_path])
+    a = next(ls for ls in lessons if ls.id == "a")
+    assert not a.broken
+    assert prerequisites_status(a, lessons) == [("b", True), ("nope", False)]
+
+
+def test_links_resolve_only_to_loaded_lessons(tmp_path):
+    inner = tmp_path / "lessons"
+    inner.mkdir()
+    write(
+        inner,
+        "a.md",
+        "---\nid: a\ntitle: A\n---\n[b](b.md) [out](../secret.md) [web](https://x.org)\n",
+    )
+    write(inner, "b.md", GOOD.format(id="b", title="B"))
+    write(tmp_path, "secret.md", GOOD.format(id="secret", title="S"))
+    lessons = load_lessons([inner])
+    a = next(ls for ls in lessons if ls.id == "a")
+    assert [t for _, t in a.links()] == ["b.md", "../secret.md", "https://x.org"]
+    assert resolve_link(a, "b.md#one", lessons).id == "b"
+    assert resolve_link(a, "lesson:b", lessons).id == "b"
+    assert resolve_link(a, "../secret.md", lessons) is None
+    assert resolve_link(a, "https://x.org", lessons) is None
+
+
+def test_shipped_lessons_are_found_and_load():
+    folder = shipped_lessons_dir()
+    assert folder.is_dir()
+    lessons = discover()
+    ids = [ls.id for ls in lessons if not ls.broken]
+    assert "07-neural-networks" in ids and "08-pytorch-intro" in ids
+    assert all(not ls.broken for ls in lessons)
+
+
+def test_shipped_intro_keeps_the_seed_front_matter_and_covers_every_section():
+    seed = load_lesson(SEED)
+    ours = next(ls for ls in discover() if ls.id == "08-pytorch-intro")
+    for key in ("id", "title", "concepts", "why", "prerequisites", "sources"):
+        assert ours.meta[key] == seed.meta[key], key
+    assert {s.title for s in seed.sections} <= {s.title for s in ours.sections}
+    concept_sections = {
+        "tensors": "Tensors",
+        "autograd": "Autograd: Automatic Differentiation",
+        "nn-module": "Building Models with nn.Module",
+        "training-loop": "The Training Loop",
+    }
+    for concept, title in concept_sections.items():
+        section = next(s for s in ours.sections if s.title == title)
+        assert any(e.section == section.index for e in ours.exercises), concept
+    assert all(e.solution and e.check for e in ours.exercises)
+    training = next(s for s in ours.sections if s.title == "The Training Loop")
+    text = " ".join(item for kind, item in training.items if kind == "md")
+    assert "F5" in text and "train this model live" in text.lower()
+
+
+def test_line_numbers_match_an_editor_with_crlf_and_odd_separators():
+    text = "---\r\nid: c\r\ntitle: T\r\n---\r\n## A\r\n```python\r\nx = 1\r\n```\r\n"
+    text += "odd\x1cline\u2028here \x1b[2J\r\n```python\r\ny = 2\r\n```\r\n"
+    lesson = parse_lesson(text)
+    assert [(b.line, b.code) for b in lesson.blocks] == [(7, "x = 1"), (11, "y = 2")]
+    md = "\n".join(item for kind, item in lesson.sections[0].items if kind == "md")
+    assert "\x1b" not in md and "\u241b[2J" in md

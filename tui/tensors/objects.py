@@ -1,0 +1,340 @@
+"""Module, optimizer and autograd summaries, the variables list and watches.
+
+The kernel side of the inspector, like ``tui.tensors.summaries`` (which re-exports all of
+this); the tensor summaries are imported from there when first needed, so the two
+modules can be imported in either order.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+from tui.protocol.cards import (
+    AUTOGRAD_NODE_CAP,
+    HIDDEN_NAMES,
+    MAX_LAYER_ROWS,
+    MAX_RESULT_CARDS,
+    MAX_VARIABLES,
+    Card,
+    Graph,
+    GraphNode,
+    LayerRow,
+    ModuleCard,
+    OptimizerCard,
+    ParamGroup,
+    VarRow,
+    WatchValue,
+    format_device,
+    format_dtype,
+    format_number,
+    format_shape,
+)
+
+
+def _tensors() -> Any:
+    from tui.tensors import summaries as inspect
+
+    return inspect
+
+
+def _torch() -> Any:
+    import torch
+
+    return torch
+
+
+# -- modules and optimizers ----------------------------------------------------------------
+def first_conv(m: Any) -> Any:
+    """The first ``nn.Conv2d`` in ``m`` (``m`` itself included, pre-order), or None."""
+    conv = _torch().nn.Conv2d
+    return next((mod for mod in m.modules() if isinstance(mod, conv)), None)
+
+
+def module_card(m: Any, title: str = "", room: Any = None) -> ModuleCard:
+    """Layer tree and parameter counts; a parameter shared by two layers counts once. The
+    first Conv2d's filters come as a grid fitted to ``room`` (cells)."""
+    seen: set[int] = set()
+    trainable = frozen = nbytes = 0
+    devices: list[str] = []
+    dtypes: list[str] = []
+    for p in m.parameters():  # parameters() already de-duplicates shared tensors
+        if id(p) in seen:
+            continue
+        seen.add(id(p))
+        n = p.numel()
+        if p.requires_grad:
+            trainable += n
+        else:
+            frozen += n
+        nbytes += n * p.element_size()
+        for lst, v in ((devices, format_device(p.device)), (dtypes, format_dtype(p.dtype))):
+            if v not in lst:
+                lst.append(v)
+    buffer_bytes = sum(b.numel() * b.element_size() for b in m.buffers())
+    layers: list[LayerRow] = []
+    truncated = False
+    counted: set[int] = set()
+    # iterative walk, pre-order, so a very deep model cannot hit the recursion limit
+    stack: list[tuple[int, str, Any]] = [(0, title or type(m).__name__, m)]
+    while stack:
+        depth, name, mod = stack.pop()
+        if len(layers) >= MAX_LAYER_ROWS:
+            truncated = True
+            break
+        own = 0
+        for p in mod.parameters(recurse=False):
+            if id(p) not in counted:
+                counted.add(id(p))
+                own += p.numel()
+        try:
+            detail = mod.extra_repr()
+        except Exception:
+            detail = ""
+        layers.append(LayerRow(depth, name, type(mod).__name__, own, detail[:80]))
+        children = list(mod.named_children())
+        for child_name, child in reversed(children):
+            stack.append((depth + 1, child_name, child))
+    return ModuleCard(
+        title=title,
+        type_name=type(m).__name__,
+        layers=layers,
+        trainable=trainable,
+        frozen=frozen,
+        nbytes=nbytes,
+        buffer_bytes=buffer_bytes,
+        devices=devices,
+        dtypes=dtypes,
+        training=bool(getattr(m, "training", False)),
+        truncated=truncated,
+        filters=_filters(m, room),
+    )
+
+
+def _filters(m: Any, room: Any) -> Any:
+    try:
+        conv = first_conv(m)
+    except Exception:  # noqa: BLE001 - a module whose walk raises: no filters
+        return None
+    if conv is None or not isinstance(getattr(conv, "weight", None), _torch().Tensor):
+        return None
+    return _tensors().tensor_picture(conv.weight, room, module="Conv2d")
+
+
+def optimizer_card(opt: Any, title: str = "") -> OptimizerCard:
+    groups = []
+    for i, g in enumerate(opt.param_groups):
+        params = g.get("params", [])
+        hyper = []
+        for k, v in g.items():
+            if k == "params":
+                continue
+            hyper.append((k, format_number(v) if isinstance(v, int | float) else repr(v)[:40]))
+        groups.append(ParamGroup(i, len(params), sum(int(p.numel()) for p in params), hyper))
+    return OptimizerCard(title, type(opt).__name__, groups, len(getattr(opt, "state", {})))
+
+
+# -- autograd ------------------------------------------------------------------------------
+def tensor_names(namespace: dict, max_modules: int = 20) -> dict[int, str]:
+    """id(tensor) -> the name a learner knows it by (variables, then module parameters)."""
+    torch = _torch()
+    names: dict[int, str] = {}
+    modules = []
+    for k, v in list(namespace.items()):
+        if k.startswith("_"):
+            continue
+        if isinstance(v, torch.Tensor):
+            names.setdefault(id(v), k)
+        elif isinstance(v, torch.nn.Module):
+            modules.append((k, v))
+    for k, mod in modules[:max_modules]:
+        for pname, p in mod.named_parameters():
+            names.setdefault(id(p), f"{k}.{pname}")
+    return names
+
+
+def autograd_graph(t: Any, namespace: dict, cap: int = AUTOGRAD_NODE_CAP) -> Graph:
+    """Walk ``grad_fn.next_functions`` iteratively (no recursion) up to ``cap`` nodes."""
+    names = tensor_names(namespace)
+    nodes: list[GraphNode] = []
+    root = t.grad_fn
+    if root is None:
+        return Graph(nodes)
+    seen: set[int] = set()
+    stack: list[tuple[Any, int, int]] = [(root, -1, 0)]
+    truncated = False
+    while stack:
+        fn, parent, depth = stack.pop()
+        if len(nodes) >= cap:
+            truncated = True
+            break
+        repeat = id(fn) in seen
+        seen.add(id(fn))
+        nodes.append(GraphNode(_node_label(fn, names), parent, depth, repeat))
+        if repeat:
+            continue
+        me = len(nodes) - 1
+        children = [c for c, _ in getattr(fn, "next_functions", ()) if c is not None]
+        for child in reversed(children):
+            stack.append((child, me, depth + 1))
+    return Graph(nodes, truncated, cap)
+
+
+def _node_label(fn: Any, names: dict[int, str]) -> str:
+    kind = type(fn).__name__
+    var = getattr(fn, "variable", None)
+    if var is not None:
+        name = names.get(id(var))
+        shape = format_shape(var.shape)
+        return f"{kind} {name} {shape}" if name else f"{kind} (unnamed leaf) {shape}"
+    return kind
+
+
+# -- namespace -------------------------------------------------------------------------------
+def _kind_of(value: Any) -> str | None:
+    torch = _torch()
+    if isinstance(value, torch.nn.Parameter):
+        return "parameter"
+    if isinstance(value, torch.Tensor):
+        return "tensor"
+    if isinstance(value, torch.nn.Module):
+        return "module"
+    if isinstance(value, torch.optim.Optimizer):
+        return "optimizer"
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.ndarray):
+        return "ndarray"
+    return None
+
+
+def list_variables(namespace: dict, limit: int = MAX_VARIABLES) -> list[VarRow]:
+    """The learner's tensors, modules, optimizers and ndarrays, sorted by name."""
+    rows: list[VarRow] = []
+    for name in sorted(namespace):
+        if name.startswith("_") or name in HIDDEN_NAMES:
+            continue
+        value = namespace[name]
+        kind = _kind_of(value)
+        if kind is None:
+            continue
+        if kind in ("tensor", "parameter"):
+            rows.append(
+                VarRow(
+                    name,
+                    kind,
+                    format_shape(value.shape),
+                    format_dtype(value.dtype),
+                    format_device(value.device),
+                )
+            )
+        elif kind == "ndarray":
+            rows.append(VarRow(name, kind, format_shape(value.shape), str(value.dtype), "cpu"))
+        elif kind == "module":
+            n = sum(p.numel() for p in value.parameters())
+            devs = {format_device(p.device) for p in value.parameters()}
+            rows.append(
+                VarRow(name, type(value).__name__, f"{n:,} params", "", ", ".join(sorted(devs)))
+            )
+        else:
+            rows.append(
+                VarRow(name, type(value).__name__, f"{len(value.param_groups)} groups", "", "")
+            )
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def card_for(
+    value: Any, title: str, namespace: dict, key: int = -1, room: Any = None
+) -> Card | None:
+    """The card for a value; its picture (if any) fitted to ``room`` (cols, rows)."""
+    kind = _kind_of(value)
+    if kind in ("tensor", "parameter"):
+        return _tensors().tensor_card(value, title, namespace, key=key, room=room)
+    if kind == "module":
+        return module_card(value, title, room)
+    if kind == "optimizer":
+        return optimizer_card(value, title)
+    if kind == "ndarray":
+        torch = _torch()
+        try:
+            card = _tensors().tensor_card(
+                torch.from_numpy(value), title, namespace, key=key, room=room
+            )
+            card.kind = "ndarray"
+            return card
+        except Exception:
+            return None
+    return None
+
+
+def find_cardables(
+    value: Any, title: str, limit: int = MAX_RESULT_CARDS
+) -> tuple[list[tuple[str, Any]], int]:
+    """(title, object) for a result and the tensors inside a tuple/list/dict (one level)."""
+    if _kind_of(value) is not None:
+        return [(title, value)], 0
+    found: list[tuple[str, Any]] = []
+    items: Iterable[tuple[str, Any]]
+    if isinstance(value, dict):
+        items = ((f"{title}[{k!r}]", v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{title}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return [], 0
+    more = 0
+    for t, v in items:
+        if _kind_of(v) is None:
+            continue
+        if len(found) < limit:
+            found.append((t, v))
+        else:
+            more += 1
+    return found, more
+
+
+# -- watches ---------------------------------------------------------------------------------
+def watch_text(value: Any) -> str:
+    """One or two lines for a watch: tensors summarised (stats on device), others repr'd."""
+    torch = _torch()
+    t = _tensors()
+    if isinstance(value, torch.Tensor):
+        s = t.tensor_stats(value)
+        head = (
+            f"{format_shape(value.shape)} {format_dtype(value.dtype)} {format_device(value.device)}"
+        )
+        if value.dim() == 0 and t._has_data(value):
+            scalar = t.tensor_preview(value)
+            text = scalar.cells[0][0] if scalar and scalar.cells else "?"
+            return f"{text}  ({format_dtype(value.dtype)} scalar tensor, {format_device(value.device)})"
+        if value.numel() <= 8 and value.layout == torch.strided and t._has_data(value):
+            prev = t.tensor_preview(value.reshape(-1))
+            vals = " ".join(prev.cells[0]) if prev and prev.cells else ""
+            return f"{head}\n[{vals}]"
+        if s.note:
+            return f"{head}\n{s.note}"
+        return (
+            f"{head}\nmin {format_number(s.min)} max {format_number(s.max)} "
+            f"mean {format_number(s.mean)} std {format_number(s.std)}"
+            + (f" nan {s.nan}" if s.nan else "")
+            + (f" inf {s.inf}" if s.inf else "")
+        )
+    if _kind_of(value) in ("module", "optimizer"):
+        return type(value).__name__
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def evaluate_watch(expr: str, namespace: dict) -> WatchValue:
+    try:
+        code = compile(expr, "<watch>", "eval")
+    except SyntaxError as exc:
+        return WatchValue(expr, False, f"SyntaxError: {exc.msg}")
+    try:
+        value = eval(code, namespace)  # noqa: S307 - the learner's own expression, in their namespace
+        return WatchValue(expr, True, watch_text(value))
+    except BaseException as exc:  # noqa: BLE001 - a watch that raises keeps going
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            return WatchValue(expr, False, f"{type(exc).__name__}")
+        return WatchValue(expr, False, f"{type(exc).__name__}: {exc}"[:300])
