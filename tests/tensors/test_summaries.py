@@ -194,7 +194,7 @@ def test_autograd_graph_labels_leaves_by_variable_name():
     x = torch.randn(3, requires_grad=True)
     model = torch.nn.Linear(3, 1)
     y = model(x * 2).sum()
-    g = objects.autograd_graph(y, {"x": x, "model": model, "y": y})
+    g = core.autograd_graph(y, {"x": x, "model": model, "y": y})
     labels = [n.label for n in g.nodes]
     assert labels[0] == "SumBackward0"
     assert any(lab.startswith("AccumulateGrad x ") for lab in labels)
@@ -209,7 +209,7 @@ def test_deep_graph_is_capped_without_recursion_error():
     y = x
     for _ in range(10_000):
         y = y * 1.0
-    g = objects.autograd_graph(y, {"x": x})
+    g = core.autograd_graph(y, {"x": x})
     assert g.truncated and len(g.nodes) == cards.AUTOGRAD_NODE_CAP
     assert core.tensor_card(y, "y", namespace={"x": x}).graph.truncated
 
@@ -218,7 +218,7 @@ def test_shared_graph_nodes_are_marked_not_expanded_twice():
     x = torch.ones(2, requires_grad=True)
     h = x * 2
     y = (h + h).sum()
-    g = objects.autograd_graph(y, {"x": x})
+    g = core.autograd_graph(y, {"x": x})
     assert sum(n.repeat for n in g.nodes) == 1
 
 

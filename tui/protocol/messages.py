@@ -303,13 +303,12 @@ class ExportReply:
 # -- the codec -----------------------------------------------------------------------------
 def _registry() -> dict[str, type]:
     from tui.tensors import pictures
-    from tui.tensors import summaries as inspect_all
-    from tui.training import loop as training_types
+    from tui.training import config, probe, report
 
     classes: list[type] = [
         obj for obj in globals().values() if isinstance(obj, type) and dataclasses.is_dataclass(obj)
     ]
-    for module in (insp, inspect_all, training_types, pictures):
+    for module in (insp, config, probe, report, pictures):
         classes += [
             obj
             for obj in vars(module).values()

@@ -1,8 +1,7 @@
 """Module, optimizer and autograd summaries, the variables list and watches.
 
-The kernel side of the inspector, like ``tui.tensors.summaries`` (which re-exports all of
-this); the tensor summaries are imported from there when first needed, so the two
-modules can be imported in either order.
+The kernel side of the inspector, beside the tensor summaries of
+``tui.tensors.summaries`` (which it uses for a module's filters and for cards).
 """
 
 from __future__ import annotations
@@ -12,14 +11,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from tui.protocol.cards import (
-    AUTOGRAD_NODE_CAP,
     HIDDEN_NAMES,
     MAX_LAYER_ROWS,
     MAX_RESULT_CARDS,
     MAX_VARIABLES,
     Card,
-    Graph,
-    GraphNode,
     LayerRow,
     ModuleCard,
     OptimizerCard,
@@ -31,12 +27,7 @@ from tui.protocol.cards import (
     format_number,
     format_shape,
 )
-
-
-def _tensors() -> Any:
-    from tui.tensors import summaries as inspect
-
-    return inspect
+from tui.tensors import summaries
 
 
 def _torch() -> Any:
@@ -119,7 +110,7 @@ def _filters(m: Any, room: Any) -> Any:
         return None
     if conv is None or not isinstance(getattr(conv, "weight", None), _torch().Tensor):
         return None
-    return _tensors().tensor_picture(conv.weight, room, module="Conv2d")
+    return summaries.tensor_picture(conv.weight, room, module="Conv2d")
 
 
 def optimizer_card(opt: Any, title: str = "") -> OptimizerCard:
@@ -133,62 +124,6 @@ def optimizer_card(opt: Any, title: str = "") -> OptimizerCard:
             hyper.append((k, format_number(v) if isinstance(v, int | float) else repr(v)[:40]))
         groups.append(ParamGroup(i, len(params), sum(int(p.numel()) for p in params), hyper))
     return OptimizerCard(title, type(opt).__name__, groups, len(getattr(opt, "state", {})))
-
-
-# -- autograd ------------------------------------------------------------------------------
-def tensor_names(namespace: dict, max_modules: int = 20) -> dict[int, str]:
-    """id(tensor) -> the name a learner knows it by (variables, then module parameters)."""
-    torch = _torch()
-    names: dict[int, str] = {}
-    modules = []
-    for k, v in list(namespace.items()):
-        if k.startswith("_"):
-            continue
-        if isinstance(v, torch.Tensor):
-            names.setdefault(id(v), k)
-        elif isinstance(v, torch.nn.Module):
-            modules.append((k, v))
-    for k, mod in modules[:max_modules]:
-        for pname, p in mod.named_parameters():
-            names.setdefault(id(p), f"{k}.{pname}")
-    return names
-
-
-def autograd_graph(t: Any, namespace: dict, cap: int = AUTOGRAD_NODE_CAP) -> Graph:
-    """Walk ``grad_fn.next_functions`` iteratively (no recursion) up to ``cap`` nodes."""
-    names = tensor_names(namespace)
-    nodes: list[GraphNode] = []
-    root = t.grad_fn
-    if root is None:
-        return Graph(nodes)
-    seen: set[int] = set()
-    stack: list[tuple[Any, int, int]] = [(root, -1, 0)]
-    truncated = False
-    while stack:
-        fn, parent, depth = stack.pop()
-        if len(nodes) >= cap:
-            truncated = True
-            break
-        repeat = id(fn) in seen
-        seen.add(id(fn))
-        nodes.append(GraphNode(_node_label(fn, names), parent, depth, repeat))
-        if repeat:
-            continue
-        me = len(nodes) - 1
-        children = [c for c, _ in getattr(fn, "next_functions", ()) if c is not None]
-        for child in reversed(children):
-            stack.append((child, me, depth + 1))
-    return Graph(nodes, truncated, cap)
-
-
-def _node_label(fn: Any, names: dict[int, str]) -> str:
-    kind = type(fn).__name__
-    var = getattr(fn, "variable", None)
-    if var is not None:
-        name = names.get(id(var))
-        shape = format_shape(var.shape)
-        return f"{kind} {name} {shape}" if name else f"{kind} (unnamed leaf) {shape}"
-    return kind
 
 
 # -- namespace -------------------------------------------------------------------------------
@@ -251,7 +186,7 @@ def card_for(
     """The card for a value; its picture (if any) fitted to ``room`` (cols, rows)."""
     kind = _kind_of(value)
     if kind in ("tensor", "parameter"):
-        return _tensors().tensor_card(value, title, namespace, key=key, room=room)
+        return summaries.tensor_card(value, title, namespace, key=key, room=room)
     if kind == "module":
         return module_card(value, title, room)
     if kind == "optimizer":
@@ -259,7 +194,7 @@ def card_for(
     if kind == "ndarray":
         torch = _torch()
         try:
-            card = _tensors().tensor_card(
+            card = summaries.tensor_card(
                 torch.from_numpy(value), title, namespace, key=key, room=room
             )
             card.kind = "ndarray"
@@ -298,7 +233,7 @@ def find_cardables(
 def watch_text(value: Any) -> str:
     """One or two lines for a watch: tensors summarised (stats on device), others repr'd."""
     torch = _torch()
-    t = _tensors()
+    t = summaries
     if isinstance(value, torch.Tensor):
         s = t.tensor_stats(value)
         head = (

@@ -5,8 +5,8 @@ dataclasses of str/int/float/lists (``tui.protocol.cards``) that the widgets onl
 render. Big tensors are never copied whole to the host: statistics are reduced on the
 tensor's own device and only scalars, a corner of values and histogram counts travel.
 
-This module holds the tensor summaries; modules, optimizers, the autograd graph, the
-namespace and watches are in ``tui.tensors.objects``. Both are importable from here.
+This module holds a tensor's card, with its autograd graph; modules, optimizers, the
+namespace and watches are in ``tui.tensors.objects``.
 """
 
 from __future__ import annotations
@@ -14,31 +14,18 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tui.protocol.cards import (  # noqa: F401 - re-exported: the names others use
+from tui.protocol.cards import (
     AUTOGRAD_NODE_CAP,
     FAST_STD_ABOVE,
-    HIDDEN_NAMES,
     HIST_BINS,
     HIST_SAMPLE,
-    MAX_ASSIGNED_CARDS,
-    MAX_LAYER_ROWS,
-    MAX_RESULT_CARDS,
-    MAX_VARIABLES,
     PREVIEW_EDGE,
-    Card,
     Graph,
     GraphNode,
     Histogram,
-    LayerRow,
-    ModuleCard,
-    OptimizerCard,
-    ParamGroup,
     Preview,
     Stats,
     TensorCard,
-    VarRow,
-    WatchValue,
-    format_bytes,
     format_device,
     format_dtype,
     format_number,
@@ -347,18 +334,58 @@ def _sparse_bytes(t: Any) -> int:
         return 0
 
 
-# The rest of the inspector, re-exported (it imports this module's functions lazily).
-from tui.tensors.objects import (  # noqa: E402, F401
-    _kind_of,
-    _node_label,
-    autograd_graph,
-    card_for,
-    evaluate_watch,
-    find_cardables,
-    first_conv,
-    list_variables,
-    module_card,
-    optimizer_card,
-    tensor_names,
-    watch_text,
-)
+# -- autograd ----------------------------------------------------------------------------
+# -- autograd ------------------------------------------------------------------------------
+def tensor_names(namespace: dict, max_modules: int = 20) -> dict[int, str]:
+    """id(tensor) -> the name a learner knows it by (variables, then module parameters)."""
+    torch = _torch()
+    names: dict[int, str] = {}
+    modules = []
+    for k, v in list(namespace.items()):
+        if k.startswith("_"):
+            continue
+        if isinstance(v, torch.Tensor):
+            names.setdefault(id(v), k)
+        elif isinstance(v, torch.nn.Module):
+            modules.append((k, v))
+    for k, mod in modules[:max_modules]:
+        for pname, p in mod.named_parameters():
+            names.setdefault(id(p), f"{k}.{pname}")
+    return names
+
+
+def autograd_graph(t: Any, namespace: dict, cap: int = AUTOGRAD_NODE_CAP) -> Graph:
+    """Walk ``grad_fn.next_functions`` iteratively (no recursion) up to ``cap`` nodes."""
+    names = tensor_names(namespace)
+    nodes: list[GraphNode] = []
+    root = t.grad_fn
+    if root is None:
+        return Graph(nodes)
+    seen: set[int] = set()
+    stack: list[tuple[Any, int, int]] = [(root, -1, 0)]
+    truncated = False
+    while stack:
+        fn, parent, depth = stack.pop()
+        if len(nodes) >= cap:
+            truncated = True
+            break
+        repeat = id(fn) in seen
+        seen.add(id(fn))
+        nodes.append(GraphNode(_node_label(fn, names), parent, depth, repeat))
+        if repeat:
+            continue
+        me = len(nodes) - 1
+        children = [c for c, _ in getattr(fn, "next_functions", ()) if c is not None]
+        for child in reversed(children):
+            stack.append((child, me, depth + 1))
+    return Graph(nodes, truncated, cap)
+
+
+def _node_label(fn: Any, names: dict[int, str]) -> str:
+    kind = type(fn).__name__
+    var = getattr(fn, "variable", None)
+    if var is not None:
+        name = names.get(id(var))
+        shape = format_shape(var.shape)
+        return f"{kind} {name} {shape}" if name else f"{kind} (unnamed leaf) {shape}"
+    return kind

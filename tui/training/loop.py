@@ -19,30 +19,14 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from tui.training.config import (  # noqa: F401 - re-exported
-    ACTIVATIONS,
-    LOSSES,
-    OPTIMIZERS,
-    ConfigError,
-    TrainConfig,
-    check_device,
+from tui.training.config import (
     steps_per_epoch,
 )
-from tui.training.job import (  # noqa: F401 - re-exported
+from tui.training.job import (
     Job,
-    build_job,
-    build_loss,
-    build_model,
-    build_optimizer,
-    job_from_namespace,
-    make_data,
-    warm_up,
 )
-from tui.training.probe import LayerStat, Look  # noqa: F401 - re-exported
-from tui.training.report import (  # noqa: F401 - re-exported
+from tui.training.report import (
     BOUNDARY_GRID,
-    Boundary,
-    Report,
     Reporter,
     ReportFn,
     RunInfo,
