@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from hardening.conftest import shared_app_fixture, still_usable, wait_until
 from tui.kernel import link as kl
-from tui.protocol import cards as insp
 from tui.protocol import messages as p
+from tui.tensors import cards as insp
 
 FAST = settings(
     max_examples=300,

@@ -30,12 +30,12 @@ from hardening.conftest import (
     still_usable,
     wait_until,
 )
+from tui.ui.common.confirm import ConfirmScreen
 from tui.ui.common.plain import notify_plain, plain, plain_cell, styled, visible
 from tui.ui.common.status_line import StatusLine
 from tui.ui.dashboard.metrics import figures
 from tui.ui.inspector.card_widgets import ModuleCard
 from tui.ui.lessons.picker import ChoiceList, LessonPicker
-from tui.ui.screens.confirm import ConfirmScreen
 
 #: The app cases share one app, so one event loop (the helper's unit tests are plain).
 shared_loop = pytest.mark.asyncio(loop_scope="module")

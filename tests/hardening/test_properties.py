@@ -13,8 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui.lessons.document import Lesson, parse_lesson
-from tui.protocol import cards
-from tui.tensors import objects
+from tui.tensors import cards, objects
 from tui.tensors import summaries as inspect
 
 torch = pytest.importorskip("torch")

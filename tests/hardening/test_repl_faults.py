@@ -119,7 +119,7 @@ async def test_a_native_op_that_ignores_ctrl_c_is_offered_a_restart(shared):
     await pilot.press("ctrl+c")
     await wait_until(pilot, lambda: "still busy after ctrl+c" in static_text(status), 10)
     await pilot.press("ctrl+c")
-    from tui.ui.screens.confirm import ConfirmScreen
+    from tui.ui.common.confirm import ConfirmScreen
 
     await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the offer")
     await pilot.press("enter")

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from tui.protocol import cards as inspect_types
 from tui.protocol import messages as p
+from tui.tensors import cards as inspect_types
 from tui.tensors.pictures import Picture
 
 

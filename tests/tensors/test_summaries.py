@@ -8,8 +8,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from tui.protocol import cards
-from tui.tensors import objects
+from tui.tensors import cards, objects
 from tui.tensors import summaries as core
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.protocol.cards import VarRow
+from tui.tensors.cards import VarRow
 from tui.training import target as tt
 from tui.training.config import TrainConfig
 

@@ -13,7 +13,7 @@ from textual import events
 from textual.widgets import Input, Select, Static
 
 from tui.protocol import messages as p
-from tui.protocol.cards import VarRow
+from tui.tensors.cards import VarRow
 from tui.training.report import Report
 from tui.ui.dashboard.loss_plot import RICH_COLOUR, RUN_COLOURS, VAL_COLOUR
 from tui.ui.dashboard.settings_form import KEYS, ROWS

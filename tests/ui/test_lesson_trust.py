@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from tui.lessons.trust import TrustStore
+from tui.ui.common.confirm import ConfirmScreen
 from tui.ui.lessons.parts import ExerciseCard
 from tui.ui.lessons.picker import LessonPicker
 from tui.ui.lessons.trust_note import TrustNote
-from tui.ui.screens.confirm import ConfirmScreen
 
 from .pilot_wait import wait_for
 from .test_lessons_pane import finished, pane_of

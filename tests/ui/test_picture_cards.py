@@ -16,7 +16,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
-from tui.protocol import cards as core
+from tui.tensors import cards as core
 from tui.tensors.pictures import grid, heatmap, image
 from tui.ui.inspector.card_widgets import ModuleCard, TensorCard, card_widget, picture_view
 

@@ -17,9 +17,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from tui.lessons import exercises
-from tui.protocol import cards
 from tui.protocol import messages as p
-from tui.tensors import objects
+from tui.tensors import cards, objects
 from tui.tensors import summaries as insp
 
 #: Objects behind recent cards, by key, held weakly.

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tui.protocol import cards as insp
+from tui.tensors import cards as insp
 
 if TYPE_CHECKING:  # resolved by name when a message is checked (see ``field_types``)
     from tui.tensors.pictures import Picture

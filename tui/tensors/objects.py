@@ -10,7 +10,8 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
-from tui.protocol.cards import (
+from tui.tensors import summaries
+from tui.tensors.cards import (
     HIDDEN_NAMES,
     MAX_LAYER_ROWS,
     MAX_RESULT_CARDS,
@@ -27,7 +28,6 @@ from tui.protocol.cards import (
     format_number,
     format_shape,
 )
-from tui.tensors import summaries
 
 
 def _torch() -> Any:

@@ -1,7 +1,7 @@
 """Summaries of tensors, modules and optimizers for the inspector, as plain data.
 
 This runs in the kernel (``tui.agent``), never in the app: the results are small
-dataclasses of str/int/float/lists (``tui.protocol.cards``) that the widgets only
+dataclasses of str/int/float/lists (``tui.tensors.cards``) that the widgets only
 render. Big tensors are never copied whole to the host: statistics are reduced on the
 tensor's own device and only scalars, a corner of values and histogram counts travel.
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tui.protocol.cards import (
+from tui.tensors.cards import (
     AUTOGRAD_NODE_CAP,
     FAST_STD_ABOVE,
     HIST_BINS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tui.protocol.cards import VarRow
+from tui.tensors.cards import VarRow
 
 PLAYGROUND = "playground"
 REPL = "repl"

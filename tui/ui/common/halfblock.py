@@ -13,7 +13,7 @@ from rich.color import Color
 from rich.style import Style
 from rich.text import Text
 
-from tui.protocol.cards import format_number
+from tui.tensors.cards import format_number
 from tui.tensors.pictures import NAN_RGB, Picture, scale_colours
 
 UPPER_HALF = "▀"

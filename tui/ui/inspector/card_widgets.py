@@ -1,4 +1,4 @@
-"""Card widgets: they render the plain data from ``tui.protocol.cards``, nothing more.
+"""Card widgets: they render the plain data from ``tui.tensors.cards``, nothing more.
 
 No torch here and no tensor work: a slice change asks the panel, which sends a
 ``PreviewRequest`` to the kernel and hands back the new ``Preview`` to draw; a picture
@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.reactive import var
 from textual.widgets import Static
 
-from tui.protocol import cards as core
+from tui.tensors import cards as core
 from tui.tensors.pictures import DEFAULT_ROWS, Picture, can_draw
 from tui.ui.common.halfblock import legend_text, picture_text
 from tui.ui.common.plain import notify_plain, visible

@@ -26,8 +26,8 @@ from textual.widgets import (
 
 from tui.kernel import hub as kh
 from tui.kernel import link as kl
-from tui.protocol import cards as core
 from tui.protocol import messages as p
+from tui.tensors import cards as core
 from tui.ui.common.deferred import Deferred, after_build
 from tui.ui.common.plain import notify_plain, plain
 from tui.ui.inspector.card_widgets import WIDGET_FOR, card_problem, card_widget

@@ -1,5 +1,5 @@
 """The inspector's tabs besides the cards: the variables table, the autograd tree and the
-watch list. They render plain data (``tui.protocol.cards``) handed to them by the
+watch list. They render plain data (``tui.tensors.cards``) handed to them by the
 panel (``tui.ui.inspector.inspector_panel``) and post messages for what the user asks.
 """
 
@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, ListItem, ListView, Static, Tree
 
-from tui.protocol import cards as core
+from tui.tensors import cards as core
 from tui.ui.common.plain import notify_plain, plain_cell, visible
 
 

@@ -113,7 +113,7 @@ class LessonTrust:
         if verdict.status == CHANGING or self.folders is None:
             notify_plain(self.app, verdict.reason(), severity="warning", timeout=8)
             return
-        from tui.ui.screens.confirm import ConfirmScreen
+        from tui.ui.common.confirm import ConfirmScreen
 
         details: list[str] = []
         if verdict.changed:

@@ -507,7 +507,7 @@ class ReplPane(Deferred, Pane):
         self.input.clear_all()  # idle: ctrl+c clears the input, as in IPython
 
     def _offer_restart(self) -> None:
-        from tui.ui.screens.confirm import ConfirmScreen
+        from tui.ui.common.confirm import ConfirmScreen
 
         def chosen(yes: bool | None) -> None:
             if yes:
