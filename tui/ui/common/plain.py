@@ -12,32 +12,19 @@ title, setting or kernel text on screen goes through one of these instead:
 - ``notify_plain(node, text, …)``: ``notify`` with ``markup=False``;
 - ``plain_cell(text)``: a literal Rich ``Text`` for a ``DataTable`` cell.
 
-Raw control characters (ESC, BEL, C1…) are drawn as their visible U+2400 symbols, so
+Raw control characters (ESC, BEL, C1…) are drawn as their visible U+2400 symbols
+(``visible``, from ``tui.platform.text``, which the lesson parser uses too), so
 a name or a message can never drive the terminal either.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.text import Text
 from textual.content import Content
 
-#: Control characters but tab and newline (ESC, BEL, backspace, DEL, C1...).
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _symbol(m: re.Match[str]) -> str:
-    code = ord(m[0])
-    if code == 0x7F:
-        return "\u2421"
-    return chr(0x2400 + code) if code < 0x20 else "\ufffd"
-
-
-def visible(text: object) -> str:
-    """``str(text)`` with raw control characters replaced by visible symbols."""
-    return _CONTROLS.sub(_symbol, str(text))
+from tui.platform.text import visible
 
 
 def plain(text: object) -> Content:
