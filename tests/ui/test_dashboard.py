@@ -16,6 +16,7 @@ from tui.kernel import hub as kh
 from tui.kernel import link as kl
 from tui.platform import state
 from tui.protocol import messages as p
+from tui.ui.common import kernel_messages as km
 from tui.ui.dashboard.boundary_view import BoundaryView
 from tui.ui.dashboard.dashboard_pane import DashboardPane
 from tui.ui.dashboard.loss_plot import LossPlot
@@ -219,7 +220,7 @@ async def test_f5_before_the_kernel_is_ready_says_it_is_starting(make_app):
             assert "kernel is still starting" in _message(pane) and pane.current is None
         finally:
             app.kernel.link = link
-        pane.kernel_event(kl.Ready(link.welcome))  # the run starts once it is ready
+        pane.post_message(km.message_for(kl.Ready(link.welcome)))  # the run starts once ready
         await _wait(pilot, lambda: pane.current is not None and pane.current.last is not None)
         pane.action_stop()
         await _wait(pilot, lambda: not pane.training)
@@ -255,7 +256,8 @@ async def test_device_list_shows_what_the_kernel_has(make_app):
                 p.DeviceRow("cuda:0", "cuda:0 NVIDIA Fake GPU (80.0 GiB)", 80 * 2**30),
             ],
         )
-        pane.kernel_event(kl.Ready(fake))  # what a restarted kernel with a GPU says
+        pane.post_message(km.message_for(kl.Ready(fake)))  # a restarted kernel with a GPU
+        await _wait(pilot, lambda: len(select._options) > 1)
         labels = [str(prompt) for prompt, _ in select._options]
         assert "cuda:0 NVIDIA Fake GPU (80.0 GiB)" in labels
         assert select.value == "cpu"

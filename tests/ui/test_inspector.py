@@ -15,7 +15,8 @@ from textual.widgets import DataTable, Input, Static, TabbedContent, Tree
 
 from tui.kernel.hub import KernelHub
 from tui.protocol import messages as p
-from tui.ui.common.kernel_messages import KernelEvent
+from tui.ui.common.kernel_messages import KernelEvent, message_for
+from tui.ui.common.session import Session
 from tui.ui.inspector.card_widgets import TensorCard
 from tui.ui.inspector.inspector_panel import InspectorPanel, WatchPanel
 
@@ -34,7 +35,7 @@ class InspectorApp(App):
         self.post_message(KernelEvent(event, generation))
 
     def compose(self) -> ComposeResult:
-        yield InspectorPanel(id="insp")
+        yield InspectorPanel(Session(self.kernel), id="insp")
 
     def on_mount(self) -> None:
         self.kernel.start()
@@ -42,7 +43,9 @@ class InspectorApp(App):
     def on_kernel_event(self, message: KernelEvent) -> None:
         if message.generation == self.kernel.generation:
             self.events.append(message.event)
-            self.query_one(InspectorPanel).kernel_event(message.event)
+            forward = message_for(message.event)
+            if forward is not None:
+                self.query_one(InspectorPanel).post_message(forward)
 
     async def on_unmount(self) -> None:
         await self.kernel.shutdown()

@@ -2,8 +2,9 @@
 
 The app process never imports torch: the learner's code, the cards and training live in
 a Jupyter kernel (``tui.kernel``), spawned before the first frame so that it imports
-torch on the other core while the UI paints. Kernel events arrive as ``KernelEvent``
-messages that the main screen routes to the panes.
+torch on the other core while the UI paints. Kernel events arrive as one ``KernelEvent``
+message; the app turns each into its typed message (``tui.ui.common.kernel_messages``),
+handles its own part, and the main screen posts one to each pane.
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 
 from tui.kernel import hub as kh
-from tui.kernel import link as kl
 from tui.kernel.launch import KernelProcess
 from tui.platform import state
 from tui.platform.devices import DeviceInfo, TorchInfo
 from tui.ui.commands import APP_COMMANDS, AreaCommands
+from tui.ui.common import kernel_messages as km
 from tui.ui.common.clipboard import copy_focused
 from tui.ui.common.deferred import hold_late, release_late
-from tui.ui.common.kernel_messages import KernelEvent
 from tui.ui.common.pane import Pane
 from tui.ui.common.plain import notify_plain
+from tui.ui.common.session import Session
 from tui.ui.common.status_line import StatusLine
 from tui.ui.common.wire import apply_low_bandwidth, quiet_cursor
 from tui.ui.screens.help import SCREEN_WORDS, HelpScreen, bindings_of
@@ -82,15 +83,10 @@ class TorchTUI(App[int]):
         super().__init__()
         self.quitting = False
         self.requested_device = device
-        self.start_lesson = lesson
-        self.lessons_dirs = list(lessons_dirs or [])
         if low_bandwidth is None:
             low_bandwidth = bool(os.environ.get("SSH_CONNECTION"))
-        self.low_bandwidth = low_bandwidth
         apply_low_bandwidth(self, low_bandwidth)
         hold_late(self)  # the dashboard and the inspector: released once the kernel is up
-        #: What the kernel reported at its last start (torch version, devices).
-        self.torch_info: TorchInfo | None = None
         #: The kernel, across restarts (``tui.kernel.hub``).
         self.kernel = kh.KernelHub(
             self._post_kernel_event,
@@ -99,9 +95,27 @@ class TorchTUI(App[int]):
             process=kernel,
             keep_kernel=keep_kernel,
         )
+        #: What the panes are given: the kernel and the settings.
+        self.session = Session(
+            self.kernel,
+            low_bandwidth=low_bandwidth,
+            lessons_dirs=list(lessons_dirs or []),
+            start_lesson=lesson,
+        )
+        #: The last cell's outcome, for F8 without a selection.
+        self.last_cell: object = None
+
+    @property
+    def low_bandwidth(self) -> bool:
+        return self.session.low_bandwidth
+
+    @property
+    def torch_info(self) -> TorchInfo | None:
+        """What the kernel reported at its last start (torch version, devices)."""
+        return self.session.torch_info
 
     def get_default_screen(self) -> MainScreen:
-        return MainScreen()
+        return MainScreen(self.session)
 
     def on_mount(self) -> None:
         self.call_after_refresh(_collect_from_now_on)
@@ -147,35 +161,41 @@ class TorchTUI(App[int]):
 
     # -- the kernel ----------------------------------------------------------------
     def _post_kernel_event(self, event: object, generation: int) -> None:
-        self.post_message(KernelEvent(event, generation))
+        self.post_message(km.KernelEvent(event, generation))
 
-    def on_kernel_event(self, message: KernelEvent) -> None:
-        """Every kernel event: the app keeps the status line, the screen routes the rest."""
+    def on_kernel_event(self, message: km.KernelEvent) -> None:
+        """Every kernel event: the app keeps the status line, each pane takes its part."""
         if message.generation != self.kernel.generation:
             return  # from a kernel that was replaced since
-        event = message.event
-        if isinstance(event, kl.Ready):
-            self._kernel_ready(event.welcome)
-        elif isinstance(event, kh.Starting):
-            self.set_status("restarting the kernel…" if event.restart else "starting the kernel…")
-        elif isinstance(event, kl.Died):
-            self.set_status(f"kernel died ({event.reason}) · ctrl+n in the REPL restarts it")
-        elif isinstance(event, kl.Failed):
-            self.set_status(f"kernel failed: {event.text}")
-            release_late(self)
-        elif isinstance(event, kl.Ignored):
-            notify_plain(self, event.text, severity="warning", timeout=6)
-        elif isinstance(event, kl.AgentLost):
-            notify_plain(self, AGENT_LOST, severity="error", timeout=12)
-            self.set_status(AGENT_LOST)
+        mine = km.message_for(message.event)
+        if mine is not None:
+            self.post_message(mine)
         main = self._main()
         if main is not None:
-            main.route_kernel_event(event)
+            main.route_kernel_event(message.event)
 
-    def _kernel_ready(self, welcome) -> None:
+    def on_kernel_starting(self, message: km.KernelStarting) -> None:
+        self.set_status("restarting the kernel…" if message.restart else "starting the kernel…")
+
+    def on_kernel_died(self, message: km.KernelDied) -> None:
+        self.set_status(f"kernel died ({message.reason}) · ctrl+n in the REPL restarts it")
+
+    def on_kernel_failed(self, message: km.KernelFailed) -> None:
+        self.set_status(f"kernel failed: {message.text}")
+        release_late(self)
+
+    def on_kernel_ignored(self, message: km.KernelIgnored) -> None:
+        notify_plain(self, message.text, severity="warning", timeout=6)
+
+    def on_kernel_agent_lost(self, message: km.KernelAgentLost) -> None:
+        notify_plain(self, AGENT_LOST, severity="error", timeout=12)
+        self.set_status(AGENT_LOST)
+
+    def on_kernel_ready(self, message: km.KernelReady) -> None:
+        welcome = message.welcome
         devices = tuple(DeviceInfo(d.name, d.label, d.total_memory) for d in welcome.devices)
         info = TorchInfo(welcome.torch_version, devices, welcome.device, welcome.warning or None)
-        self.torch_info = info
+        self.session.torch_info = info
         where = " · attached kernel" if self.kernel.attached else ""
         self.set_status(f"{info.summary()}{where}")
         if info.warning:
@@ -220,10 +240,11 @@ class TorchTUI(App[int]):
 
     def action_devices(self) -> None:
         """Palette "app: devices": each device's name and memory, and NVML's live figures."""
-        if self.torch_info is None:
+        info = self.session.torch_info
+        if info is None:
             self.notify("torch is still loading; the devices are listed once it is ready.")
             return
-        self._report_devices(self.torch_info.devices)
+        self._report_devices(info.devices)
 
     @work(thread=True, exclusive=True, group="devices", exit_on_error=False)
     def _report_devices(self, devices) -> None:

@@ -85,7 +85,3 @@ class Pane(Vertical):
         cell... ``None`` means nothing to copy; the app then tries the focused widget's
         selection."""
         return None
-
-    def kernel_event(self, event: object) -> None:
-        """A kernel event routed by the main screen (``tui.kernel.link``: Ready, Died,
-        Pushed...). Called on the UI thread; a pane takes what concerns it."""

@@ -19,13 +19,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import ContentSwitcher, Static
 
-from tui.kernel import hub as kh
-from tui.kernel import link as kl
 from tui.protocol import messages as p
 from tui.training.config import ConfigError
+from tui.ui.common import kernel_messages as km
 from tui.ui.common.deferred import Deferred, after_build
 from tui.ui.common.pane import Pane
 from tui.ui.common.plain import notify_plain, plain
+from tui.ui.common.session import Session
 from tui.ui.dashboard.dashboard_keys import BINDINGS, COMMANDS, HELP
 from tui.ui.dashboard.drawing import Drawing
 from tui.ui.dashboard.insight_panel import Insight, LayerPanel
@@ -67,8 +67,9 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
     DashboardPane.-no-layers #dash-layers { display: none; }
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, session: Session, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.session = session
         self.book: RunBook | None = None
         self._dirty = False
         self._plot_dirty = False
@@ -115,7 +116,7 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
         self.start_drawing()
         self.fit_layers()
         self.show_target()
-        info = getattr(self.app, "torch_info", None)
+        info = self.session.torch_info
         if info is not None:
             self._show_devices(info.devices, info.device)
         self._start_pending()
@@ -183,8 +184,7 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
 
     @property
     def _kernel_ready(self) -> bool:
-        kernel = getattr(self.app, "kernel", None)
-        return kernel is not None and kernel.ready
+        return self.session.kernel.ready
 
     def _say(self, text: str, severity: str = "information") -> None:
         if not self.built:
@@ -198,31 +198,33 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
             notify_plain(self, text, severity=severity, timeout=8)
 
     def _tell(self, message: Any) -> None:
-        kernel = getattr(self.app, "kernel", None)
-        if kernel is not None:
-            kernel.tell(message)
+        self.session.kernel.tell(message)
 
     # -- the kernel's events ----------------------------------------------------------------
-    def kernel_event(self, event: object) -> None:
-        if isinstance(event, kl.Pushed):
-            message = event.message
-            if isinstance(message, (p.TrainBegun, p.TrainReport, p.TrainEnded)):
-                self._train_message(message)
-            elif isinstance(message, p.CellPayload):
-                self.repl_variables(message.variables)
-        elif isinstance(event, kl.Ready):
-            if self.built:
-                self._show_devices(event.welcome.devices, event.welcome.device)
-                self._view_told = (False, 0, 0)  # a new kernel's view: nothing shown
-                self.send_view()
-                self._start_pending()
-        elif isinstance(event, kl.Died):
-            self._kernel_lost(f"kernel died: {event.reason}")
-        elif isinstance(event, kh.Starting) and event.restart:
+    def on_train_news(self, message: km.TrainNews) -> None:
+        self._train_message(message.news)
+
+    def on_cell_payload_arrived(self, message: km.CellPayloadArrived) -> None:
+        self.repl_variables(message.payload.variables)
+
+    def on_kernel_ready(self, message: km.KernelReady) -> None:
+        if self.built:
+            self._show_devices(message.welcome.devices, message.welcome.device)
+            self._view_told = (False, 0, 0)  # a new kernel's view: nothing shown
+            self.send_view()
+            self._start_pending()
+
+    def on_kernel_died(self, message: km.KernelDied) -> None:
+        self._kernel_lost(f"kernel died: {message.reason}")
+
+    def on_kernel_starting(self, message: km.KernelStarting) -> None:
+        if message.restart:
             self._kernel_lost("kernel restarted")
-        elif isinstance(event, kl.Failed) and self._pending:
+
+    def on_kernel_failed(self, message: km.KernelFailed) -> None:
+        if self._pending:
             self._pending = None
-            self._say(f"No run: the kernel did not start ({event.text}).", "error")
+            self._say(f"No run: the kernel did not start ({message.text}).", "error")
 
     def _kernel_lost(self, why: str) -> None:
         self.forget_repl_model()
@@ -343,7 +345,7 @@ class DashboardPane(Targeting, Insight, Drawing, Deferred, Pane):
 
     async def _send_start(self, run: Run, message: p.TrainStart) -> None:
         try:
-            await self.app.kernel.agent(message)  # type: ignore[attr-defined]
+            await self.session.kernel.agent(message)
         except Exception as exc:  # noqa: BLE001 - the kernel went away or refused
             if run.live and run.last is None:
                 self._say(run.ended(None, f"could not start: {exc}"), "error")

@@ -48,7 +48,7 @@ class Drawing:
     def start_drawing(self) -> None:
         """The redraw timer; slower with --low-bandwidth."""
         self.plot.hold = True
-        low = getattr(self.app, "low_bandwidth", False)  # type: ignore[attr-defined]
+        low = self.session.low_bandwidth  # type: ignore[attr-defined]
         self._interval = 1 / (LOW_BANDWIDTH_HZ if low else METRICS_HZ)
         self._plot_every = LOW_BANDWIDTH_PLOT_EVERY if low else self._interval
         self._timer = self.set_interval(self._interval, self._tick)  # type: ignore[attr-defined]

@@ -41,7 +41,7 @@ async def export(pane: DashboardPane, run: Run) -> None:
         note = "the kernel is not running"
     else:
         try:
-            reply = await pane.app.kernel.agent(  # type: ignore[attr-defined]
+            reply = await pane.session.kernel.agent(
                 p.ExportRequest(run_id=run.id, path=str(path / "model.pt")), timeout=60
             )
             note = "" if reply.written else reply.note

@@ -24,12 +24,13 @@ from textual.widgets import (
     TabPane,
 )
 
-from tui.kernel import hub as kh
 from tui.kernel import link as kl
 from tui.protocol import messages as p
 from tui.tensors import cards as core
+from tui.ui.common import kernel_messages as km
 from tui.ui.common.deferred import Deferred, after_build
 from tui.ui.common.plain import notify_plain, plain
+from tui.ui.common.session import Session
 from tui.ui.inspector.card_widgets import WIDGET_FOR, card_problem, card_widget
 from tui.ui.inspector.tabs import AutogradTree, VariablesPanel, WatchPanel
 
@@ -62,8 +63,9 @@ class InspectorPanel(Deferred, Vertical):
     PLACEHOLDER = "Results that are tensors, modules or optimizers show up here."
     LATE = True  # of no use before the kernel is up; mounted meanwhile, it slowed the start
 
-    def __init__(self, *children: Any, **kw: Any) -> None:
+    def __init__(self, session: Session, *children: Any, **kw: Any) -> None:
         super().__init__(*children, **kw)
+        self.session = session
         #: The watch expressions the kernel was last told (what the values must match).
         self.watch_exprs: tuple[str, ...] = ()
         #: The number of the last cell whose payload is on screen (its cards mounted).
@@ -82,31 +84,25 @@ class InspectorPanel(Deferred, Vertical):
             with TabPane("Watch", id="watch"):
                 yield WatchPanel(id="watches")
 
-    # -- the kernel --------------------------------------------------------------------
-    def kernel_event(self, event: object) -> None:
-        """Every kernel event (the REPL pane hands them all here)."""
-        if isinstance(event, kl.Pushed):
-            message = event.message
-            if isinstance(message, p.CellPayload):
-                self.show_payload(message)
-            elif isinstance(message, p.WatchValues):
-                self.show_watch_values(message.values)
-        elif isinstance(event, kl.Ready):
-            self._kernel_ready()
-        elif isinstance(event, kl.Died):
-            self._kernel_died(event.reason)
-        elif isinstance(event, kh.Starting) and event.restart:
+    # -- the kernel (messages from the REPL pane, which holds this panel) ----------------
+    def on_cell_payload_arrived(self, message: km.CellPayloadArrived) -> None:
+        self.show_payload(message.payload)
+
+    def on_watch_values_arrived(self, message: km.WatchValuesArrived) -> None:
+        self.show_watch_values(message.values.values)
+
+    def on_kernel_ready(self, message: km.KernelReady) -> None:
+        self._kernel_ready()
+
+    def on_kernel_died(self, message: km.KernelDied) -> None:
+        self._kernel_died(message.reason)
+
+    def on_kernel_starting(self, message: km.KernelStarting) -> None:
+        if message.restart:
             self._kernel_died("restarted")
 
-    @property
-    def _kernel(self) -> Any:
-        return getattr(self.app, "kernel", None)
-
     async def _ask(self, message: Any, timeout: float = kl.RESPONSE_LIMIT) -> Any:
-        kernel = self._kernel
-        if kernel is None:
-            raise RuntimeError("there is no kernel")
-        return await kernel.agent(message, timeout)
+        return await self.session.kernel.agent(message, timeout)
 
     @after_build
     def _kernel_ready(self) -> None:
@@ -186,7 +182,7 @@ class InspectorPanel(Deferred, Vertical):
                 card,
                 self._fetch_preview,
                 self._fetch_picture,
-                auto_picture=not getattr(self.app, "low_bandwidth", False),
+                auto_picture=not self.session.low_bandwidth,
             )
             w.add_class("card")
             if i < len(existing):

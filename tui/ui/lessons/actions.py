@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.widget import Widget
 
-from tui.kernel import link as kl
 from tui.lessons.document import Lesson, resolve_link, section_links, slugify
 from tui.lessons.exercises import CHECK_TIME_LIMIT, CheckResult
 from tui.protocol import messages as p
+from tui.ui.common import kernel_messages as km
 from tui.ui.common.plain import notify_plain
 from tui.ui.lessons.parts import ExerciseCard, LessonBody
 
@@ -74,24 +74,25 @@ class LessonChecks:
         ) -> None: ...
 
     # -- the kernel -----------------------------------------------------------------------
-    def kernel_event(self, event: object) -> None:
-        """Ready: a (re)started kernel knows no exercises, so tell it this lesson's. Every
-        cell's payload carries the checks (typed cells too)."""
-        if isinstance(event, kl.Ready):
-            self._send_exercises()
-        elif isinstance(event, kl.Died):
-            self.exercises_for = None
-            for tag in list(self._pending):
-                self._mark_block(tag, "error")
-            self._pending.clear()
-            self._queue.clear()
-        elif isinstance(event, kl.Pushed) and isinstance(event.message, p.CellPayload):
-            if event.message.checks is not None:
-                self._apply_checks(event.message.checks, after_cell=True)
+    def on_kernel_ready(self, message: km.KernelReady) -> None:
+        """A (re)started kernel knows no exercises, so tell it this lesson's."""
+        self._send_exercises()
+
+    def on_kernel_died(self, message: km.KernelDied) -> None:
+        self.exercises_for = None
+        for tag in list(self._pending):
+            self._mark_block(tag, "error")
+        self._pending.clear()
+        self._queue.clear()
+
+    def on_cell_payload_arrived(self, message: km.CellPayloadArrived) -> None:
+        """Every cell's payload carries the checks (typed cells too)."""
+        if message.payload.checks is not None:
+            self._apply_checks(message.payload.checks, after_cell=True)
 
     @property
     def _kernel(self) -> Any:
-        return getattr(self.app, "kernel", None)
+        return self.session.kernel
 
     def _send_exercises(self) -> None:
         kernel = self._kernel

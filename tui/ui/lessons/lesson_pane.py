@@ -32,6 +32,7 @@ from tui.protocol import messages as p
 from tui.ui.common.deferred import Deferred, after_build
 from tui.ui.common.pane import Pane
 from tui.ui.common.plain import notify_plain, plain
+from tui.ui.common.session import Session
 from tui.ui.lessons.actions import LessonActions, LessonChecks
 from tui.ui.lessons.lesson_keys import COMMANDS, HELP, block_tag
 from tui.ui.lessons.parts import CodeBlock, ExerciseCard, LessonBody, header_text
@@ -86,8 +87,9 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
         + TRUST_CSS
     )
 
-    def __init__(self, *args: Any, **kw: Any) -> None:
+    def __init__(self, session: Session, *args: Any, **kw: Any) -> None:
         super().__init__(*args, **kw)
+        self.session = session
         self.lessons: list[Lesson] = []
         self.lesson: Lesson | None = None
         self.section = 0
@@ -123,13 +125,13 @@ class LessonPane(LessonTrust, LessonChecks, LessonReview, LessonActions, Deferre
 
     async def on_built(self) -> None:
         self.progress = Progress.load()
-        self.lessons = self.read_lessons(getattr(self.app, "lessons_dirs", []))
+        self.lessons = self.read_lessons(self.session.lessons_dirs)
         self.load_reviews()
         lesson, section = self._start_place()
         await self.open_lesson(lesson, section)
 
     def _start_place(self) -> tuple[Lesson | None, int]:
-        wanted = getattr(self.app, "start_lesson", None)
+        wanted = self.session.start_lesson
         if wanted:
             found = self._find(wanted)
             if found is not None:

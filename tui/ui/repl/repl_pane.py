@@ -1,6 +1,6 @@
 """The REPL pane: IPython in the kernel, an output log, a Python input, the inspector.
 
-Cells run in the kernel (``app.kernel``); an async worker sends them one at a time and
+Cells run in the kernel (``session.kernel``); an async worker sends them one at a time and
 writes their outputs as they stream in, so the UI never waits on the kernel. Cells typed
 before a kernel is ready (at launch, during a restart) queue and run in order once it
 is. A kernel that dies costs a restart (ctrl+n), never the app.
@@ -34,11 +34,12 @@ from textual.widgets import Static
 from tui.console import outputs as cells
 from tui.console.history import History
 from tui.kernel import hub as kh
-from tui.kernel import link as kl
 from tui.protocol import messages as p
+from tui.ui.common import kernel_messages as km
 from tui.ui.common.deferred import Deferred, after_build
 from tui.ui.common.pane import Pane
 from tui.ui.common.plain import plain, visible
+from tui.ui.common.session import Session
 from tui.ui.repl import log_render as render
 from tui.ui.repl.repl_keys import COMMANDS, HELP, complete_into, signature_into
 
@@ -116,8 +117,9 @@ class ReplPane(Deferred, Pane):
             super().__init__()
             self.outcome = outcome
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, session: Session, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.session = session
         self.history = History()
         self._pending: deque[tuple[str, str | None]] = deque()
         self._draining = False
@@ -155,7 +157,7 @@ class ReplPane(Deferred, Pane):
                 yield Static(id="repl-status", markup=False)
                 yield CompletionMenu(id="repl-complete")
                 yield ReplInput(history=self.history, id="repl-input")
-            inspector = InspectorPanel(id="repl-inspector")
+            inspector = InspectorPanel(self.session, id="repl-inspector")
             inspector.border_title = "inspector · ctrl+o closes"
             yield inspector
 
@@ -185,53 +187,76 @@ class ReplPane(Deferred, Pane):
 
     @property
     def kernel(self) -> kh.KernelHub:
-        return self.app.kernel  # type: ignore[attr-defined]
+        return self.session.kernel
 
-    # -- kernel events (routed by the main screen) -------------------------------------
-    def kernel_event(self, event: object) -> None:
-        self.when_built(lambda: self._kernel_event(event))
+    # -- kernel events (posted by the main screen; the inspector gets its own) ----------
+    def _inspector_gets(self, message: Message) -> None:
+        self.when_built(lambda: self.inspector.post_message(message))
 
-    def _kernel_event(self, event: object) -> None:
-        inspector_event = getattr(self.inspector, "kernel_event", None)
-        if callable(inspector_event):
-            inspector_event(event)
-        message = getattr(event, "message", None)
-        if isinstance(message, p.CellPayload) and message.cards and not self.inspector_open:
-            self.border_subtitle = plain(f"card ready: {message.cards[0].title} (F6)")
-        if isinstance(event, kl.Ready):
-            self._room = None  # a new kernel knows no room
-            self.call_after_refresh(self._send_room)
-            w = event.welcome
-            self._set_status("")
-            where = " (attached to a running kernel)" if self.kernel.attached else ""
-            self._note(f"kernel ready{where}: torch {w.torch_version} on {w.device}", "green")
-        elif isinstance(event, kh.Starting) and event.restart:
-            self._next_number = 1
-            self._update_prompt()
-            self._set_status("restarting the kernel… (cells typed now run once it is ready)")
-        elif isinstance(event, kl.Died):
-            self._input_wanted = False
-            self._note(
-                f"The kernel died ({event.reason}): ctrl+n starts a fresh one; "
-                "history and progress are safe.",
-                "bold red",
+    def on_cell_payload_arrived(self, message: km.CellPayloadArrived) -> None:
+        self._inspector_gets(km.CellPayloadArrived(message.payload))
+        payload = message.payload
+        if payload.cards and not self.inspector_open:
+            title = payload.cards[0].title
+            self.when_built(
+                lambda: setattr(self, "border_subtitle", plain(f"card ready: {title} (F6)"))
             )
-            self._set_status(f"kernel died ({event.reason}): ctrl+n restarts")
-        elif isinstance(event, kl.NotResponding):
-            self._set_status("kernel not responding: ctrl+n restarts")
-            self._note("kernel not responding: ctrl+n restarts", "bold red")
-        elif isinstance(event, kl.Failed):
-            self._note(f"The kernel could not start: {event.text}", "bold red")
-            self._set_status("kernel failed: ctrl+n tries again")
-        elif isinstance(event, kl.Pushed) and isinstance(event.message, cells.Stream):
-            text = event.message.text.rstrip("\n")
-            self._note(f"[output outside a cell] {text}")
-        elif isinstance(event, kl.InputWanted):
-            self._input_wanted = True
-            self.input.raw_mode = True
-            # the learner's input() prompt: literal
-            self.input.border_title = plain(event.prompt.strip() or "input")
-            self._note(f"{event.prompt} (the kernel waits for a line: type it and press Enter)")
+
+    def on_watch_values_arrived(self, message: km.WatchValuesArrived) -> None:
+        self._inspector_gets(km.WatchValuesArrived(message.values))
+
+    @after_build
+    def on_kernel_ready(self, message: km.KernelReady) -> None:
+        self.inspector.post_message(km.KernelReady(message.welcome))
+        self._room = None  # a new kernel knows no room
+        self.call_after_refresh(self._send_room)
+        w = message.welcome
+        self._set_status("")
+        where = " (attached to a running kernel)" if self.kernel.attached else ""
+        self._note(f"kernel ready{where}: torch {w.torch_version} on {w.device}", "green")
+
+    @after_build
+    def on_kernel_starting(self, message: km.KernelStarting) -> None:
+        self.inspector.post_message(km.KernelStarting(message.restart))
+        if not message.restart:
+            return
+        self._next_number = 1
+        self._update_prompt()
+        self._set_status("restarting the kernel… (cells typed now run once it is ready)")
+
+    @after_build
+    def on_kernel_died(self, message: km.KernelDied) -> None:
+        self.inspector.post_message(km.KernelDied(message.reason))
+        self._input_wanted = False
+        self._note(
+            f"The kernel died ({message.reason}): ctrl+n starts a fresh one; "
+            "history and progress are safe.",
+            "bold red",
+        )
+        self._set_status(f"kernel died ({message.reason}): ctrl+n restarts")
+
+    @after_build
+    def on_kernel_not_responding(self, message: km.KernelNotResponding) -> None:
+        self._set_status("kernel not responding: ctrl+n restarts")
+        self._note("kernel not responding: ctrl+n restarts", "bold red")
+
+    @after_build
+    def on_kernel_failed(self, message: km.KernelFailed) -> None:
+        self._note(f"The kernel could not start: {message.text}", "bold red")
+        self._set_status("kernel failed: ctrl+n tries again")
+
+    @after_build
+    def on_stream_arrived(self, message: km.StreamArrived) -> None:
+        text = message.stream.text.rstrip("\n")
+        self._note(f"[output outside a cell] {text}")
+
+    @after_build
+    def on_kernel_input_wanted(self, message: km.KernelInputWanted) -> None:
+        self._input_wanted = True
+        self.input.raw_mode = True
+        # the learner's input() prompt: literal
+        self.input.border_title = plain(message.prompt.strip() or "input")
+        self._note(f"{message.prompt} (the kernel waits for a line: type it and press Enter)")
 
     def show_check(self, title: str, passed: bool, text: str) -> None:
         """An exercise's ✓/✗ under the cell that changed it, in one line."""
@@ -295,7 +320,7 @@ class ReplPane(Deferred, Pane):
     async def _run_one(self, source: str, tag: str | None) -> None:
         from tui.ui.repl.log_writer import CellWriter
 
-        low = bool(getattr(self.app, "low_bandwidth", False))
+        low = self.session.low_bandwidth
         writer = CellWriter(self.log_widget, not low, self._hide_picture, PICTURE_KEY)
         self._running_since = time.monotonic()
         self._running_number = self._next_number

@@ -29,8 +29,10 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Tab, Tabs
 
+from tui.ui.common.kernel_messages import message_for
 from tui.ui.common.key_footer import KeyFooter
 from tui.ui.common.pane import Pane
+from tui.ui.common.session import Session
 from tui.ui.common.status_line import StatusLine
 from tui.ui.dashboard.dashboard_pane import DashboardPane
 from tui.ui.lessons.lesson_pane import LessonPane
@@ -68,7 +70,8 @@ class MainScreen(Screen):
             super().__init__()
             self.token = token
 
-    def __init__(self) -> None:
+    def __init__(self, session: Session) -> None:
+        self.session = session
         # The classes of the first layout, given now: each class change after mount
         # restyles every widget on the screen (~0.1 s at start-up on a 2-core box).
         width = self.app.size.width
@@ -95,10 +98,10 @@ class MainScreen(Screen):
             id="pane-tabs",
         )
         with Horizontal(id="panes"):
-            yield LessonPane(id="lessons")
+            yield LessonPane(self.session, id="lessons")
             with Vertical(id="right"):
-                yield ReplPane(id="repl")
-                yield DashboardPane(id="dashboard")
+                yield ReplPane(self.session, id="repl")
+                yield DashboardPane(self.session, id="dashboard")
         yield StatusLine("loading torch…", id="status")
         yield KeyFooter()
 
@@ -292,16 +295,16 @@ class MainScreen(Screen):
         self.query_one("#repl", ReplPane).run_source(message.code, tag=message.block_id)
 
     def route_kernel_event(self, event: object) -> None:
-        """The app hands every kernel event here; each pane takes what concerns it."""
+        """The app hands every kernel event here; each pane gets its own message
+        (``kernel_messages.message_for``) and takes what concerns it."""
         for name in PANES:
             found = self.query(f"#{name}")
             if not found:  # composing, or the app is closing
                 continue
-            pane = found.first(Pane)
-            try:
-                pane.kernel_event(event)
-            except Exception as exc:  # one pane failing must not starve the others
-                self.log.error(f"{name} could not take {type(event).__name__}: {exc!r}")
+            message = message_for(event)
+            if message is None:
+                return
+            found.first(Pane).post_message(message)
 
     def focused_pane(self) -> Pane | None:
         return self._pane_of(self.focused)
