@@ -145,7 +145,7 @@ def test_a_model_that_cannot_fit_is_refused_before_it_is_built(capsys, monkeypat
     monkeypatch.setattr("tui.training.memory.ram_available", lambda: 16 * 10**9)
     monkeypatch.setattr("tui.training.parallel.usable_cores", lambda: 2)
     built = []
-    monkeypatch.setattr("tui.training.loop.build_job", lambda config: built.append(config))
+    monkeypatch.setattr("tui.training.job.build_job", lambda config: built.append(config))
     for extra in ([], ["--ddp", "2", "--device", "cpu"]):
         assert main(["train", "--hidden", "65536,65536", "--steps", "5", *extra]) == 2
         out, err = capsys.readouterr()

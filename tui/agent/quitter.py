@@ -12,7 +12,7 @@ from ipykernel.zmqshell import ZMQExitAutocall
 
 
 class KeepKernelExit(ZMQExitAutocall):
-    def __call__(self, keep_kernel: bool = True) -> None:  # type: ignore[override]
+    def __call__(self, keep_kernel: bool = True) -> None:
         super().__call__(keep_kernel=True)
 
 

@@ -13,10 +13,14 @@ import gc
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tui import __version__
 from tui.cli.args import Parser, StartError, UsageError, device_arg, dir_arg
 from tui.platform.devices import check_requested
+
+if TYPE_CHECKING:
+    from tui.kernel.hub import KernelHub
 
 EXIT_USAGE = 2
 EXIT_START = 1
@@ -167,6 +171,46 @@ def run_app(args: argparse.Namespace) -> int:
 RESTORE_TERMINAL = b"\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l\x1b[?1049l\x1b[?25h"
 
 
+class _Ending(Protocol):
+    """What ending on a signal needs of the app: to exit, and its kernels to kill."""
+
+    @property
+    def kernel(self) -> KernelHub: ...
+
+    def exit(self, *, return_code: int) -> None: ...
+
+
+def _terminal_modes() -> tuple[int, list[Any]] | None:
+    """stdin's terminal modes, to put back by hand; None where stdin is no terminal."""
+    try:
+        import termios
+    except ImportError:  # not POSIX
+        return None
+    try:
+        fd = sys.stdin.fileno()
+        return (fd, termios.tcgetattr(fd))
+    except (AttributeError, OSError, ValueError, termios.error):  # no stdin, a pipe (tests)
+        return None
+
+
+def _restore_terminal(modes: tuple[int, list[Any]] | None) -> None:
+    """The terminal modes put back and the screen restored, as far as the terminal is
+    still there."""
+    if modes is not None:
+        import termios  # the modes were read with it
+
+        try:
+            termios.tcsetattr(modes[0], termios.TCSANOW, modes[1])
+        except termios.error:  # the terminal is gone
+            return
+    out = sys.__stdout__
+    try:
+        if out is not None:
+            os.write(out.fileno(), RESTORE_TERMINAL)
+    except (OSError, ValueError):  # the terminal is gone, or stdout closed
+        pass
+
+
 class _children_end_with_us:
     """SIGHUP (a dropped SSH connection) and SIGTERM end the app the way ctrl+q does:
     history and progress saved, the kernel asked to shut down and killed with its group
@@ -177,22 +221,16 @@ class _children_end_with_us:
 
     DEADLINE = 1.8
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: _Ending) -> None:
         self.app = app
         self.ending = False
-        self._tty: tuple[int, list] | None = None
+        self._tty: tuple[int, list[Any]] | None = None
 
     def __enter__(self) -> None:
         import signal
         import threading
 
-        try:
-            import termios
-
-            fd = sys.stdin.fileno()
-            self._tty = (fd, termios.tcgetattr(fd))
-        except Exception:  # noqa: BLE001 - not a terminal (tests, pipes)
-            self._tty = None
+        self._tty = _terminal_modes()
 
         def end(signum: int, frame: object) -> None:
             if self.ending:  # a second signal: no more waiting for a clean exit
@@ -201,23 +239,18 @@ class _children_end_with_us:
             timer = threading.Timer(self.DEADLINE, self._hard_exit, args=(128 + signum,))
             timer.daemon = True
             timer.start()
-            self.app.exit(return_code=128 + signum)  # type: ignore[attr-defined]
+            self.app.exit(return_code=128 + signum)
 
         self._old = {s: signal.signal(s, end) for s in (signal.SIGHUP, signal.SIGTERM)}
 
     def _hard_exit(self, code: int) -> None:
         try:
-            self.app.kernel.kill_now()  # type: ignore[attr-defined]
+            self.app.kernel.kill_now()
         finally:
             try:
-                if self._tty is not None:
-                    import termios
-
-                    termios.tcsetattr(self._tty[0], termios.TCSANOW, self._tty[1])
-                os.write(sys.__stdout__.fileno(), RESTORE_TERMINAL)
-            except Exception:  # noqa: BLE001 - the terminal is gone: nothing to restore
-                pass
-            os._exit(code)
+                _restore_terminal(self._tty)
+            finally:
+                os._exit(code)
 
     def __exit__(self, *exc: object) -> None:
         import signal

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import WSCloseCode, web
+from multidict import MultiDict
 from rich.logging import RichHandler
 from textual_serve.app_service import AppService
 from textual_serve.server import LogHighlighter, Server, to_int
@@ -273,7 +274,7 @@ class GuardedServer(Server):
         self._require_guard(request)
         if "token" not in request.query:
             return await super().handle_index(request)
-        query = request.query.copy()
+        query = MultiDict(request.query)
         del query["token"]
         # Relative, so a reverse proxy's path prefix survives.
         location = "./" + (f"?{request.rel_url.with_query(query).query_string}" if query else "")
@@ -310,13 +311,17 @@ class GuardedServer(Server):
         width = to_int(request.query.get("width", "80"), 80)
         height = to_int(request.query.get("height", "24"), 24)
         service: SessionApp | None = None
+
+        async def close() -> None:
+            await websocket.close()
+
         try:
             await websocket.prepare(request)
             service = SessionApp(
                 self.command,
                 write_bytes=websocket.send_bytes,
                 write_str=websocket.send_str,
-                close=websocket.close,
+                close=close,
                 download_manager=self.download_manager,
                 debug=self.debug,
             )

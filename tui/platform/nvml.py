@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,9 +74,12 @@ def _init() -> Any:
             return _nvml
         try:
             import pynvml
-
+        except ImportError:  # not installed: figures simply are absent
+            _failed = True
+            return None
+        try:
             pynvml.nvmlInit()
-        except Exception:  # not installed, no driver, no GPU: figures simply are absent
+        except pynvml.NVMLError:  # no driver, no GPU: the same
             _failed = True
             return None
         _nvml = pynvml
@@ -90,10 +94,10 @@ def reset() -> None:
 
 
 def _read(nv: Any, handle: Any) -> GpuStats:
-    def ask(fn, *args):
+    def ask(fn: Callable[..., Any], *args: Any) -> Any:
         try:
             return fn(handle, *args)
-        except Exception:
+        except nv.NVMLError:  # not supported by this GPU or driver: that figure is absent
             return None
 
     util = ask(nv.nvmlDeviceGetUtilizationRates)
@@ -130,21 +134,21 @@ def readings() -> list[tuple[tuple[int, int, int, int] | None, str | None, GpuSt
         return []
     try:
         count = nv.nvmlDeviceGetCount()
-    except Exception:
+    except nv.NVMLError:
         return []
     out = []
     for i in range(count):
         try:
             handle = nv.nvmlDeviceGetHandleByIndex(i)
-        except Exception:
+        except nv.NVMLError:  # a GPU NVML may not touch (another container's, a lost one)
             continue
         try:
             bus = bus_key(nv.nvmlDeviceGetPciInfo(handle).busId)
-        except Exception:
+        except nv.NVMLError:
             bus = None
         try:
             uuid = uuid_key(nv.nvmlDeviceGetUUID(handle))
-        except Exception:
+        except nv.NVMLError:
             uuid = None
         out.append((bus, uuid, _read(nv, handle)))
     return out

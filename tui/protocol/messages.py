@@ -482,7 +482,7 @@ class _Checker:
             if problem:
                 raise ProtocolError(f"{where}: {problem}")
 
-    def _union(self, value: Any, options: tuple, where: str, depth: int) -> None:
+    def _union(self, value: Any, options: tuple[Any, ...], where: str, depth: int) -> None:
         if value is None and type(None) in options:
             return
         options = tuple(o for o in options if o is not type(None))
@@ -518,7 +518,7 @@ class _Checker:
         for i, item in enumerate(value):
             self.check(item, item_hint, f"{where}[{i}]", depth + 1)
 
-    def _dict(self, value: dict, args: tuple, where: str, depth: int) -> None:
+    def _dict(self, value: dict[Any, Any], args: tuple[Any, ...], where: str, depth: int) -> None:
         if len(value) > MAX_ITEMS:
             raise ProtocolError(f"{where}: a dict of {len(value)} items")
         value_hint = args[1] if len(args) == 2 else Any

@@ -50,6 +50,7 @@ def _operands(frame: FrameType | None, lineno: int) -> list[tuple[str, tuple[int
     if frame is None:
         return []
     line = linecache.getline(frame.f_code.co_filename, lineno).strip()
+    tree: ast.Module | None
     try:
         tree = ast.parse(line)
     except SyntaxError:

@@ -41,8 +41,9 @@ ROOM_ROWS = (2, 200)
 
 
 # -- host transfer: the one place where device data comes to the CPU ------------------------
-def _to_host(t: Any) -> list:
-    """Bring a *small* tensor to the host as Python values (tests patch this to count)."""
+def _to_host(t: Any) -> Any:
+    """Bring a *small* tensor to the host as Python values: a number for a 0-d tensor, else
+    a (nested) list (tests patch this to count)."""
     return t.detach().cpu().tolist()
 
 

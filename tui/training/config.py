@@ -230,7 +230,7 @@ def _hidden(value: Any) -> tuple[int, ...]:
         text = value.strip().lower()
         if text in ("", "none", "-"):
             return ()
-        parts = [p for p in text.replace(",", " ").replace("x", " ").split() if p]
+        parts: list[str | int] = [p for p in text.replace(",", " ").replace("x", " ").split() if p]
     elif isinstance(value, int) and not isinstance(value, bool):
         parts = [value]
     else:

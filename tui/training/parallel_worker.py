@@ -16,6 +16,7 @@ import signal
 import sys
 import threading
 import time
+from types import ModuleType
 from typing import Any
 
 from tui.training.config import TrainConfig, steps_per_epoch
@@ -72,14 +73,15 @@ def worker(
     os.environ["MASTER_PORT"] = str(port)
     if backend == "gloo" and "GLOO_SOCKET_IFNAME" not in os.environ:
         os.environ["GLOO_SOCKET_IFNAME"] = "lo0" if sys.platform == "darwin" else "lo"
-    dist = None
+    dist: ModuleType | None = None  # torch.distributed, once imported
     code = 0
     try:
         from datetime import timedelta
 
         import torch
-        import torch.distributed as dist
+        import torch.distributed
 
+        dist = torch.distributed
         torch.set_num_threads(threads)
         if device.startswith("cuda"):
             torch.cuda.set_device(device)
@@ -100,7 +102,7 @@ def worker(
         try:
             if dist is not None and dist.is_initialized() and code == 0:
                 dist.destroy_process_group()
-        except Exception:
+        except RuntimeError:  # torch.distributed's own errors (a peer already gone)
             pass
         q.close()
         q.join_thread()  # our messages are out; skip the slow interpreter teardown
@@ -159,7 +161,7 @@ def _train(
 
     stopped = False
     step = 0
-    xs = ys = None
+    xs, ys = Xd, yd  # this rank's shuffled share, drawn at the first step of each epoch
     ddp.train()
     for step in range(1, total + 1):
         if (step - 1) % SYNC_EVERY == 0:

@@ -18,6 +18,7 @@ from tui.training.probe import LayerStat, Probe, labels_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
+    import torch
 
     from tui.tensors.pictures import Picture
     from tui.training.filter_snapshots import ViewFn
@@ -182,8 +183,9 @@ class Reporter:
         self.final_loss: float | None = None
         self.accuracy: float | None = None
         self.error: str | None = None
-        self._grid_points = None
-        self._boundary_static: tuple | None = None
+        #: The boundary's grid points (on the device) and what stays the same between
+        #: evaluations (extent, sample points, their labels): made at the first one.
+        self._grid: tuple[torch.Tensor, tuple[Any, ...]] | None = None
         self.probe = Probe(job, self.total)
         self.val_loss: float | None = None
         self.batch = max(1, min(job.batch_size, len(job.X))) if global_batch <= 0 else global_batch
@@ -353,7 +355,7 @@ class Reporter:
 
         job = self.job
         rows, cols = self.grid
-        if self._grid_points is None:
+        if self._grid is None:
             X = job.X.float()
             lo, hi = X.min(0).values.cpu(), X.max(0).values.cpu()
             pad = (hi - lo) * 0.08 + 1e-3
@@ -361,13 +363,13 @@ class Reporter:
             gx = torch.linspace(float(lo[0]), float(hi[0]), cols)
             gy = torch.linspace(float(hi[1]), float(lo[1]), rows)
             yy, xx = torch.meshgrid(gy, gx, indexing="ij")
-            self._grid_points = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1).to(job.device)
+            grid_points = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1).to(job.device)
             sample = torch.randperm(len(job.X), generator=torch.Generator().manual_seed(0))[:400]
             pts = job.X[sample.to(job.device)].float().cpu().numpy()
             lab = job.y[sample.to(job.device)].reshape(len(sample), -1)[:, 0].cpu().numpy()
             extent = (float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1]))
-            self._boundary_static = (extent, pts, np.rint(lab).astype(np.int64))
-        points = self._grid_points
+            self._grid = (grid_points, (extent, pts, np.rint(lab).astype(np.int64)))
+        points, static = self._grid
         out = torch.cat([job.model(part) for part in points.split(BOUNDARY_CHUNK)])
         if job.decision == "argmax":
             probs = torch.softmax(out.float(), dim=1)
@@ -379,7 +381,7 @@ class Reporter:
             cls = (p > 0.5).long()
             conf = torch.where(cls == 1, p, 1 - p)
             n_classes = 2
-        extent, pts, lab = self._boundary_static
+        extent, pts, lab = static
         return Boundary(
             extent=extent,
             classes=cls.reshape(rows, cols).cpu().numpy().astype(np.int8),

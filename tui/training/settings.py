@@ -23,7 +23,8 @@ def load_settings(path: Path | None = None) -> dict[str, Any]:
     from tui.training.config import ConfigError, TrainConfig
 
     data = state.read_json(path or settings_path(), default={}) or {}
-    values = data.get("settings") if isinstance(data.get("settings"), dict) else {}
+    saved = data.get("settings")
+    values: dict[str, Any] = saved if isinstance(saved, dict) else {}
     known = set(TrainConfig.__dataclass_fields__) - set(NOT_REMEMBERED)
     values = {k: v for k, v in values.items() if k in known and type(v) in (str, int, float)}
     try:

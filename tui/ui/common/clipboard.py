@@ -8,6 +8,7 @@ tool can reach. Textual's ``App.copy_to_clipboard`` writes it.
 from __future__ import annotations
 
 from textual.app import App
+from textual.dom import DOMNode
 
 from tui.ui.common.pane import Pane
 
@@ -16,7 +17,7 @@ def text_to_copy(app: App) -> str | None:
     """The focused pane's ``copy_text()``, else the focused text widget's selection, else
     (in the REPL) the last cell's output."""
     screen = app.screen
-    node = screen.focused
+    node: DOMNode | None = screen.focused
     while node is not None and not isinstance(node, Pane):
         node = node.parent
     if isinstance(node, Pane):

@@ -49,12 +49,14 @@ def matrix_strips(plt) -> list[Strip]:
 
 
 @lru_cache(maxsize=256)
-def _rich_style(colours: tuple) -> Style:
+def _rich_style(colours: tuple[object, object, object]) -> Style:
     """plotext's (colour, style, background) as the rich Style its ANSI codes decode to."""
     from plotext._utility import ansi_end, colors_to_ansi
 
     spans = Text.from_ansi(colors_to_ansi(*colours) + "x" + ansi_end).spans
-    return Style.combine(span.style for span in spans) if spans else Style()
+    # rich's AnsiDecoder gives every span a Style object, never a style name
+    styles = [s.style for s in spans if isinstance(s.style, Style)]
+    return Style.combine(styles) if styles else Style()
 
 
 def set_size(plt: Any, width: int, height: int) -> None:

@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, ListItem, ListView, Static, Tree
+from textual.widgets.tree import TreeNode
 
 from tui.tensors import cards as core
 from tui.ui.common.plain import notify_plain, plain_cell, visible
@@ -70,7 +71,7 @@ class AutogradTree(Tree[str]):
             self.root.set_label(f"{title}: no grad_fn (not produced by autograd)")
             return
         self.root.set_label(title)
-        made = []
+        made: list[TreeNode[str]] = []
         for node in graph.nodes:
             parent = self.root if node.parent < 0 else made[node.parent]
             label = Text(visible(node.label))
