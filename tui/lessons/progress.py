@@ -61,8 +61,8 @@ class Progress:
     def load(cls, path: Path | None = None) -> Progress:
         path = path or progress_path()
         data = state.read_json(path, default={}) or {}
-        last = data.get("last") if isinstance(data.get("last"), dict) else {}
-        lessons_data = data.get("lessons") if isinstance(data.get("lessons"), dict) else {}
+        last = found if isinstance(found := data.get("last"), dict) else {}
+        lessons_data = found if isinstance(found := data.get("lessons"), dict) else {}
         section = last.get("section")
         return cls(
             lessons={str(k): LessonProgress.from_json(v) for k, v in lessons_data.items()},

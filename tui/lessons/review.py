@@ -104,7 +104,7 @@ class Reviews:
     def load(cls, path: Path | None = None) -> Reviews:
         path = path or review_path()
         data = state.read_json(path, default={}) or {}
-        lessons = data.get("lessons") if isinstance(data.get("lessons"), dict) else {}
+        lessons = found if isinstance(found := data.get("lessons"), dict) else {}
         cards: dict[tuple[str, str], Card] = {}
         for lesson, exercises in lessons.items():
             if not isinstance(exercises, dict):

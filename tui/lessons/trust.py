@@ -133,7 +133,7 @@ class TrustStore:
         """Read the store; a missing or corrupt file gives an empty one (set aside, warned)."""
         path = path or store_path()
         data = state.read_json(path, default={}) or {}
-        raw = data.get("folders") if isinstance(data.get("folders"), dict) else {}
+        raw = found if isinstance(found := data.get("folders"), dict) else {}
         folders = {}
         for key, entry in raw.items():
             files = entry.get("files") if isinstance(entry, dict) else None
