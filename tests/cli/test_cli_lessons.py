@@ -8,7 +8,7 @@ import pytest
 
 from tui.cli import main
 
-SEED = Path(__file__).parent / "fixtures" / "08-pytorch-intro.md"
+SEED = Path(__file__).parents[1] / "fixtures" / "08-pytorch-intro.md"
 
 FAILING = """---
 id: "01-fails"
@@ -156,3 +156,22 @@ def test_list_shows_the_shipped_course_in_prerequisite_order(capsys):
     assert ids[:2] == ["07-neural-networks", "08-pytorch-intro"]
     assert ids.index("09-multi-gpu") > ids.index("08-pytorch-intro")
     assert all(r[2] == "ok" for r in rows), lines
+
+
+def test_an_unknown_fence_flag_fails_the_check_and_is_listed(capsys, tmp_path):
+    """``nroun`` is not ``norun``: the fence is not run, and the author is told where."""
+    (tmp_path / "03-typo.md").write_text(
+        '---\nid: "03-typo"\ntitle: Typo\n---\n## S\n```python nroun\nboom()\n```\n'
+    )
+    code, lines, _ = run(capsys, "lessons", "check", str(tmp_path))
+    assert code == 1
+    fail = next(line for line in lines if line.strip().startswith("FAIL"))
+    assert "03-typo.md:6: unknown fence flag 'nroun'" in fail and "shown, not run" in fail
+    assert lines[-1] == "0 passed, 1 failed, 1 skipped", "boom() never ran"
+
+    code, lines, _ = run(capsys, "lessons", "list", "--lessons-dir", str(tmp_path))
+    assert code == 0
+    row = next(i for i, line in enumerate(lines) if "03-typo" in line.split())
+    assert " ok " in lines[row]
+    assert lines[row + 1].split()[0] == "warning" and "unknown fence flag 'nroun'" in lines[row + 1]
+    assert lines[-1].endswith(", 0 broken, 1 with warnings")

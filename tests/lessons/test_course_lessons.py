@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from tui.lessons.course import course_order, next_lesson
-from tui.lessons.document import section_links
-from tui.lessons.library import find_files, load_lessons, resolve_link, shipped_lessons_dir
+from tui.lessons.document import resolve_link, section_links
+from tui.lessons.library import find_files, load_lessons, shipped_lessons_dir
 
 COURSE = load_lessons([shipped_lessons_dir()])
 DEPRECATED = re.compile(r"\bVariable\(|\bvolatile\b|(?<!utils)\.data\b(?!_ptr)")

@@ -8,17 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.lessons.document import (
-    MAX_BYTES,
-    discover,
-    load_lesson,
-    load_lessons,
-    natural_key,
-    parse_lesson,
-    prerequisites_status,
-    resolve_link,
-    shipped_lessons_dir,
-)
+from tui.lessons.document import MAX_BYTES, load_lesson, natural_key, parse_lesson, resolve_link
+from tui.lessons.library import discover, load_lessons, prerequisites_status, shipped_lessons_dir
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 SEED = FIXTURES / "08-pytorch-intro.md"
@@ -269,6 +260,7 @@ def test_shipped_lessons_are_found_and_load():
     ids = [ls.id for ls in lessons if not ls.broken]
     assert "07-neural-networks" in ids and "08-pytorch-intro" in ids
     assert all(not ls.broken for ls in lessons)
+    assert [w for ls in lessons for w in ls.warnings] == []
 
 
 def test_shipped_intro_keeps_the_seed_front_matter_and_covers_every_section():
@@ -299,3 +291,88 @@ def test_line_numbers_match_an_editor_with_crlf_and_odd_separators():
     assert [(b.line, b.code) for b in lesson.blocks] == [(7, "x = 1"), (11, "y = 2")]
     md = "\n".join(item for kind, item in lesson.sections[0].items if kind == "md")
     assert "\x1b" not in md and "\u241b[2J" in md
+
+
+FLAGS = """---
+id: flags
+title: Flags
+---
+## S
+
+```python title="setup.py"
+made_by_titled_fence = 1
+```
+
+### Exercise: Typo
+
+Make `z`.
+
+```python chek
+assert z == 3
+```
+
+```python solution
+z = 3
+```
+"""
+
+
+def test_an_unknown_fence_flag_is_shown_not_run_and_named_in_a_warning():
+    lesson = parse_lesson(FLAGS, "flags.md")
+    assert not lesson.broken
+    assert lesson.blocks == [], "a fence with an unknown flag never runs"
+    (ex,) = lesson.exercises
+    assert ex.check == "", "a misspelt check is not a check"
+    assert ex.solution == "z = 3"
+    lines = FLAGS.splitlines()
+    titled = lines.index('```python title="setup.py"') + 1
+    typo = lines.index("```python chek") + 1
+    assert lesson.warnings == [
+        f"flags.md:{titled}: unknown fence flag 'title=\"setup.py\"' "
+        "(a python fence knows check, solution, norun, no-run): it is shown, not run",
+        f"flags.md:{typo}: unknown fence flag 'chek' "
+        "(a python fence knows check, solution, norun, no-run): it is shown, not run",
+    ]
+    section_md = "\n".join(item for kind, item in lesson.sections[0].items if kind == "md")
+    assert "made_by_titled_fence = 1" in section_md
+    prompt = "\n".join(item for kind, item in ex.prompt if kind == "md")
+    assert "```python chek\nassert z == 3\n```" in prompt
+
+
+def test_known_fence_flags_give_no_warning():
+    text = (
+        "---\nid: a\ntitle: A\n---\n## S\n```Python NoRun\nx\n```\n```py no-run\ny\n```\n"
+        "### Exercise: E\n```python3 CHECK\nassert z\n```\n```{python} solution\nz = 1\n```\n"
+    )
+    lesson = parse_lesson(text)
+    assert lesson.warnings == [] and lesson.blocks == []
+    assert lesson.exercises[0].check == "assert z" and lesson.exercises[0].solution == "z = 1"
+    assert not load_lesson(SEED).warnings
+
+
+def test_a_python_fence_inside_a_list_is_shown_with_a_warning():
+    text = (
+        "---\nid: a\ntitle: A\n---\n## S\n1. Run this:\n\n   ```python\n   x = 1\n   ```\n\n"
+        "> ```python norun\n> quoted = 1\n> ```\n"
+    )
+    lesson = parse_lesson(text, "a.md")
+    assert lesson.blocks == []
+    assert lesson.warnings == [
+        "a.md:8: a python fence inside a list or a quote is shown, not run "
+        "(move it out to run it, or mark it norun)"
+    ]
+    (md,) = [item for kind, item in lesson.sections[0].items if kind == "md"]
+    assert "   x = 1" in md and "quoted = 1" in md
+
+
+def test_headings_and_fences_are_what_markdown_says():
+    """A ``#`` inside a title is kept; backticks with a backtick in their info are an
+    inline span, not a fence; a ``~~~`` fence runs; a ``##`` line inside it is code."""
+    text = (
+        "---\nid: a\ntitle: A\n---\n## C# and F#\n``` python `x` ```\n\n"
+        "~~~python\n## not a section\n~~~\n"
+    )
+    lesson = parse_lesson(text)
+    assert [s.title for s in lesson.sections] == ["C# and F#"]
+    assert [(b.code, b.line) for b in lesson.blocks] == [("## not a section", 9)]
+    assert lesson.sections[0].items[0] == ("md", "``` python `x` ```")

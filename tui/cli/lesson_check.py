@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui.console import outputs as cells
-from tui.lessons.document import Block, Exercise, Lesson, display_path
+from tui.lessons.document import Block, Exercise, Lesson
 from tui.lessons.exercises import CHECK_TIME_LIMIT
+from tui.lessons.library import display_path
 
 #: Seconds a single block may run before it is interrupted and reported.
 BLOCK_TIME_LIMIT = 120.0
@@ -258,11 +259,14 @@ def check_lesson(
     runner_factory: Callable[[str], Any] | None = None,
     time_limit: float = BLOCK_TIME_LIMIT,
 ) -> Iterator[CheckLine]:
-    """Yield one ``CheckLine`` per block and exercise (one FAIL line for a broken file)."""
+    """Yield one ``CheckLine`` per block and exercise (one FAIL line for a broken file, and
+    one for each of a lesson's warnings, such as a fence flag the format does not know)."""
     name = display_path(lesson.path)
     if lesson.broken:
         yield CheckLine("FAIL", lesson.error or name, "")
         return
+    for warning in lesson.warnings:
+        yield CheckLine("FAIL", warning, "")
     items = list(lesson.items_in_order())
     if not items:
         yield CheckLine("skipped", name, "no python blocks or exercises")

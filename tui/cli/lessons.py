@@ -1,11 +1,14 @@
 """``torch-tui lessons list|check``: see the curriculum, and prove its code runs.
 
 ``list`` prints the course in order (prerequisites first, ties by id): place, id,
-status (ok, or broken with the reason), title and concepts.
+status (ok, or broken with the reason), title and concepts, and under a lesson each of
+its warnings (a python fence the parser will not run: an unknown flag, or one inside a
+list or a quote).
 ``check`` runs each lesson's blocks and exercises in a fresh kernel and prints one
 line per block or exercise, then ``N passed, N failed[, N skipped]`` alone on a line.
 It runs what it is given, trusted folder or not: the learner asked (its --help says so).
-Exit codes: 0 all passed, 1 anything failed (a broken file counts), 2 usage errors.
+Exit codes: 0 all passed, 1 anything failed (a broken file or a lesson's warning counts),
+2 usage errors.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ def _no_action(parser: argparse.ArgumentParser):
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from tui.lessons.document import discover
+    from tui.lessons.library import discover
 
     lessons = discover(_dirs_arg(args))
     if not lessons:
@@ -97,14 +100,19 @@ def cmd_list(args: argparse.Namespace) -> int:
         else:
             concepts = ", ".join(ls.concepts) or "-"
             print(f"{n:>{digits}}  {ls.id:<{width}}  ok      {ls.title}  [{concepts}]")
+            for warning in ls.warnings:
+                print(f"{'':>{digits}}  {'':<{width}}  warning {warning}")
     broken = sum(ls.broken for ls in lessons)
-    print(f"{len(lessons)} lessons, {broken} broken")
+    warned = sum(bool(ls.warnings) for ls in lessons if not ls.broken)
+    print(
+        f"{len(lessons)} lessons, {broken} broken" + (f", {warned} with warnings" if warned else "")
+    )
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from tui.cli.lesson_check import check_lesson
-    from tui.lessons.document import discover, load_lessons
+    from tui.lessons.library import discover, load_lessons
 
     if args.files:
         paths = [Path(f).expanduser() for f in args.files]

@@ -17,29 +17,48 @@ Exercises extend the format while keeping plain, readable markdown::
     t = torch.zeros(3, 4)
     ```
 
+A python fence may carry the flags ``check``, ``solution`` and ``norun`` (or ``no-run``)
+after its language, nothing else: a fence with an unknown flag (a typo such as ``chek``)
+is shown and never run, and the lesson gets a warning naming the line, instead of the
+typo silently turning a check into a runnable block.
+
+The body is read from markdown-it's block tokens (the parser under Textual's Markdown
+widget), so what counts as a fence, a heading or a quote is what the reader sees: a
+fence's info string and line range come from its token. Only top-level constructs take
+part; a python fence inside a list or a quote is shown, not run, with a warning. The
+markdown between them is kept as the file's own lines.
+
 A broken file never raises: it loads as a ``Lesson`` whose ``error`` says why, in one line,
-with ``file:line`` where the line is known, so its neighbours still load.
+with ``file:line`` where the line is known, so its neighbours still load. A problem that
+does not stop the lesson loading is one of its ``warnings`` (one line each, ``file:line``).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from tui.platform.text import visible
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 #: Files bigger than this are refused: a lesson is a few KB; 5 MB is a mistake.
 MAX_BYTES = 1_000_000
-#: Folders deeper than this under a lessons dir are not searched.
-MAX_DEPTH = 4
 RUNNABLE_LANGS = {"python", "py", "python3"}
-_FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
+#: The flags a python fence may carry after its language.
+FENCE_FLAGS = ("check", "solution", "norun", "no-run")
 _EXERCISE = re.compile(r"^exercise\s*[:\-–—]?\s*(.*)$", re.IGNORECASE)
 _HINT = re.compile(r"^ {0,3}>\s?\s*hint\s*[:\-–—]\s*(.*)$", re.IGNORECASE)
 _QUOTE = re.compile(r"^ {0,3}>\s?(.*)$")
+#: ATX headings that end an exercise (``###`` may start one; ``##`` starts a section).
+_SECTIONING = ("h1", "h2", "h3")
 _LINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 
@@ -102,6 +121,9 @@ class Lesson:
     blocks: list[Block] = field(default_factory=list)
     exercises: list[Exercise] = field(default_factory=list)
     error: str | None = None
+    #: One line each (``file:line: ...``): problems that leave the lesson loadable, such
+    #: as a fence flag the format does not know (that fence is shown, not run).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def broken(self) -> bool:
@@ -142,6 +164,21 @@ def section_links(section: Section) -> list[tuple[str, str]]:
             for hint in item.hints:
                 out += _LINK.findall(hint)
     return out
+
+
+def resolve_link(lesson: Lesson, target: str, lessons: list[Lesson]) -> Lesson | None:
+    """The loaded lesson a relative link points at, or None (links never leave the lesson set)."""
+    target = target.split("#", 1)[0].split("?", 1)[0].strip()
+    if not target or "://" in target or target.startswith("mailto:"):
+        return None
+    if target.startswith("lesson:"):
+        wanted = target.removeprefix("lesson:")
+        return next((ls for ls in lessons if ls.id == wanted and not ls.broken), None)
+    real = Path(os.path.realpath(lesson.path.parent / target))
+    for other in lessons:
+        if Path(os.path.realpath(other.path)) == real:
+            return other
+    return None
 
 
 def slugify(text: str) -> str:
@@ -206,24 +243,10 @@ def parse_lesson(text: str, path: Path | str = "<lesson>", display: str | None =
         return Lesson(path=path, id=path.stem, error=f"{name}: front matter nested too deeply")
 
 
-#: Raw control characters (ESC, BEL, C1...) but not tab/newline: a lesson must never drive
-#: the terminal, so they are shown as visible symbols (write '\\x1b' in code to print one).
-_RAW_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def _visible(text: str) -> str:
-    """``text`` with raw control characters replaced by their U+2400 symbols (or U+FFFD)."""
-
-    def symbol(m: re.Match) -> str:
-        if m[0] == "\x7f":
-            return "\u2421"
-        return chr(0x2400 + ord(m[0])) if m[0] < " " else "\ufffd"
-
-    return _RAW_CONTROLS.sub(symbol, text)
-
-
 def _parse(text: str, path: Path, name: str) -> Lesson:
-    text = _visible(text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\u240d"))
+    # A lone CR is drawn as U+240D, like every other control character: a lesson never
+    # drives the terminal (write '\\x1b' in code to print an escape).
+    text = visible(text.removeprefix("\ufeff").replace("\r\n", "\n"))
     if not text.strip():
         raise _Broken(f"{name}: empty file")
     lines = text.split("\n")  # not splitlines(): line numbers must be the editor's
@@ -244,16 +267,14 @@ def _parse(text: str, path: Path, name: str) -> Lesson:
     lesson = Lesson(
         path=path,
         id=lesson_id.strip(),
-        title=_visible(title.strip()),  # YAML escapes ("\\e") can make control characters
-        concepts=[_visible(c) for c in _str_list(meta.get("concepts"), "concepts", name)],
-        why=_visible(str(meta.get("why") or "").strip()),
+        title=visible(title.strip()),  # YAML escapes ("\\e") can make control characters
+        concepts=[visible(c) for c in _str_list(meta.get("concepts"), "concepts", name)],
+        why=visible(str(meta.get("why") or "").strip()),
         prerequisites=_str_list(meta.get("prerequisites"), "prerequisites", name),
-        sources=meta.get("sources") if isinstance(meta.get("sources"), list) else [],
+        sources=sources if isinstance(sources := meta.get("sources"), list) else [],
         meta=meta,
     )
-    from tui.lessons.body import parse_body
-
-    parse_body(lesson, lines, end + 1)
+    _Body(lesson, lines, end + 1, name).read()
     return lesson
 
 
@@ -314,23 +335,196 @@ def _str_list(value: Any, key: str, name: str) -> list[str]:
     raise _Broken(f"{name}:2: front matter '{key}' must be a list")
 
 
-# The folder and link functions live in lesson_library (which imports this module);
-# they are looked up there on first use, for the callers that import them from here.
-_LIBRARY = {
-    "default_dirs",
-    "discover",
-    "display_path",
-    "find_files",
-    "load_lessons",
-    "prerequisites_status",
-    "resolve_link",
-    "shipped_lessons_dir",
-}
+# -- the body -----------------------------------------------------------------------
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LIBRARY:
-        from tui.lessons import library as lesson_library
+@functools.cache
+def _markdown() -> MarkdownIt:
+    """The block parser: CommonMark plus tables (as Textual's Markdown widget reads them).
 
-        return getattr(lesson_library, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    Built on first use, like the YAML loader: the app's first frame reads no lesson.
+    Inline parsing is off: only block tokens (their types, info strings and line maps)
+    are used, and a heading's title is its raw inline text."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
+
+
+class _Body:
+    """Reads the body (the file's lines from ``start``) into the lesson's sections of
+    markdown, runnable blocks and exercises, from markdown-it's top-level block tokens."""
+
+    def __init__(self, lesson: Lesson, lines: list[str], start: int, name: str) -> None:
+        self.lesson = lesson
+        self.lines = lines[start:]
+        self.start = start  # file line index of the body's first line
+        self.name = name
+        self.section: Section | None = None
+        self.exercise: Exercise | None = None
+        self.pending: list[str] = []  # markdown lines not yet given to a section or exercise
+        self.intro: list[str] = []
+        self.exercise_ids: set[str] = set()
+
+    def read(self) -> None:
+        tokens: list[Token] = _markdown().parse("\n".join(self.lines))
+        cursor = 0  # the body line up to which lines are placed
+        for i, token in enumerate(tokens):
+            if token.map is None:
+                continue
+            begin, end = token.map
+            if token.level > 0:
+                if token.type == "fence":
+                    self.nested_fence(token, begin)
+                continue
+            if token.type == "fence":
+                self.pending += self.lines[cursor:begin]
+                self.fence(token, begin, end)
+            elif (
+                token.type == "heading_open"
+                and token.markup.startswith("#")
+                and token.tag in _SECTIONING
+            ):
+                self.pending += self.lines[cursor:begin]
+                self.heading(int(token.tag[1]), tokens[i + 1].content.strip(), begin, end)
+            elif token.type == "blockquote_open" and self.exercise is not None:
+                self.pending += self.lines[cursor:begin]
+                self.quote(begin, end)
+            else:
+                continue  # markdown: placed with the lines before the next construct
+            cursor = end
+        self.pending += self.lines[cursor:]
+        self.close_exercise()
+        self.flush()
+        self.lesson.intro = "\n\n".join(self.intro)
+
+    # -- where markdown goes ---------------------------------------------------------
+    def flush(self) -> None:
+        """The pending markdown to the open exercise, else the section, else the intro."""
+        text = "\n".join(self.pending).strip("\n")
+        self.pending = []
+        if not text.strip():
+            return
+        if self.exercise is not None:
+            self.exercise.prompt.append(("md", text))
+        elif self.section is not None:
+            self.section.items.append(("md", text))
+        else:
+            self.intro.append(text)
+
+    def close_exercise(self) -> None:
+        if self.exercise is not None:
+            self.flush()
+            self.exercise = None
+
+    def open_section(self, title: str, line: int) -> Section:
+        section = Section(index=len(self.lesson.sections), title=title, line=line)
+        self.lesson.sections.append(section)
+        self.section = section
+        return section
+
+    # -- constructs ------------------------------------------------------------------
+    def fence(self, token: Token, begin: int, end: int) -> None:
+        line = self.start + begin + 1  # the fence's own line, 1-based
+        words = token.info.split()
+        lang = words[0].lower().strip("{}.") if words else ""
+        flags = {w.lower() for w in words[1:]}
+        code = token.content.removesuffix("\n")
+        exercise = self.exercise
+        if lang in RUNNABLE_LANGS:
+            unknown = sorted(flags.difference(FENCE_FLAGS))
+            if unknown:
+                self.warn(
+                    line,
+                    f"unknown fence flag {', '.join(map(repr, unknown))} "
+                    f"(a python fence knows {', '.join(FENCE_FLAGS)}): it is shown, not run",
+                )
+            elif exercise is not None and flags & {"check", "solution"}:
+                self.flush()
+                if "check" in flags:
+                    exercise.check = f"{exercise.check}\n{code}" if exercise.check else code
+                    exercise.check_line = exercise.check_line or line + 1
+                else:
+                    exercise.solution = code
+                    exercise.solution_line = line + 1
+                return
+            elif not flags & {"norun", "no-run", "check", "solution"}:
+                self.flush()
+                self.block(code, line + 1)
+                return
+        elif lang == "hint" and exercise is not None:
+            self.flush()
+            exercise.hints.append(code.strip())
+            return
+        self.pending += self.lines[begin:end]  # shown, never run
+
+    def nested_fence(self, token: Token, begin: int) -> None:
+        """A python fence inside a list or a quote is part of that markdown: say so."""
+        words = token.info.split()
+        lang = words[0].lower().strip("{}.") if words else ""
+        if lang in RUNNABLE_LANGS and not {w.lower() for w in words[1:]} & {"norun", "no-run"}:
+            self.warn(
+                self.start + begin + 1,
+                "a python fence inside a list or a quote is shown, not run "
+                "(move it out to run it, or mark it norun)",
+            )
+
+    def block(self, code: str, line: int) -> None:
+        if self.section is None:  # code before the first ## gets its own section
+            self.open_section("Introduction", line)
+        assert self.section is not None
+        block = Block(
+            index=len(self.lesson.blocks), code=code, line=line, section=self.section.index
+        )
+        self.lesson.blocks.append(block)
+        if self.exercise is not None:
+            self.exercise.prompt.append(("block", block))
+        else:
+            self.section.items.append(("block", block))
+
+    def heading(self, level: int, title: str, begin: int, end: int) -> None:
+        line = self.start + begin + 1
+        self.close_exercise()
+        if level == 2:
+            self.flush()
+            self.open_section(title or "(untitled)", line)
+            return
+        match = _EXERCISE.match(title) if level == 3 else None
+        if match is None:  # a # or ### heading ends an exercise and stays in the markdown
+            self.pending += self.lines[begin:end]
+            return
+        self.flush()
+        section = self.section or self.open_section("Introduction", line)
+        ex_title = match.group(1).strip() or f"Exercise {len(self.lesson.exercises) + 1}"
+        ex_id, n = slugify(ex_title), 2
+        while ex_id in self.exercise_ids:
+            ex_id, n = f"{slugify(ex_title)}-{n}", n + 1
+        self.exercise_ids.add(ex_id)
+        self.exercise = Exercise(id=ex_id, title=ex_title, line=line, section=section.index)
+        self.lesson.exercises.append(self.exercise)
+        section.items.append(("exercise", self.exercise))
+
+    def quote(self, begin: int, end: int) -> None:
+        """A quote in an exercise: each ``> Hint:`` line starts a hint that goes on over
+        the quote's next ``>`` lines; the quote's other lines are prompt markdown."""
+        assert self.exercise is not None
+        lines = self.lines[begin:end]
+        j = 0
+        while j < len(lines):
+            hint = _HINT.match(lines[j])
+            if hint is None:
+                self.pending.append(lines[j])
+                j += 1
+                continue
+            self.flush()
+            parts = [hint.group(1)]
+            j += 1
+            while j < len(lines) and not _HINT.match(lines[j]):
+                more = _QUOTE.match(lines[j])
+                if more is None:
+                    break
+                parts.append(more.group(1))
+                j += 1
+            self.exercise.hints.append("\n".join(parts).strip())
+
+    def warn(self, line: int, message: str) -> None:
+        self.lesson.warnings.append(f"{self.name}:{line}: {message}")

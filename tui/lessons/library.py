@@ -1,6 +1,7 @@
-"""Finding lessons: the shipped, extra and user folders, loading them all, links between them.
+"""Finding lessons: the shipped, extra and user folders, and loading them all in course order.
 
-Kept apart from the parser (``tui.lessons.document``), which only turns one file into a Lesson.
+Kept apart from the parser (``tui.lessons.document``), which only turns one file into a
+Lesson (and resolves a lesson's links among lessons already loaded).
 """
 
 from __future__ import annotations
@@ -9,7 +10,11 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from tui.lessons.document import MAX_DEPTH, Lesson, load_lesson, natural_key
+from tui.lessons.course import course_order
+from tui.lessons.document import Lesson, load_lesson, natural_key
+
+#: Folders deeper than this under a lessons dir are not searched.
+MAX_DEPTH = 4
 
 # -- finding lessons ----------------------------------------------------------------
 
@@ -100,8 +105,6 @@ def load_lessons(paths: Iterable[Path]) -> list[Lesson]:
                 else:
                     by_id[lesson.id] = lesson
             lessons.append(lesson)
-    from tui.lessons.course import course_order
-
     lessons.sort(key=lambda ls: (natural_key(ls.id), ls.broken, str(ls.path)))
     return course_order(lessons)
 
@@ -109,21 +112,6 @@ def load_lessons(paths: Iterable[Path]) -> list[Lesson]:
 def discover(extra_dirs: Iterable[Path] = ()) -> list[Lesson]:
     """Every lesson the app shows: shipped, ``--lessons-dir``, and the user's folder."""
     return load_lessons(default_dirs(extra_dirs))
-
-
-def resolve_link(lesson: Lesson, target: str, lessons: list[Lesson]) -> Lesson | None:
-    """The loaded lesson a relative link points at, or None (links never leave the lesson set)."""
-    target = target.split("#", 1)[0].split("?", 1)[0].strip()
-    if not target or "://" in target or target.startswith("mailto:"):
-        return None
-    if target.startswith("lesson:"):
-        wanted = target.removeprefix("lesson:")
-        return next((ls for ls in lessons if ls.id == wanted and not ls.broken), None)
-    real = Path(os.path.realpath(lesson.path.parent / target))
-    for other in lessons:
-        if Path(os.path.realpath(other.path)) == real:
-            return other
-    return None
 
 
 def prerequisites_status(lesson: Lesson, lessons: list[Lesson]) -> list[tuple[str, bool]]:
