@@ -158,3 +158,40 @@ def test_a_check_that_passes_before_its_solution_fails_the_lesson():
     assert "passes before the solution" in got[1].detail
     check = FREEBIE.splitlines().index('assert w.shape == (3,), "w should have 3 values"') + 1
     assert got[1].where.endswith(f":{check}")
+
+
+def test_a_kernel_that_dies_while_starting_is_reported_with_its_log(monkeypatch, tmp_path):
+    """The real link watches a "kernel" that prints one line to its log and is killed
+    before it answers: the FAIL line names the death and the log's last line (read with
+    ``KernelProcess.log_tail``), after one replacement kernel died the same way."""
+    import subprocess
+    import sys
+
+    from tui.kernel import launch
+
+    spawned = []
+
+    def spawn_kernel(cwd=None, folder=None):
+        name = f"dies{len(spawned)}"
+        conn, info = launch.write_connection_file(tmp_path, name)
+        log_path = tmp_path / f"{name}.log"
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "import os; print('fatal: the GPU went away', flush=True); os.kill(os.getpid(), 9)",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        spawned.append(proc)
+        return launch.KernelProcess(proc, conn, info, log_path)
+
+    monkeypatch.setattr(launch, "spawn_kernel", spawn_kernel)
+    got = lines_of('---\nid: "a"\ntitle: A\n---\n## S\n```python\nx = 1\n```\n')
+    assert [(line.status, line.what) for line in got] == [("FAIL", "kernel")], got
+    assert got[0].detail == (
+        "the kernel did not start: killed by SIGKILL (fatal: the GPU went away)"
+    )
+    assert len(spawned) == 2 and all(proc.poll() is not None for proc in spawned)
