@@ -15,23 +15,23 @@ from pathlib import Path
 
 from textual import events, work
 from textual.app import App
-from textual.binding import Binding
 from textual.css.query import NoMatches
 
 from tui.kernel import hub as kh
 from tui.kernel.launch import KernelProcess
 from tui.platform import state
 from tui.platform.devices import DeviceInfo, TorchInfo
-from tui.ui.commands import APP_COMMANDS, AreaCommands
+from tui.ui.commands import APP_KEYS, AreaCommands
 from tui.ui.common import kernel_messages as km
 from tui.ui.common.clipboard import copy_focused
 from tui.ui.common.deferred import hold_late, release_late
+from tui.ui.common.keys import bindings, help_rows
 from tui.ui.common.pane import Pane
 from tui.ui.common.plain import notify_plain
 from tui.ui.common.session import Session
 from tui.ui.common.status_line import StatusLine
 from tui.ui.common.wire import apply_low_bandwidth, quiet_cursor
-from tui.ui.screens.help import SCREEN_WORDS, HelpScreen, bindings_of
+from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.main import MainScreen
 from tui.ui.screens.too_small import blocks_action, guard_size
 
@@ -58,17 +58,7 @@ class TorchTUI(App[int]):
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {AreaCommands}
     ENABLE_COMMAND_PALETTE = True
-    BINDINGS = [
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
-        # priority: handled as they arrive, so keys typed right after go to the new pane
-        Binding("f2", "focus_pane('lessons')", "Lessons", priority=True),
-        Binding("f3", "focus_pane('repl')", "REPL", priority=True),
-        Binding("f4", "focus_pane('dashboard')", "Dashboard", priority=True),
-        Binding("f5", "toggle_training", "Train", priority=True),
-        Binding("f8", "copy_text", "Copy"),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
-    ]
+    BINDINGS = bindings(APP_KEYS)
 
     def __init__(
         self,
@@ -234,8 +224,7 @@ class TorchTUI(App[int]):
         if main is None:
             return
         focused = main.focused_pane() if self.screen is main else None
-        words = {action: help_text for _title, action, help_text in APP_COMMANDS}
-        keys = bindings_of(self, words) + bindings_of(main, SCREEN_WORDS)
+        keys = help_rows(k for k in APP_KEYS if k.keys) + help_rows(main.KEYS)
         self.push_screen(HelpScreen(keys, list(main.query(Pane)), focused))
 
     def action_devices(self) -> None:

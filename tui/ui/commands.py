@@ -1,4 +1,5 @@
-"""Command palette: an "area: action" command for every app and pane action."""
+"""The app's own keys, and the command palette: an "area: action" command for every app
+and pane action (each pane's from its ``KEYS``, see ``tui.ui.common.keys``)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,58 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from tui.ui.common.keys import Key, commands
 from tui.ui.common.pane import Pane
 
-#: App-wide actions: (palette title, app action, help).
-APP_COMMANDS: list[tuple[str, str, str]] = [
-    ("app: help", "help", "Every key, grouped by pane, and what each pane is for (F1)"),
-    ("app: quit", "quit", "Quit torch-tui"),
-    ("app: devices", "devices", "List the devices: name, memory and, with NVML, load and power"),
-    ("app: copy", "copy_text", "Copy the focused pane's output or selection (F8, OSC 52)"),
-    ("view: lessons", "focus_pane('lessons')", "Focus the lesson pane (F2)"),
-    ("view: repl", "focus_pane('repl')", "Focus the REPL (F3)"),
-    ("view: dashboard", "focus_pane('dashboard')", "Focus the training dashboard (F4)"),
-    (
-        "train: start or stop",
-        "toggle_training",
-        "Start or stop training what the dashboard names (F5)",
+#: F1 and ? say the same, so F1 lists them on one row.
+HELP_WORDS = "Every key, grouped by pane, and what each pane is for"
+#: The app's keys, valid everywhere. F2-F5 and ctrl+q are priority bindings: handled as
+#: they arrive, so the keys typed right after go to the new pane.
+APP_KEYS = (
+    Key("f1", "help", "Help", HELP_WORDS, "app: help"),
+    Key("question_mark", "help", "Help", HELP_WORDS, show=False),
+    Key(
+        "f2",
+        "focus_pane('lessons')",
+        "Lessons",
+        "Focus the lesson pane",
+        "view: lessons",
+        priority=True,
     ),
-]
+    Key("f3", "focus_pane('repl')", "REPL", "Focus the REPL", "view: repl", priority=True),
+    Key(
+        "f4",
+        "focus_pane('dashboard')",
+        "Dashboard",
+        "Focus the training dashboard",
+        "view: dashboard",
+        priority=True,
+    ),
+    Key(
+        "f5",
+        "toggle_training",
+        "Train",
+        "Start or stop training what the dashboard names (from anywhere)",
+        "train: start or stop",
+        priority=True,
+    ),
+    Key(
+        "f8",
+        "copy_text",
+        "Copy",
+        "Copy the focused pane's output or selection (OSC 52)",
+        "app: copy",
+    ),
+    Key(
+        "",
+        "devices",
+        "",
+        "List the devices: name, memory and, with NVML, load and power",
+        "app: devices",
+    ),
+    Key("ctrl+q", "quit", "Quit", "Quit torch-tui", "app: quit", priority=True),
+)
+APP_COMMANDS = commands(APP_KEYS)
 
 
 class AreaCommands(Provider):

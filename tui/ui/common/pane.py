@@ -11,18 +11,23 @@ from textual.geometry import Region
 from textual.reactive import var
 from textual.widget import Widget
 
+from tui.ui.common.keys import Key
+
 
 class Pane(Vertical):
     """A bordered area of the main screen that knows its help text and commands.
 
-    ``COMMANDS`` lists ``(title, action, help)``; the palette shows each as
-    ``"<AREA>: <title>"`` and runs ``action`` on the pane (see ``tui.ui.commands``).
+    ``KEYS`` describes each of its keys once (``tui.ui.common.keys``): a pane derives
+    its ``BINDINGS`` and its ``COMMANDS`` from them. ``COMMANDS`` lists
+    ``(title, action, help)``; the palette shows each as ``"<AREA>: <title>"`` and runs
+    ``action`` on the pane (see ``tui.ui.commands``).
     """
 
     AREA: ClassVar[str] = ""
     PANE_TITLE: ClassVar[str] = ""
     FKEY: ClassVar[str] = ""
     HELP: ClassVar[str] = ""
+    KEYS: ClassVar[tuple[Key, ...]] = ()
     COMMANDS: ClassVar[list[tuple[str, str, str]]] = []
 
     #: The focus is in this pane: its frame takes the accent colour. Set by the main screen

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tui.ui.common.keys import Key, commands
+
 HELP = """\
 # REPL
 
@@ -14,24 +16,6 @@ and `device` preloaded. The value of a cell's last expression is shown as `Out[n
 tensors, modules and optimizers get a card in the inspector, a drawer over the right of
 the REPL's column (stacked under the log below 120 columns): closed, the pane's bottom
 border says when a card is ready.
-
-| Key | Does |
-|---|---|
-| enter | run the cell when it is complete, else add an (indented) line |
-| ctrl+j / alt+enter | always add a line (shift+enter is not seen by most terminals) |
-| an empty last line + enter | ends a block (`for`, `def`, `if`, ...) and runs it |
-| up / down | previous / next cell from history (on the first / last line); Enter runs a recalled cell as it is, esc goes back to what you were typing |
-| ctrl+r | search history backwards; enter accepts, esc cancels |
-| tab | complete a name or attribute: a list opens, narrows as you type, ↑↓ choose, tab or enter puts it in, esc closes (at the start of a line tab indents) |
-| ( | show the signature of what is before it |
-| ctrl+c | interrupt the running cell; again when it is stuck: offer a restart; idle: empty the input |
-| ctrl+u | empty the input (every line of it) |
-| PgUp / PgDn, mouse wheel | scroll the output log (the input keeps the keyboard) |
-| ctrl+n | restart the kernel: a fresh namespace, all memory given back |
-| ctrl+l | clear the output log |
-| ctrl+o | show or hide the inspector (the keyboard stays in the input) |
-| f6 | open the inspector and focus it (esc goes back to the input, closing what f6 opened) |
-| ctrl+g | draw the last picture left as a placeholder (`--low-bandwidth` shows plots as one line) |
 
 **Pictures**: a plot (`plt.plot(...); plt.show()`, `%matplotlib inline` as in Jupyter)
 or an `IPython.display.Image` is drawn in the log in half-blocks, scaled in the kernel to
@@ -50,14 +34,83 @@ included) and clear a CUDA error ("device-side assert triggered"), which otherwi
 until the process ends. `exit()` does not close the app: quit with ctrl+q.
 """
 
-COMMANDS = [
-    ("restart kernel", "restart_kernel", "A fresh kernel: new namespace, all memory freed"),
-    ("interrupt", "interrupt", "Stop the running cell (SIGINT to the kernel)"),
-    ("clear output", "clear_output", "Clear the REPL's output log"),
-    ("toggle inspector", "toggle_inspector", "Show or hide the inspector"),
-    ("focus inspector", "focus_inspector", "Move the keyboard into the inspector"),
-    ("draw picture", "show_picture", "Draw the last picture left as a placeholder"),
-]
+#: Draws the last picture left as a placeholder (``--low-bandwidth``).
+PICTURE_KEY = "ctrl+g"
+
+#: Every key of the REPL, described once: bindings, F1 and the palette come from here
+#: (``tui.ui.common.keys``). Those with no action are the input's own (``ReplInput``).
+KEYS = (
+    Key("enter", "", "", "run the cell when it is complete, else add an (indented) line"),
+    Key(
+        "ctrl+j,alt+enter", "", "", "always add a line (shift+enter is not seen by most terminals)"
+    ),
+    Key("", "", "", "an empty last line + Enter ends a block (for, def, if...) and runs it"),
+    Key(
+        "up,down",
+        "",
+        "",
+        "previous / next cell from history (on the first / last line); Enter runs a "
+        "recalled cell as it is, esc goes back to what you were typing",
+    ),
+    Key("ctrl+r", "", "", "search history backwards; enter accepts, esc cancels"),
+    Key(
+        "tab",
+        "",
+        "",
+        "complete a name or attribute: a list opens, narrows as you type, ↑↓ choose, tab "
+        "or enter puts it in, esc closes (at the start of a line tab indents)",
+    ),
+    Key("(", "", "", "show the signature of what is before it", key_display="("),
+    Key(
+        "ctrl+c",
+        "",
+        "",
+        "interrupt the running cell; again when it is stuck: offer a restart; idle: empty "
+        "the input",
+    ),
+    Key("", "interrupt", "", "Stop the running cell (SIGINT to the kernel)", "interrupt"),
+    Key("ctrl+u", "", "", "empty the input (every line of it)"),
+    Key(
+        "pageup,pagedown",
+        "",
+        "",
+        "scroll the output log (the mouse wheel too; the input keeps the keyboard)",
+    ),
+    Key(
+        "ctrl+n",
+        "restart_kernel",
+        "Restart",
+        "restart the kernel: a fresh namespace, all memory given back",
+        "restart kernel",
+    ),
+    Key("ctrl+l", "clear_output", "Clear", "clear the output log", "clear output"),
+    Key(
+        "ctrl+o",
+        "toggle_inspector",
+        "Inspector",
+        "show or hide the inspector (the keyboard stays in the input)",
+        "toggle inspector",
+    ),
+    # priority: the input (a TextArea) binds f6 to "select line"
+    Key(
+        "f6",
+        "focus_inspector",
+        "Focus the inspector",
+        "open the inspector and focus it (esc goes back to the input, closing what f6 opened)",
+        "focus inspector",
+        show=False,
+        priority=True,
+    ),
+    Key(
+        PICTURE_KEY,
+        "show_picture",
+        "Draw the last picture placeholder",
+        "draw the last picture left as a placeholder (--low-bandwidth shows plots as one line)",
+        "draw picture",
+        show=False,
+    ),
+)
+COMMANDS = commands(KEYS)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.geometry import Offset, Region, Size
 from textual.message import Message
@@ -37,11 +36,19 @@ from tui.kernel import hub as kh
 from tui.protocol import messages as p
 from tui.ui.common import kernel_messages as km
 from tui.ui.common.deferred import Deferred, after_build
+from tui.ui.common.keys import bindings
 from tui.ui.common.pane import Pane
 from tui.ui.common.plain import plain, visible
 from tui.ui.common.session import Session
 from tui.ui.repl import log_render as render
-from tui.ui.repl.repl_keys import COMMANDS, HELP, complete_into, signature_into
+from tui.ui.repl.repl_keys import (
+    COMMANDS,
+    HELP,
+    KEYS,
+    PICTURE_KEY,
+    complete_into,
+    signature_into,
+)
 
 if TYPE_CHECKING:  # the body's widgets are imported by compose_body, after frame 1
     from tui.ui.inspector.inspector_panel import InspectorPanel
@@ -55,7 +62,6 @@ ROOM_AFTER = 0.3
 #: A card's picture: at most this many cell rows (fewer on a short screen).
 CARD_ROWS = 16
 #: The key that draws the last picture left as a placeholder (--low-bandwidth).
-PICTURE_KEY = "ctrl+g"
 #: The inspector drawer's columns: half the REPL's column, within these bounds (38 keeps
 #: a 28x28 heatmap unscaled on a card).
 DRAWER_COLS = (38, 48)
@@ -74,14 +80,8 @@ class ReplPane(Deferred, Pane):
     FKEY = "F3"
     HELP = HELP
     COMMANDS = COMMANDS
-    BINDINGS = [
-        Binding("ctrl+n", "restart_kernel", "Restart"),
-        Binding("ctrl+l", "clear_output", "Clear"),
-        Binding("ctrl+o", "toggle_inspector", "Inspector"),
-        Binding(PICTURE_KEY, "show_picture", "Draw the last picture placeholder", show=False),
-        # priority: the input (a TextArea) binds f6 to "select line"
-        Binding("f6", "focus_inspector", "Focus the inspector", show=False, priority=True),
-    ]
+    KEYS = KEYS
+    BINDINGS = bindings(KEYS)
     SCOPED_CSS = False  # the narrow-layout rules start at MainScreen
     DEFAULT_CSS = """
     ReplPane #repl-body { height: 1fr; }

@@ -10,37 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.ui.common.keys import help_rows, key_words
 from tui.ui.common.pane import Pane
-
-#: Textual's key names, as a learner reads them on the keyboard.
-_KEY_NAMES = {
-    "question_mark": "?",
-    "escape": "esc",
-    "space": "space",
-    "full_stop": ".",
-    "left_square_bracket": "[",
-    "right_square_bracket": "]",
-    "enter": "Enter",
-    "up": "↑",
-    "down": "↓",
-    "pageup": "PgUp",
-    "pagedown": "PgDn",
-}
-
-
-#: The main screen's own keys, in words.
-SCREEN_WORDS = {
-    "inspector": "Show the REPL's inspector (tensor cards, variables) and go into it",
-    "cycle(1)": "Next field or part of the focused pane (in the REPL input: complete)",
-    "cycle(-1)": "Previous field or part of the focused pane",
-}
-
-
-def key_words(keys: str) -> str:
-    """``"right_square_bracket,N"`` -> ``"] or N"``; ``"ctrl+n"`` stays ``ctrl+n``."""
-    names = [_KEY_NAMES.get(k.strip(), k.strip()) for k in keys.split(",") if k.strip()]
-    names = [n.upper() if len(n) == 2 and n.startswith("f") else n for n in names]
-    return " or ".join(names)
 
 
 def own_bindings(node) -> list:
@@ -53,17 +24,21 @@ def own_bindings(node) -> list:
     return found
 
 
-def bindings_of(node, words: dict[str, str] | None = None) -> list[tuple[str, str]]:
-    """(keys, what they do) for ``node``'s own bindings, in ``words`` (action -> the
-    palette's sentence) where there are some, else the binding's description."""
-    out = []
-    for binding in own_bindings(node):
-        if isinstance(binding, Binding) and binding.description:
-            keys = binding.key_display or key_words(binding.key)
-            out.append((keys, (words or {}).get(binding.action, binding.description)))
-        elif isinstance(binding, tuple) and len(binding) >= 3:
-            out.append((key_words(binding[0]), binding[2]))
-    return out
+def binding_row(binding: object) -> tuple[str, str] | None:
+    """(keys, what they do): the binding's tooltip (F1's sentence, see
+    ``tui.ui.common.keys``), else its description; None for a binding with no words."""
+    if isinstance(binding, Binding) and binding.description:
+        keys = binding.key_display or key_words(binding.key)
+        return keys, binding.tooltip or binding.description
+    if isinstance(binding, tuple) and len(binding) >= 3:
+        return key_words(binding[0]), binding[2]
+    return None
+
+
+def bindings_of(node: object) -> list[tuple[str, str]]:
+    """(keys, what they do) for ``node``'s own bindings."""
+    rows = (binding_row(b) for b in own_bindings(node))
+    return [row for row in rows if row is not None]
 
 
 def merged(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -77,13 +52,16 @@ def merged(keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 
 def pane_keys(pane: Pane) -> list[tuple[str, str]]:
-    """The keys of a pane and of the widgets in it, each once."""
-    words = {action: help_text for _title, action, help_text in pane.COMMANDS}
-    keys: list[tuple[str, str]] = []
+    """The keys of a pane (its ``KEYS``) and of the widgets in it, each once."""
+    keys: list[tuple[str, str]] = help_rows(pane.KEYS)
+    described = {k.action for k in pane.KEYS}
     for node in [pane, *pane.query("*")]:
-        for pair in bindings_of(node, words):
-            if pair not in keys:
-                keys.append(pair)
+        for binding in own_bindings(node):
+            if node is pane and getattr(binding, "action", None) in described:
+                continue
+            row = binding_row(binding)
+            if row is not None and row not in keys:
+                keys.append(row)
     return keys
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import Reactive, var
@@ -31,6 +30,7 @@ from textual.widgets import Tab, Tabs
 
 from tui.ui.common.kernel_messages import message_for
 from tui.ui.common.key_footer import KeyFooter
+from tui.ui.common.keys import Key, bindings
 from tui.ui.common.pane import Pane
 from tui.ui.common.session import Session
 from tui.ui.common.status_line import StatusLine
@@ -46,11 +46,29 @@ DRAIN_LIMIT_S = 1.0
 
 
 class MainScreen(Screen):
-    BINDINGS = [
-        Binding("f6", "inspector", "Inspector"),
-        Binding("tab", "cycle(1)", "Next field", show=False),
-        Binding("shift+tab", "cycle(-1)", "Previous field", show=False),
-    ]
+    KEYS = (
+        Key(
+            "f6",
+            "inspector",
+            "Inspector",
+            "Show the REPL's inspector (tensor cards, variables) and go into it",
+        ),
+        Key(
+            "tab",
+            "cycle(1)",
+            "Next field",
+            "Next field or part of the focused pane (in the REPL input: complete)",
+            show=False,
+        ),
+        Key(
+            "shift+tab",
+            "cycle(-1)",
+            "Previous field",
+            "Previous field or part of the focused pane",
+            show=False,
+        ),
+    )
+    BINDINGS = bindings(KEYS)
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-medium"), (160, "-wide")]
     #: Keys pressed before the first refresh go to the lesson, not to the hidden tab bar.
     AUTO_FOCUS = "LessonBody"
