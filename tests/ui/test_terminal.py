@@ -31,7 +31,8 @@ async def test_too_small_terminal_says_so_and_recovers_on_resize():
 
         await pilot.resize_terminal(120, 40)
         await wait_for(pilot, lambda: not isinstance(app.screen, TooSmallScreen))
-        assert app.screen.query_one("#lessons") is not None
+        lessons = app.screen.query_one("#lessons")
+        assert lessons.display and lessons.region.width >= 40  # the lesson pane is back
         await pilot.press("f1")
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
