@@ -174,7 +174,9 @@ class Deferred:
         else:
             self._queued.append(callback)
 
-    def focus_default(self: Any) -> None:
+    def focus_default(self) -> None:
         """A pane focused before its body exists (F3 as the app starts) is focused once
-        the body is there."""
-        self.when_built(super().focus_default)
+        the body is there (by the widget base's ``focus_default``, ``Pane``'s)."""
+        focus = getattr(super(), "focus_default", None)
+        if focus is not None:
+            self.when_built(focus)

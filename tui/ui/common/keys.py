@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 #: Textual's key names, as a learner reads them on the keyboard.
 KEY_NAMES = {
@@ -72,7 +72,7 @@ class Key:
         return self.key_display or key_words(self.keys)
 
 
-def bindings(keys: Iterable[Key]) -> list[Binding]:
+def bindings(keys: Iterable[Key]) -> list[BindingType]:
     """The bindings of ``keys`` (those with keys and an action), in order."""
     return [b for b in (k.binding() for k in keys) if b is not None]
 

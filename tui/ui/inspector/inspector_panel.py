@@ -170,7 +170,8 @@ class InspectorPanel(Deferred, Vertical):
         remove + mount leaves Textual garbage that the UI thread's GC must later walk.
         """
         box = self.query_one("#cards", VerticalScroll)
-        existing = [w for w in box.query(".card") if not w.has_class("-gone")]
+        #: The card widgets shown; each kind has its own ``set_card``.
+        existing: list[Any] = [w for w in box.query(".card") if not w.has_class("-gone")]
         mounts: list[Any] = []
         for i, card in enumerate(cards):
             widget_name = WIDGET_FOR.get(card.kind) if not card_problem(card) else "ErrorCard"
@@ -283,9 +284,10 @@ class InspectorPanel(Deferred, Vertical):
     @after_build
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        target = {"vars": VariablesPanel, "graph": AutogradTree}.get(tab)
-        if target is not None:
-            self.query_one(target).focus()
+        if tab == "vars":
+            self.query_one(VariablesPanel).focus()
+        elif tab == "graph":
+            self.query_one(AutogradTree).focus()
         elif tab == "card":
             cards = self.query(".card")
             if cards:

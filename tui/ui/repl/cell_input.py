@@ -196,7 +196,7 @@ class ReplInput(TextArea):
             return True
         if key in ("tab", "enter"):
             chosen = self.menu.chosen()
-            row, start = self.menu.anchor
+            row, start = self.menu.word_at
             col = self.cursor_location[1]
             self.menu.close()
             if chosen is not None and self.cursor_location[0] == row and col >= start:
@@ -216,7 +216,7 @@ class ReplInput(TextArea):
         if self.menu is None or not self.menu.is_open:
             return
         row, col = self.cursor_location
-        anchor_row, start = self.menu.anchor
+        anchor_row, start = self.menu.word_at
         word = self.document[row][start:col] if row == anchor_row and col >= start else None
         if word is None or (word and not word.replace(".", "_").isidentifier()):
             self.menu.close()
@@ -345,9 +345,9 @@ class ReplInput(TextArea):
             self.post_message(self.Hint(f"no completions for {word!r}" if word else ""))
             return
         if len(matches) == 1:
-            insert = matches[0][len(word) :]
-            if insert:
-                self.insert(insert)
+            rest = matches[0][len(word) :]
+            if rest:
+                self.insert(rest)
             self.post_message(self.Hint(""))
             return
         first, last = min(matches), max(matches)

@@ -34,7 +34,7 @@ class CompletionMenu(OptionList):
         self.matches: list[str] = []
         self.shown: list[str] = []
         #: Where the word being completed starts: (row, column) in the input.
-        self.anchor: tuple[int, int] = (0, 0)
+        self.word_at: tuple[int, int] = (0, 0)
 
     @property
     def truncated(self) -> bool:
@@ -45,7 +45,7 @@ class CompletionMenu(OptionList):
         return self.has_class("-open")
 
     def open(self, anchor: tuple[int, int], word: str, matches: list[str]) -> None:
-        self.anchor = anchor
+        self.word_at = anchor
         self.matches = sorted(set(matches), key=lambda m: (m.startswith("_"), m.lower()))
         self.narrow(word)
 

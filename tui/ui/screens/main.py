@@ -18,6 +18,8 @@ the pane alone) and, under tabs, which pane is displayed. Classes on the screen,
 
 from __future__ import annotations
 
+from typing import Protocol, cast
+
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -39,6 +41,14 @@ from tui.ui.lessons.lesson_pane import LessonPane
 from tui.ui.repl.repl_pane import ReplPane
 
 PANES = ("lessons", "repl", "dashboard")
+
+
+class Replays(Protocol):
+    """The app's side of key holding: keys that waited, handled now, in order."""
+
+    async def replay(self, held: list[events.Event]) -> None: ...
+
+
 #: What each pane needs displayed under tabs (``app.tcss`` hides them all there).
 SHOWN_BY = {"lessons": ("lessons",), "repl": ("right", "repl"), "dashboard": ("right", "dashboard")}
 #: A ``Drained`` note lost on its way (its widget removed meanwhile) ends the wait after this.
@@ -195,7 +205,7 @@ class MainScreen(Screen):
             self._held = [(pane, event) for pane, event in self._held if pane != name]
             self._pending = True
             self._focus_pane(name)
-            await self.app.replay(keys)
+            await cast(Replays, self.app).replay(keys)
             self._drain(self.focused or self)
             return
         pane = self.pane(self.wanted)
@@ -206,7 +216,7 @@ class MainScreen(Screen):
         keys = [event for name, event in self._held if name == self.wanted]
         self._held = [(name, event) for name, event in self._held if name != self.wanted]
         self._pending = False
-        await self.app.replay(keys)
+        await cast(Replays, self.app).replay(keys)
 
     def _focus_pane(self, name: str) -> None:
         """Focus the pane's main widget now (``Widget.focus`` waits for a refresh)."""
@@ -251,8 +261,9 @@ class MainScreen(Screen):
         """The focused pane's frame, on that pane alone (``Pane.holds_focus``); a move
         within a pane leaves its frame alone."""
         here = self._pane_of(new)
-        for pane in {self._pane_of(old), here} - {None}:
-            pane.holds_focus = pane is here
+        for pane in {self._pane_of(old), here}:
+            if pane is not None:
+                pane.holds_focus = pane is here
 
     def _frame_panes(self) -> None:
         for pane in self.query(Pane):
