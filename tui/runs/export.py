@@ -1,6 +1,6 @@
 """Exporting a run: ``runs/<timestamp>/`` with config.json, history.csv and model.pt.
 
-Each file is written to a temp name and renamed (``state.atomic_write_*``), so a crash
+Each file is written to a temp name and renamed (``state.atomic_file``), so a crash
 never leaves half a file; the folder name is unique even for two exports in a second.
 The app writes config.json and history.csv (``write_run``, no torch); the kernel, where
 the model lives, writes model.pt (``save_model``, asked by an ``ExportRequest``).
@@ -9,8 +9,6 @@ the model lives, writes model.pt (``save_model``, asked by an ``ExportRequest``)
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,24 +49,6 @@ def history_csv(
     return out.getvalue()
 
 
-def _atomic_torch_save(obj: Any, path: Path) -> None:
-    import torch
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def write_run(
     config: dict[str, Any],
     losses: np.ndarray,
@@ -89,8 +69,11 @@ def write_run(
 
 def save_model(model: Any, path: Path) -> None:
     """The model's state dict (on the cpu) as ``path``; in the kernel, where the model is."""
+    import torch
+
     sd = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    _atomic_torch_save(sd, path)
+    with state.atomic_file(path, "wb") as fh:
+        torch.save(sd, fh)
 
 
 def export_run(
