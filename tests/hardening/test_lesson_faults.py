@@ -19,7 +19,7 @@ from textual.widgets import DataTable
 import tui.ui.app as app_module
 from hardening.conftest import SIZE, lesson_pane, log_text, repl_pane, static_text, wait_until
 from tui.ui.app import TorchTUI
-from tui.ui.lessons.parts import CodeBlock
+from tui.ui.lessons.code_block import CodeBlock
 from tui.ui.lessons.picker import ChoiceList, LessonPicker
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tui.lessons.trust import TrustStore
 from tui.ui.common.confirm import ConfirmScreen
-from tui.ui.lessons.parts import ExerciseCard
+from tui.ui.lessons.exercise_card import ExerciseCard
 from tui.ui.lessons.picker import LessonPicker
 from tui.ui.lessons.trust_note import TrustNote
 

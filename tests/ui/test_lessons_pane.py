@@ -8,7 +8,8 @@ import pytest
 
 from tui.lessons.trust import TrustStore
 from tui.ui.lessons.lesson_pane import LessonPane
-from tui.ui.lessons.parts import CodeBlock, ExerciseCard
+from tui.ui.lessons.code_block import CodeBlock
+from tui.ui.lessons.exercise_card import ExerciseCard
 from tui.ui.lessons.picker import ChoiceList, LessonPicker
 
 from .pilot_wait import wait_for
@@ -203,7 +204,7 @@ async def test_blocks_run_in_the_repl_and_an_exercise_turns_green(lessons_dir, m
         assert await kernel_text(app, "print(b.sum().item())") == "6.0"
         assert (pane.lesson.id, pane.section) == ("01-mini", 1)
         # a restarted kernel forgets the exercises: the pane tells the new one on Ready
-        pane.exercises_for = None
+        pane.checks.exercises_for = None
         await app.kernel.restart()
         await wait_for(pilot, lambda: pane.exercises_for == "01-mini", 90, "SetExercises again")
         await pilot.press("p")

@@ -1,33 +1,28 @@
-"""Trusting a lesson folder from the lesson pane: checks stay off until the learner says so.
+"""Trusting a lesson folder: checks stay off until the learner says so.
 
 A lesson from ``--lessons-dir`` or the user's lessons folder may come from anyone, and
 its ``check`` fences would run in the kernel after every REPL cell. Until its folder is
-trusted (``tui.lessons.trust``), the pane sends the kernel no check code, each exercise says
-why, and T (or c on an exercise) asks to trust the folder. A mixin of ``LessonPane``.
+trusted (``tui.lessons.trust``), the pane sends the kernel no check code, each exercise
+says why (``TrustNote``), and T (or c on an exercise) asks to trust the folder
+(``FolderTrust.ask``, which posts ``FolderTrust.Trusted`` on yes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
+from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from tui.lessons.document import Lesson
 from tui.lessons.library import default_dirs, load_lessons
 from tui.lessons.trust import CHANGING, NEW, LessonFolders, Verdict, load_with_trust
 from tui.platform import state
-from tui.protocol import messages as p
-from tui.ui.common.plain import notify_plain, plain
-from tui.ui.lessons.actions import exercise_specs
-from tui.ui.lessons.parts import ExerciseCard
-
-#: The pane's key line; an untrusted lesson's starts with what T does.
-KEYS = "n/p section · ↑↓ select · Enter run · a run up to here · t contents · l lessons"
-#: The "not checked yet" line of an exercise is wrong while checks are off.
-TRUST_CSS = "LessonPane ExerciseCard.-untrusted > .ex-status { display: none; }"
+from tui.ui.common.plain import notify_plain
 
 
 class TrustNote(Static):
@@ -36,22 +31,23 @@ class TrustNote(Static):
     DEFAULT_CSS = "TrustNote { color: $warning; height: auto; }"
 
 
-class LessonTrust:
-    """Which lessons may have their checks run, and the T key that trusts a folder."""
+class FolderTrust(Widget):
+    """Which lessons may have their checks run: the folders as they were read, each
+    trusted or not, and the question T asks. Draws nothing."""
 
-    if TYPE_CHECKING:  # provided by LessonPane and Widget
-        app: Any
-        lesson: Lesson | None
-        lessons: list[Lesson]
-        border_subtitle: Any
+    DEFAULT_CSS = "FolderTrust { display: none; }"
 
-        def query(self, selector: Any) -> Any: ...
-        def query_one(self, selector: Any, expect_type: Any = None) -> Any: ...
-        def refresh_bindings(self) -> None: ...
-        def _send_exercises(self) -> None: ...
-        def action_check_now(self) -> None: ...
+    @dataclass
+    class Trusted(Message):
+        """The learner trusted ``folder``, the folder of ``lesson``: its checks may run."""
 
-    folders: LessonFolders | None = None
+        lesson: Lesson
+        folder: str
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: Each lesson folder's digest as read; None until ``read_lessons``.
+        self.folders: LessonFolders | None = None
 
     def read_lessons(self, extra_dirs: Iterable[Path]) -> list[Lesson]:
         """Every lesson (as ``discover``), with each folder's digest as it was read."""
@@ -67,45 +63,26 @@ class LessonTrust:
         verdict = self.folders.verdict(lesson)
         return None if verdict.trusted else verdict
 
-    def checked_specs(self, lesson: Lesson | None) -> list[p.ExerciseSpec]:
-        """The check code the kernel may run: none for a lesson whose folder is untrusted."""
-        return [] if self.distrust_of(lesson) is not None else exercise_specs(lesson)
-
-    def untrusted_lessons(self) -> dict[str, str]:
+    def untrusted(self, lessons: Iterable[Lesson]) -> dict[str, str]:
         """``{lesson id: reason}`` of every lesson whose checks are off (for the picker)."""
         out = {}
-        for lesson in self.lessons:
+        for lesson in lessons:
             verdict = self.distrust_of(lesson)
             if verdict is not None:
                 out[lesson.id] = verdict.reason()
         return out
 
-    def _note_text(self, verdict: Verdict) -> Text:
+    def note(self, lesson: Lesson | None) -> Text | None:
+        """What each exercise of ``lesson`` says while its checks are off (None: on)."""
+        verdict = self.distrust_of(lesson)
+        if verdict is None:
+            return None
         if verdict.status == CHANGING:
             return Text(f"⚠ checks off: {verdict.reason()}")
         return Text(f"⚠ checks off: {verdict.reason()} — press T to trust it")
 
-    def mark_untrusted(self, card: ExerciseCard) -> None:
-        """Before ``card`` mounts: say on it why it is not checked."""
-        verdict = self.distrust_of(self.lesson)
-        if verdict is not None:
-            card.add_class("-untrusted")
-            card.prompt_widgets.append(TrustNote(self._note_text(verdict)))
-
-    def show_trust_state(self) -> None:
-        """The key line and the border say when this lesson's checks are off."""
-        lesson = self.lesson
-        untrusted = self.distrust_of(lesson) is not None
-        keys = ("checks off · T trust folder · " if untrusted else "") + KEYS
-        self.query_one("#lesson-keys", Static).update(keys)
-        if lesson is not None:
-            # a lesson's id is its file's name: literal
-            self.border_subtitle = plain(f"{lesson.id} · untrusted" if untrusted else lesson.id)
-        self.refresh_bindings()
-
-    def action_trust(self) -> None:
-        """Ask to trust the current lesson's folder; on yes, send and run its checks."""
-        lesson = self.lesson
+    def ask(self, lesson: Lesson | None) -> None:
+        """Ask to trust ``lesson``'s folder; on yes, trust it and post ``Trusted``."""
         verdict = self.distrust_of(lesson)
         if lesson is None or verdict is None:
             self.app.notify("This lesson's checks already run: nothing to trust", timeout=3)
@@ -140,13 +117,5 @@ class LessonTrust:
             self.folders.trust(lesson)
         except state.StateError as exc:
             notify_plain(self.app, f"Trusted until you quit, not saved: {exc}", severity="warning")
-        if self.distrust_of(lesson) is not None or lesson is not self.lesson:
-            return
-        for note in self.query(TrustNote):
-            note.remove()
-        for card in self.query(ExerciseCard):
-            card.remove_class("-untrusted")
-        self.show_trust_state()
-        notify_plain(self.app, f"Trusted: {folder}; its checks run now", timeout=4)
-        self._send_exercises()
-        self.action_check_now()
+        if self.distrust_of(lesson) is None:
+            self.post_message(self.Trusted(lesson, folder))
