@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import time
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from rich.console import Console
@@ -130,7 +131,7 @@ class LossPlot(PlotextPlot):
         t0 = time.thread_time()
         width, height = self.size.width or 100, self.size.height or 16
         max_points = max(16, 2 * width)
-        curves = []
+        curves: list[tuple[list[float], list[float], str | None, str]] = []
         legend: list[tuple[str, str]] = []
         drawn = 0
         names = {
@@ -239,7 +240,7 @@ class LossPlot(PlotextPlot):
         plt.xlim(*(figure.x_range or (None, None)))  # None: plotext fits the data
         if lo_hi:
             ticks = whole_ticks(lo_hi[0], lo_hi[1], max(2, min(6, figure.width // 12)))
-            plt.xticks(ticks, [str(t) for t in ticks])
+            plt.xticks(cast("list[float]", ticks), [str(t) for t in ticks])
         plt.xlabel("step")
         plt.ylabel(figure.ylabel)
         plt.plotsize(figure.width, figure.height)

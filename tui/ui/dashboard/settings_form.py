@@ -3,8 +3,10 @@
 ``read()`` gives the validated ``TrainConfig`` and the worker count (``ConfigError`` names
 every bad field; validating needs no torch, so it happens here in the app). An emptied
 field is an error naming it, never a silent default. Enter in a field posts
-``SettingsForm.Submitted`` with both; the pane starts a run from it, as it does for F5
-and ``s``. Escape posts ``Left``: the pane takes focus back so its letter keys act again.
+``SettingsForm.Submitted`` with both (``Invalid`` when they do not read); the pane starts
+a run from it, as it does for F5 and ``s``. Escape posts ``Left``: the pane takes focus
+back so its letter keys act again. Every edit posts ``Edited``: the pane keeps the target
+row (and a settings error on it) current as the learner types.
 
 Each label underlines its letter (``KEYS``): ``o`` then that letter goes to the setting.
 The form itself is no Tab stop, so Tab visits the settings in the order shown, wherever
@@ -22,6 +24,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
 from tui.training.config import (
@@ -119,6 +122,9 @@ class SettingsForm(VerticalScroll):
     class Left(Message):
         """Escape in a field: the pane focuses its curve, where letters are keys again."""
 
+    class Edited(Message):
+        """A setting changed (typed, or picked in a list)."""
+
     class Submitted(Message):
         """Enter in a field: the settings, validated, to start a run with."""
 
@@ -208,7 +214,7 @@ class SettingsForm(VerticalScroll):
         self.set_class(uses is not None, "-repl")
         for name, _ in ROWS:
             row = self.query_one(f"#cfg-{name}").parent
-            if row is None:
+            if not isinstance(row, Widget):
                 continue
             applies, tag, why = uses.get(name, (True, "", "")) if uses else (True, "", "")
             row.set_class(uses is not None and not applies, "-unused")
@@ -220,7 +226,7 @@ class SettingsForm(VerticalScroll):
         out: dict[str, Any] = {}
         for name, _, kind in FIELDS:
             widget = self.query_one(f"#cfg-{name}")
-            value = widget.value  # type: ignore[attr-defined]
+            value = widget.value if isinstance(widget, (Input, Select)) else None
             out[name] = None if kind == "select" and value is Select.BLANK else value
         return out
 
@@ -292,6 +298,12 @@ class SettingsForm(VerticalScroll):
         select.set_options(_literal(self._devices))
         names = [name for _, name in self._devices]
         select.value = wanted if wanted in names else names[0]
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.post_message(self.Edited())
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.post_message(self.Edited())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
