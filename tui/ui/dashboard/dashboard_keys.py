@@ -1,35 +1,21 @@
-"""The dashboard's keys, palette commands and help text (kept apart from its logic)."""
+"""The dashboard's keys, each described once, and its help prose.
+
+``KEYS`` (``tui.ui.common.keys``) gives the pane its bindings, its palette commands and
+its rows in F1; the help prose says what the keys cannot. The palette also goes straight
+to each setting, one command per row of the settings form (``settings_form.ROWS``), named
+by the letter ``o`` takes there (``settings_form.KEYS``).
+"""
 
 from __future__ import annotations
 
-from textual.binding import Binding
-
-from tui.ui.dashboard.settings_form import KEYS, ROWS
+from tui.ui.common.keys import Key, bindings, commands
+from tui.ui.dashboard.settings_form import KEYS as SETTING_KEYS
+from tui.ui.dashboard.settings_form import ROWS
 
 HELP = """\
-### Training dashboard
-
 Train a small network live and watch its loss fall, on the device you pick.
-Training runs in the kernel, beside the REPL.
-
-| key | does |
-|---|---|
-| F5 | start / stop training what the row above the metrics names (from anywhere) |
-| s | start that run: the playground's settings, or the REPL model |
-| p | switch what F5 trains: the playground or the REPL's `model` (once it has `X`, `y`) |
-| t | train the REPL's own `model` on its `X`, `y` (+ `criterion`, `optimizer`) |
-| space | pause / resume |
-| . | step: run exactly one batch, then pause (starts a paused run if none) |
-| g | show / hide the per-layer panel |
-| o, then a letter | go to that setting: each label underlines its letter (o l: lr) |
-| x | stop |
-| r | reset: forget the curves, at once |
-| l | log view: plots log10(loss) |
-| m | smooth the curve (EMA) |
-| v | switch loss curve / decision boundary (2-D sets) |
-| f | show the first Conv2d's filters, live (a CNN trained with t) |
-| c | show / hide the settings column |
-| e | export the last run to the runs folder |
+Training runs in the kernel, beside the REPL; F5 starts or stops, from anywhere, what
+the row above the metrics names.
 
 The curve shows the training loss and, in yellow (no run's colour), the validation
 loss (the held-out share of the data, 20% by default: `train` sets it). Its x-axis is
@@ -49,39 +35,116 @@ The curve overlays the last five runs; the legend names each by what differs (th
 model's class, the data, optimizer, lr). Training the REPL model changes the REPL's own
 weights, so the REPL sees the trained model afterwards.
 """
+
+#: Every key of the dashboard: the binding, the footer's word, F1's sentence (also the
+#: palette's) and the palette's title.
+KEYS = (
+    Key(
+        "s",
+        "start",
+        "Start",
+        "start what the target row names: the playground's settings, or the REPL model "
+        "(as F5 does from anywhere)",
+        "start",
+    ),
+    Key(
+        "p",
+        "switch_target",
+        "F5 target",
+        "switch what F5 trains: the playground or the REPL's `model` (once it has X and y)",
+        "switch F5 target",
+    ),
+    Key(
+        "t",
+        "train_repl",
+        "Train REPL model",
+        "train the REPL's own `model` on its X and y (with its criterion and optimizer)",
+        "REPL model",
+    ),
+    Key("space", "pause", "Pause/Resume", "pause or resume the run", "pause or resume"),
+    Key(
+        "full_stop",
+        "step_once",
+        "Step",
+        "step: run exactly one batch, then pause (starts a paused run if none)",
+        "step one batch",
+    ),
+    Key(
+        "g",
+        "toggle_layers",
+        "Layers",
+        "show or hide the per-layer panel (gradient norms, update ratios, dead units)",
+        "toggle layer panel",
+        show=False,
+    ),
+    Key(
+        "o",
+        "goto_setting",
+        "Go to setting",
+        "go to a setting: o, then the letter its label underlines (o l: lr)",
+        show=False,
+    ),
+    Key("x", "stop", "Stop", "stop the run", "stop"),
+    Key(
+        "r",
+        "reset",
+        "Reset",
+        "reset: forget the curves of earlier runs, at once",
+        "reset",
+        show=False,
+    ),
+    Key("l", "toggle_log", "Log", "log view: plot log10(loss)", "toggle log scale", show=False),
+    Key(
+        "m",
+        "toggle_smooth",
+        "Smooth",
+        "smooth the curve (EMA)",
+        "toggle smoothing",
+        show=False,
+    ),
+    Key(
+        "v",
+        "toggle_view",
+        "Boundary",
+        "switch between the loss curve and the decision boundary (2-D sets)",
+        "toggle boundary view",
+        show=False,
+    ),
+    Key(
+        "f",
+        "toggle_filters",
+        "Filters",
+        "show the first Conv2d's filters, live (a CNN trained with t)",
+        "toggle filters view",
+        show=False,
+    ),
+    Key(
+        "c",
+        "toggle_config",
+        "Settings",
+        "show or hide the settings column",
+        "toggle settings column",
+        show=False,
+    ),
+    Key(
+        "e",
+        "export",
+        "Export",
+        "export the last run to the runs folder: config.json, history.csv, train.py and model.pt",
+        "export run",
+        show=False,
+    ),
+)
+BINDINGS = bindings(KEYS)
+#: The palette: the keys', then one "go to setting" per row of the form.
 COMMANDS: list[tuple[str, str, str]] = [
-    ("start", "start", "Train what the target row names (F5, s)"),
-    ("switch F5 target", "switch_target", "F5 trains the playground or the REPL model (p)"),
-    ("REPL model", "train_repl", "Train the REPL's model on its X and y"),
-    ("pause or resume", "pause", "Pause or resume the run"),
-    ("stop", "stop", "Stop the run"),
-    ("reset", "reset", "Forget the curves of earlier runs"),
-    ("export run", "export", "Write config.json, history.csv and model.pt"),
-    ("toggle log scale", "toggle_log", "Plot log10(loss)"),
-    ("toggle smoothing", "toggle_smooth", "Smooth the curve with an EMA"),
-    ("toggle boundary view", "toggle_view", "Loss curve or decision boundary"),
-    ("toggle filters view", "toggle_filters", "The first Conv2d's filters, live (f)"),
-    ("step one batch", "step_once", "Run exactly one batch, then pause (.)"),
-    ("toggle layer panel", "toggle_layers", "Show or hide the per-layer gradient panel (g)"),
+    *commands(KEYS),
     *[
-        (f"go to setting {label}", f"goto_setting('{name}')", f"Focus {label} (o {KEYS[name]})")
+        (
+            f"go to setting {label}",
+            f"goto_setting('{name}')",
+            f"Focus {label} (o {SETTING_KEYS[name]})",
+        )
         for name, label in ROWS
     ],
-]
-BINDINGS = [
-    Binding("s", "start", "Start"),
-    Binding("p", "switch_target", "F5 target"),
-    Binding("t", "train_repl", "Train REPL model"),
-    Binding("space", "pause", "Pause/Resume"),
-    Binding("full_stop", "step_once", "Step"),
-    Binding("g", "toggle_layers", "Layers", show=False),
-    Binding("o", "goto_setting", "Go to setting", show=False),
-    Binding("x", "stop", "Stop"),
-    Binding("r", "reset", "Reset", show=False),
-    Binding("l", "toggle_log", "Log", show=False),
-    Binding("m", "toggle_smooth", "Smooth", show=False),
-    Binding("v", "toggle_view", "Boundary", show=False),
-    Binding("f", "toggle_filters", "Filters", show=False),
-    Binding("c", "toggle_config", "Settings", show=False),
-    Binding("e", "export", "Export", show=False),
 ]
