@@ -95,7 +95,7 @@ async def test_the_axis_fits_the_current_run_and_r_clears_at_once(make_app):
         current.ended(None, None)  # stopped at step 20: the axis is the steps it made
         assert (await _drawn(pilot, pane)).x_range == (1, 20)
 
-        pane._timer.pause()  # no tick: the reset itself redraws
+        pane.curve.timer.pause()  # no tick: the reset itself redraws
         await pilot.press("r")
         await _wait(pilot, lambda: pane.plot._shown.figure.curves == [], what="no curves")
         assert not pane.plot.legend and _legend(pane) == ""

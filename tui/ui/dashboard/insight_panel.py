@@ -1,23 +1,28 @@
-"""What the dashboard explains beside the curve: the coach's line, the per-layer panel,
-the learning rate under the curve, and Step (one batch at a time).
+"""What the dashboard explains under the curve: the learning rate while a schedule moves
+it, the coach's line, and the per-layer panel.
 
-A mixin of ``DashboardPane``. The figures come with the reports (``tui.training.probe``
-in the kernel); this redraws them from the run book on the metrics timer, at most
-``METRICS_HZ`` (2) times a second, and only the widgets whose text changed.
+The figures come with the reports (``tui.training.probe`` in the kernel) into the run
+book; ``Insight`` redraws them from the book's current run when the curve's timer has
+redrawn the metrics (at most ``METRICS_HZ``, 2, times a second: the pane passes on the
+curve's ``Redrawn``), and only the widgets whose text changed. The layer panel shows
+only where the curve keeps room enough (``fit``), unless ``g`` asked for it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.widgets import Static
 
-from tui.protocol import messages as p
-from tui.ui.common.deferred import after_build
 from tui.ui.common.plain import plain
+
+if TYPE_CHECKING:  # pragma: no cover
+    from tui.runs.runbook import RunBook
 
 _VERDICT_STYLE = "bold yellow"
 HEADERS = ("layer", "‖grad‖", "‖weight‖", "update/w", "units", "")
@@ -39,7 +44,8 @@ class LayerPanel(Static):
         self.rows: list[tuple[str, ...]] = []
         self.add_class("-empty")
 
-    def show_rows(self, rows: list[tuple[str, ...]]) -> None:
+    def show_rows(self, shown: Sequence[tuple[str, ...]]) -> None:
+        rows = list(shown)
         if rows == self.rows:
             return
         self.rows = rows
@@ -75,99 +81,76 @@ class LayerPanel(Static):
         return table
 
 
-class Insight:
-    """``redraw_insight`` (from the metrics redraw) and ``action_step_once``."""
+class Insight(Vertical):
+    """The lr line (``#dash-lr``), the coach's line (``#dash-coach``) and the layer panel
+    (``#dash-layers``), drawn from the run book's current run."""
 
-    current: Any
-    _dirty: bool
-    _insight_shown: dict[str, object] | None = None
+    DEFAULT_CSS = """
+    Insight { height: auto; }
+    Insight #dash-lr { height: auto; color: $text-muted; }
+    Insight #dash-coach { height: auto; max-height: 2; color: $accent; }
+    Insight.-no-layers #dash-layers { display: none; }
+    """
+
+    def __init__(self, book: RunBook, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.book = book
+        #: None: the layer panel shows when the pane has room, else as ``g`` asked.
+        self.layers_wanted: bool | None = None
+        #: The pane's height (``fit``): how much room the curve would keep.
+        self.room = 0
+        self._shown: dict[str, object] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="dash-lr", markup=False).set_styles("display: none;")
+        yield Static("", id="dash-coach").set_styles("display: none;")
+        yield LayerPanel(id="dash-layers")
 
     def _changed(self, what: str, value: object) -> bool:
         """Remember what each line shows: only a change repaints it."""
-        shown = getattr(self, "_insight_shown", None)
-        if shown is None:
-            shown = self._insight_shown = {}
-        if what in shown and shown[what] == value:
+        if what in self._shown and self._shown[what] == value:
             return False
-        shown[what] = value
+        self._shown[what] = value
         return True
 
-    def redraw_insight(self) -> None:
+    def redraw(self) -> None:
         from tui.runs.insight import coach_line, layer_rows, lr_line
 
-        run = self.current
-        coach = self.query_one("#dash-coach", Static)  # type: ignore[attr-defined]
+        run = self.book.current
+        coach = self.query_one("#dash-coach", Static)
         text = coach_line(run) if run is not None else ""
         if self._changed("coach", text):
             coach.update(Text("coach: " + text, style="italic") if text else "")
             coach.display = bool(text)
-        lr = self.query_one("#dash-lr", Static)  # type: ignore[attr-defined]
+        lr = self.query_one("#dash-lr", Static)
         line = lr_line(run, lr.size.width or 60)
         if self._changed("lr", line):
             lr.update(plain(line))
             lr.display = bool(line)
-        panel = self.query_one("#dash-layers", LayerPanel)  # type: ignore[attr-defined]
+        panel = self.query_one(LayerPanel)
         rows = layer_rows(run.layers) if run is not None else []
         if len(rows) != len(panel.rows):
-            self.fit_layers()
+            self.fit()
         panel.show_rows(rows)
-
-    #: None: shown when the pane has room (``ROOMY`` rows), else as ``g`` asked.
-    layers_wanted: bool | None = None
-
-    def show_legend(self, items: list[tuple[str, str]]) -> None:
-        """The curves' legend under the plot (plotext's own sits on it): ``(label, rich
-        colour)`` entries, each whole on one line (a line break never splits a label)."""
-        legend = self.query_one("#dash-legend", Static)  # type: ignore[attr-defined]
-        width = legend.size.width or self.plot.size.width or 80  # type: ignore[attr-defined]
-        if not self._changed("legend", (items, width)):
-            return
-        text, used = Text(), 0
-        for label, colour in items:
-            need = 3 + cell_len(label)
-            if used and used + 2 + need > width:
-                text.append("\n")
-                used = 0
-            elif used:
-                text.append("  ")
-                used += 2
-            text.append("━━ ", style=colour)
-            text.append(label)
-            used += need
-        legend.update(text)
-        legend.display = bool(items)
-
-    @after_build
-    def action_toggle_layers(self) -> None:
-        self.layers_wanted = not self.layers_shown
-        self.fit_layers()
-        said = "shown: g hides it" if self.layers_wanted else "hidden: g shows it"
-        self._say(f"Layer panel {said}.")  # type: ignore[attr-defined]
 
     @property
     def layers_shown(self) -> bool:
         if self.layers_wanted is not None:
             return self.layers_wanted
-        run = self.current
+        run = self.book.current
         rows = 1 + (len(run.layers) if run is not None and run.layers else 3)
         fixed = 2 + 4 + 2 + 2 + 1  # target, metrics, message, legend, a coach line
-        return self.size.height >= fixed + rows + MIN_CURVE  # type: ignore[attr-defined]
+        return self.room >= fixed + rows + MIN_CURVE
 
-    def fit_layers(self) -> None:
-        """Hide the layer panel where the curve would get too short (unless asked for)."""
-        self.set_class(not self.layers_shown, "-no-layers")  # type: ignore[attr-defined]
+    def fit(self, room: int | None = None) -> None:
+        """Hide the layer panel where the curve would get too short (unless asked for);
+        ``room``: the pane's height, when it changed."""
+        if room is not None:
+            self.room = room
+        self.set_class(not self.layers_shown, "-no-layers")
 
-    @after_build
-    def action_step_once(self) -> None:
-        """One batch, then paused: a paused run steps; without a run, one starts paused."""
-        from tui.runs.runbook import RunState
-
-        run = self.current
-        if run is not None and run.live and not run.stopping:
-            run.move(RunState.PAUSED)
-            self._tell(p.TrainControl(run_id=run.id, action="step"))  # type: ignore[attr-defined]
-            self._say("Stepped one batch: . steps again, space resumes.")  # type: ignore[attr-defined]
-        else:
-            self._request(self.target, paused=True)  # type: ignore[attr-defined]
-            self._say("Started paused: . runs one batch at a time, space runs on.")  # type: ignore[attr-defined]
-        self._dirty = True
+    def toggle_layers(self) -> bool:
+        """``g``: show the panel if hidden, else hide it; whether it shows now."""
+        self.layers_wanted = not self.layers_shown
+        self.fit()
+        return self.layers_wanted
