@@ -29,7 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tui.lessons.document import Lesson, load_lessons  # noqa: E402
+from tui.lessons.document import Lesson  # noqa: E402
+from tui.lessons.library import load_lessons  # noqa: E402
 
 PREAMBLE = """\
 import numpy as np

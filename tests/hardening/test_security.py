@@ -21,7 +21,8 @@ from hardening.conftest import (
     wait_until,
 )
 from tui.cli import main as cli_main
-from tui.lessons.document import load_lessons, parse_lesson
+from tui.lessons.document import parse_lesson
+from tui.lessons.library import load_lessons
 from tui.platform import state
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui.lessons.document import load_lessons
+from tui.lessons.library import load_lessons
 
 LESSONS = Path(__file__).resolve().parents[2] / "lessons"
 
