@@ -25,6 +25,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.platform.text import strip_escapes
+
 #: A unix socket path holds at most ~107 bytes; "<folder>/k-<port>" must fit in it.
 MAX_SOCKET_PATH = 100
 CHANNELS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
@@ -178,7 +180,6 @@ def ipython_dir() -> Path:
 
 
 _OURS = re.compile(r"k(\d+)-[0-9a-f]+")
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 #: A traceback's last line: ``OSError: [Errno 28] No space left on device: '/x'``.
 _ERROR_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?(\w*(?:Error|Exception))(?::\s*(.*))?$")
 _ERRNO = re.compile(r"^\[Errno \d+\]\s*")
@@ -290,7 +291,7 @@ class KernelProcess:
                 data = fh.read(limit)
         except OSError:
             return ""
-        text = _ANSI.sub("", data.decode("utf-8", errors="replace"))
+        text = strip_escapes(data.decode("utf-8", errors="replace"))
         kept = [ln.strip()[:200] for ln in text.splitlines() if any(c.isalnum() for c in ln)]
         return "\n".join(kept[-lines:]) if lines > 0 else ""
 
