@@ -15,7 +15,8 @@ from torch import nn
 
 from tui.agent.train_runs import TrainService
 from tui.protocol import messages as p
-from tui.training.filter_snapshots import FILTERS_EVERY, FilterFeed, first_conv
+from tui.tensors.objects import first_conv
+from tui.training.filter_snapshots import FILTERS_EVERY, FilterFeed
 
 
 def _cnn() -> nn.Module:

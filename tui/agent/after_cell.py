@@ -8,6 +8,7 @@ reference (for slice navigation), so ``del x`` frees it.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import types
@@ -24,6 +25,8 @@ from tui.tensors import summaries as insp
 #: Objects behind recent cards, by key, held weakly.
 KEEP_REFS = 64
 #: While a training run is active, watches are re-evaluated and pushed this often (s).
+log = logging.getLogger(__name__)
+
 WATCH_PUSH_INTERVAL = 0.25
 
 
@@ -85,7 +88,7 @@ class CellWatcher:
         if not isinstance(obj, torch.Tensor):
             try:
                 obj = torch.from_numpy(obj)
-            except Exception:
+            except (TypeError, ValueError):  # a dtype torch lacks, negative strides
                 return None
         return insp.tensor_preview(obj, index)
 
@@ -105,7 +108,7 @@ class CellWatcher:
         if not isinstance(obj, torch.Tensor):
             try:
                 obj = torch.from_numpy(obj)
-            except Exception:
+            except (TypeError, ValueError):  # a dtype torch lacks, negative strides
                 return p.PictureReply(note="not a tensor")
         picture = insp.tensor_picture(obj, room)
         note = "" if picture else f"no picture of shape {cards.format_shape(obj.shape)}"
@@ -190,6 +193,7 @@ class CellWatcher:
     def _push_watches(
         self, send: Callable[[Any], None], runs: Callable[[], Mapping[int, Any]], generation: int
     ) -> None:
+        said = False  # a failing send is logged once a thread, not four times a second
         while True:
             time.sleep(WATCH_PUSH_INTERVAL)
             with self._watch_lock:
@@ -201,7 +205,9 @@ class CellWatcher:
             try:
                 send(p.WatchValues(self.evaluate_watches(exprs)))
             except Exception:  # noqa: BLE001 - a closed comm: the next app sets watches again
-                continue
+                if not said:
+                    log.warning("watch values not sent", exc_info=True)
+                    said = True
 
     def check(self) -> p.Checks | None:
         if not self.exercises:

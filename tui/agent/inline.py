@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import math
 import threading
 from typing import Any
 
 from tui.protocol import messages as p
 from tui.tensors.pictures import PICTURE_MIME, Picture, picture_of
+
+log = logging.getLogger(__name__)
 
 #: The tallest inline picture, in cell rows (two pixel rows a cell).
 MAX_ROWS = 40
@@ -91,7 +94,10 @@ def image_picture(raw: bytes, cols: int, rows: int = MAX_ROWS) -> tuple[Picture,
         # a terminal pays for every change of colour between cells: the near-white
         # anti-aliasing of a plot's background becomes white, the rest 16 levels a channel
         small = small.point(lambda v: 255 if v >= 232 else round(v / 17) * 17)
-    except Exception:  # noqa: BLE001 - a broken image: no picture, the placeholder stays
+    except Exception as exc:  # noqa: BLE001 - a broken image: no picture, the placeholder stays
+        # Pillow's errors for a bad file are many (OSError, ValueError, SyntaxError,
+        # DecompressionBombError...)
+        log.info("no picture of an image: %r", exc)
         return None
     data = base64.b64encode(small.tobytes()).decode("ascii")
     note = f"{width}x{height} image"
@@ -136,7 +142,7 @@ def hook(msg: dict) -> dict:
         ):
             add_picture(msg["content"], current_room().log_cols)
     except Exception:  # noqa: BLE001 - a display must never fail because of us
-        pass
+        log.warning("a display went out without its picture", exc_info=True)
     return msg
 
 

@@ -12,6 +12,7 @@ Two comms, both opened by the app with a kernel subshell's id in their header:
 from __future__ import annotations
 
 import contextvars
+import logging
 import os
 import threading
 import traceback
@@ -23,6 +24,8 @@ from tui.agent.after_cell import CellWatcher
 from tui.agent.print_width import PrintWidth
 from tui.protocol import messages as p
 from tui.tensors import objects
+
+log = logging.getLogger(__name__)
 
 
 class Agent:
@@ -113,7 +116,8 @@ class Agent:
             return
         try:
             reply = handler(request)
-        except Exception as exc:  # a failing request must never break the agent
+        except Exception as exc:  # noqa: BLE001 - a failing request must never break the agent
+            log.warning("%s failed", type(request).__name__, exc_info=True)
             last = traceback.format_exception_only(type(exc), exc)[-1].strip()
             reply = p.Error(getattr(request, "id", ""), last)
         if reply is not None:
@@ -134,6 +138,7 @@ class Agent:
 
                 hint = explain(error)
             except Exception:  # noqa: BLE001 - an explanation must never break a cell
+                log.warning("no explanation for the cell's error", exc_info=True)
                 hint = None
             if hint:
                 print(hint)
@@ -141,7 +146,8 @@ class Agent:
             return
         try:
             payload = self.cells.after(result)
-        except Exception as exc:  # the learner's objects may raise anything
+        except Exception as exc:  # noqa: BLE001 - the learner's objects may raise anything
+            log.warning("the cell's payload failed", exc_info=True)
             payload = p.CellPayload(
                 number=int(getattr(result, "execution_count", 0) or 0),
                 warning=f"the inspector could not summarise this cell: {exc}",

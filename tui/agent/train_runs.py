@@ -12,6 +12,7 @@ another app, and a new app (a new comm) or a closed comm stops the runs of the o
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,8 @@ class Host(Protocol):
 
     def spawn(self, target: Callable[[], Any], name: str) -> threading.Thread: ...
 
+
+log = logging.getLogger(__name__)
 
 REPL_NAMES = ("model", "X", "y", "criterion", "optimizer", "X_val", "y_val")
 #: The room a filters picture may ask for, in cells (the app's view is clamped to it).
@@ -81,6 +84,9 @@ class TrainService:
                 if comm is not None:
                     comm.send(p.encode(message))
             except Exception:  # noqa: BLE001 - a closed comm: that app is gone
+                if not handle.stop.is_set():
+                    what = type(message).__name__
+                    log.warning("run %s stops: %s not sent", msg.run_id, what, exc_info=True)
                 handle.stop.set()
 
         self.agent.spawn(
@@ -163,7 +169,8 @@ class TrainService:
             except ConfigError as exc:
                 send(p.TrainEnded(msg.run_id, None, str(exc)))
                 return
-            except Exception as exc:  # torch or a driver failing: a message, not a crash
+            except Exception as exc:  # noqa: BLE001 - torch or a driver failing: a message
+                log.warning("run %s could not start", msg.run_id, exc_info=True)
                 send(
                     p.TrainEnded(msg.run_id, None, f"could not start: {type(exc).__name__}: {exc}")
                 )
@@ -178,7 +185,8 @@ class TrainService:
                 cells.training_model = handle.job.model
             try:
                 summary = runner.run()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the same, while it runs
+                log.warning("run %s failed", msg.run_id, exc_info=True)
                 what = "data parallel failed" if handle.ddp else "training failed"
                 send(p.TrainEnded(msg.run_id, None, f"{what}: {type(exc).__name__}: {exc}"))
                 return
@@ -227,7 +235,7 @@ class TrainService:
 
 
 def _has_conv(job: Any) -> bool:
-    from tui.training.filter_snapshots import first_conv
+    from tui.tensors.objects import first_conv
 
     model = getattr(job, "model", None)
     return model is not None and first_conv(model) is not None
@@ -237,21 +245,22 @@ def _gpu_reader(device: str):
     """NVML's utilisation and temperature of a cuda device, read at each evaluation."""
     if not device.startswith("cuda"):
         return None
-    try:
-        from tui.platform.devices import discover
+    from tui.platform import nvml
+    from tui.platform.devices import discover
 
-        found = {d.name: d for d in discover()}
-        d = found.get(device)
-        ids = {device: (getattr(d, "pci_bus_id", None), getattr(d, "uuid", None))}
-    except Exception:  # noqa: BLE001 - no NVML figures, the run goes on
-        return None
+    found = {d.name: d for d in discover()}  # a broken driver lists no GPU: no figures
+    d = found.get(device)
+    ids = {device: (getattr(d, "pci_bus_id", None), getattr(d, "uuid", None))}
+    said = False
 
     def read() -> dict[str, float] | None:
+        nonlocal said
         try:
-            from tui.platform import nvml
-
             stats = nvml.stats_for(ids).get(device)
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - no NVML figures, the run goes on
+            if not said:  # once a run, not at every evaluation
+                log.warning("no NVML figures for %s", device, exc_info=True)
+                said = True
             return None
         if stats is None:
             return None

@@ -149,8 +149,12 @@ class SessionApp(AppService):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + grace
         try:
-            with contextlib.suppress(Exception):  # a hung app may never read its stdin
+            try:
                 await asyncio.wait_for(self._ask_to_quit(), grace)
+            except (TimeoutError, OSError):  # a hung app never reads its stdin, a dead one has none
+                pass
+            except Exception:  # noqa: BLE001 - SIGTERM and SIGKILL follow all the same
+                log.warning("app not asked to quit", exc_info=True)
             if not await self.ended(deadline - loop.time()):
                 log.warning("app did not quit within %g s: SIGTERM", grace)
                 self.signal_group(signal.SIGTERM)
@@ -207,11 +211,15 @@ class GuardedServer(Server):
     @staticmethod
     async def _close(websocket: web.WebSocketResponse) -> None:
         """Close a tab, waiting at most ``CLOSE_WAIT`` s for the browser's answer."""
-        with contextlib.suppress(Exception):
+        try:
             await asyncio.wait_for(
                 websocket.close(code=WSCloseCode.GOING_AWAY, message=b"server stopped"),
                 CLOSE_WAIT,
             )
+        except (TimeoutError, OSError):  # a browser that does not answer, or is gone
+            pass
+        except Exception:  # noqa: BLE001 - the server stops all the same
+            log.warning("tab not closed", exc_info=True)
 
     def initialize_logging(self) -> None:
         """textual-serve's logging, minus tracebacks' local variables (they hold raw

@@ -207,9 +207,9 @@ def run(args: argparse.Namespace) -> int:
         progress = Progress(sys.stderr)
         coach = CoachPrinter(config.to_dict(), sys.stderr, progress)
         summary = Trainer(job, both(progress, coach), stop=stop, threads=args.threads).run()
-    except Exception as exc:  # torch, the OS or a driver failing: one line, no traceback
-        if isinstance(exc, UsageError):
-            raise
+    except UsageError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - torch, the OS or a driver failing: said in one line
         print(f"torch-tui: training failed: {one_line(exc)}", file=sys.stderr)
         return 1
     finally:
@@ -253,7 +253,7 @@ def free_memory(device: str) -> int | None:
 
             if torch.cuda.is_available():
                 return int(torch.cuda.mem_get_info(torch.device(device))[0])
-        except Exception:  # noqa: BLE001 - no figure: let torch say what it says
+        except RuntimeError:  # a CUDA error: no figure, let torch say what it says later
             return None
     return None
 
@@ -331,7 +331,7 @@ def run_ddp(config: TrainConfig, args: argparse.Namespace) -> int:
     )
     try:
         summary = runner.run()
-    except Exception as exc:  # torch or the OS failing in the parent: one line
+    except Exception as exc:  # noqa: BLE001 - torch or the OS failing in the parent: one line
         print(f"torch-tui: data parallel failed: {one_line(exc)}", file=sys.stderr)
         return 1
     finally:

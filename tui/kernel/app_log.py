@@ -31,7 +31,7 @@ def setup(folder: Path | None = None) -> Path | None:
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
             path, maxBytes=500_000, backupCount=1, encoding="utf-8", delay=True
         )
-    except Exception:  # noqa: BLE001 - no log file is no reason not to start
+    except OSError:  # no runtime folder (RuntimeDirError too): no reason not to start
         logger.addHandler(logging.NullHandler())
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s: %(message)s"))

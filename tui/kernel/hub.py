@@ -8,7 +8,7 @@ the link's generation, so an event of a kernel that was already replaced is igno
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,8 @@ from tui.console import outputs as cells
 from tui.kernel import link as kl
 from tui.kernel import reaper
 from tui.kernel.launch import KernelProcess, spawn_kernel
+
+log = logging.getLogger(__name__)
 
 #: Seconds a quitting app gives its kernel to end after a shutdown request.
 SHUTDOWN_GRACE = 1.0
@@ -135,10 +137,14 @@ class KernelHub:
         """At exit, from any thread and without the event loop: no child left behind."""
         for process in (self._process, self.link.process if self.link else None):
             if process is not None and process is not self._keep:
-                with contextlib.suppress(Exception):
+                try:
                     process.kill()
-        with contextlib.suppress(Exception):
+                except Exception:  # noqa: BLE001 - at exit: the next one is killed all the same
+                    log.warning("kernel %s not killed at exit", process.pid, exc_info=True)
+        try:
             reaper.reap_orphans(self._spared())
+        except Exception:  # noqa: BLE001 - at exit: the app ends all the same
+            log.warning("orphans not reaped at exit", exc_info=True)
 
     def _spared(self, *extra: KernelProcess | None) -> list[int]:
         """Pids the reaper must leave alone: the kernels we hold (a shared one, one

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,7 @@ class KernelLink:
         except KernelGone:
             return
         except Exception as exc:  # noqa: BLE001 - reported in the REPL, never raised
+            log.warning("the kernel could not be connected", exc_info=True)
             if not self.dead:
                 self.on_event(Failed(f"{type(exc).__name__}: {exc}"))
 
@@ -117,8 +118,8 @@ class KernelLink:
         client.start_channels(hb=not self.owned)
         self.client = client
         for reader in (self._read_shell, self._read_iopub, self._read_stdin, self._read_control):
-            self._tasks.append(asyncio.create_task(reader()))
-        self._tasks.append(asyncio.create_task(self._watch()))
+            self._tasks.append(_logged_task(reader()))
+        self._tasks.append(_logged_task(self._watch()))
         await self._request("kernel_info_request", {}, channel="control", timeout=60)
         reply = await self._request("create_subshell_request", {}, channel="control")
         self.subshell = reply.get("subshell_id")
@@ -271,7 +272,7 @@ class KernelLink:
             if self.client is not None and not self.dead:
                 self.client.input(text)
         except Exception:  # noqa: BLE001 - a reply to a kernel that went away
-            pass
+            log.warning("input not sent to the kernel", exc_info=True)
 
     def interrupt(self) -> None:
         """SIGINT to a kernel we started; an interrupt_request to one we attached to."""
@@ -289,6 +290,7 @@ class KernelLink:
         never parsed), big ones decoded off the event loop, one at a time, in order."""
         channel = getattr(self.client, f"{channel_name}_channel")
         session = self.client.session
+        failing = False  # a socket that keeps failing is logged once, not 20 times a second
         while not self.dead:
             try:
                 if not await channel.socket.poll(500):
@@ -297,8 +299,12 @@ class KernelLink:
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - a socket closed under us: the watcher decides
+                if not failing:
+                    log.warning("the %s channel failed to receive", channel_name, exc_info=True)
+                    failing = True
                 await asyncio.sleep(0.05)
                 continue
+            failing = False
             size = sum(len(frame) for frame in frames)
             try:
                 if size > MAX_RAW and not self._output_within(frames, size):
@@ -460,6 +466,14 @@ class KernelLink:
             )
 
     def _flush_pushes(self) -> None:
+        """From a timer: what fails is logged here, where asyncio's own handler would
+        write it to a stderr nobody reads."""
+        try:
+            self._release_pushes()
+        except Exception:  # noqa: BLE001 - a timer's callback: logged; the next push flushes
+            log.warning("pushes from the kernel not delivered", exc_info=True)
+
+    def _release_pushes(self) -> None:
         self._flush_at = None
         if self.dead:
             return
@@ -498,7 +512,7 @@ class KernelLink:
         while not self.dead:
             await asyncio.sleep(0.25)
             if self._cells and self.ready.is_set() and (probe is None or probe.done()):
-                probe = asyncio.create_task(self._probe())
+                probe = _logged_task(self._probe())
             if self.process is not None:
                 if self.process.poll() is not None:
                     self._died(self.process.exit_reason())
@@ -517,8 +531,10 @@ class KernelLink:
             return
         try:
             await self.agent(p.Ping())
-        except Exception:  # noqa: BLE001 - the timeout already said "not responding"
+        except TimeoutError:  # the timeout already said "not responding"
             await asyncio.sleep(RESPONSE_LIMIT)
+        except (KernelGone, RuntimeError):  # gone (the watcher says so), or an Error reply
+            pass
 
     def _died(self, reason: str) -> None:
         if self.dead or self._closing:  # asked to shut down: its end is no death
@@ -539,7 +555,10 @@ class KernelLink:
         self._closing = True
         try:
             self._send("shutdown_request", {"restart": False}, channel="control")
+        except KernelGone:
+            return False
         except Exception:  # noqa: BLE001 - a broken channel: the caller kills it
+            log.warning("no shutdown request sent", exc_info=True)
             return False
         return True
 
@@ -557,10 +576,24 @@ class KernelLink:
         if self.client is not None:
             try:
                 self.client.stop_channels()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # noqa: BLE001 - closing: the link is dropped all the same
+                log.warning("the kernel's channels did not stop cleanly", exc_info=True)
         if kill and self.process is not None:
             await asyncio.to_thread(self.process.kill)
+
+
+def _logged_task(work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    """A task whose failure goes to the app log when it ends, not to asyncio's
+    "exception was never retrieved" at some later garbage collection."""
+    task = asyncio.create_task(work)
+    task.add_done_callback(_log_failure)
+    return task
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        name = getattr(task.get_coro(), "__qualname__", task.get_name())
+        log.error("%s ended with an error", name, exc_info=exc)
 
 
 def _deserialize(session: Any, frames: list[bytes]) -> dict:

@@ -6,9 +6,12 @@ can refuse ``banana`` before torch is loaded; ``discover`` asks torch what is re
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
 
 _DEVICE_RE = re.compile(r"^(cpu|mps|cuda)(?::(\d+))?$")
 
@@ -83,14 +86,14 @@ def discover() -> list[DeviceInfo]:
                         str(uuid) if uuid else None,
                     )
                 )
-    except Exception:  # a broken driver must not stop the app
-        pass
+    except Exception as exc:  # noqa: BLE001 - a broken driver must not stop the app
+        log.warning("no CUDA devices listed: %s: %s", type(exc).__name__, exc)
     try:
         mps = getattr(torch.backends, "mps", None)
         if mps is not None and mps.is_available():
             found.append(DeviceInfo("mps", "mps (Apple GPU)"))
-    except Exception:
-        pass
+    except Exception as exc:  # noqa: BLE001 - the same for Apple's GPU
+        log.warning("no mps device listed: %s: %s", type(exc).__name__, exc)
     return found
 
 

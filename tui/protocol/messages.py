@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import types
 import typing
@@ -26,6 +27,8 @@ from tui.tensors import cards as insp
 if TYPE_CHECKING:  # resolved by name when a message is checked (see ``field_types``)
     from tui.tensors.pictures import Picture
     from tui.training.report import Report, Summary
+
+log = logging.getLogger(__name__)
 
 VERSION = 1
 TARGET = "torch_tui.agent"
@@ -624,7 +627,9 @@ def field_types(cls: type) -> dict[str, Any]:
         try:
             names = {**_types(), "np": types.SimpleNamespace(ndarray=NDArray)}
             _HINTS[cls] = typing.get_type_hints(cls, localns=names)
-        except Exception:  # noqa: BLE001 - an unresolvable hint: bounds only for that class
+        except (NameError, AttributeError, TypeError, SyntaxError) as exc:
+            # an unresolvable hint (a name not in the registry): bounds only for that class
+            log.warning("the fields of %s are checked for bounds only: %r", cls.__name__, exc)
             _HINTS[cls] = {}
     return _HINTS[cls]
 

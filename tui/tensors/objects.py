@@ -6,6 +6,7 @@ The kernel side of the inspector, beside the tensor summaries of
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterable
 from typing import Any
@@ -29,6 +30,8 @@ from tui.tensors.cards import (
     format_shape,
 )
 
+log = logging.getLogger(__name__)
+
 
 def _torch() -> Any:
     import torch
@@ -38,9 +41,14 @@ def _torch() -> Any:
 
 # -- modules and optimizers ----------------------------------------------------------------
 def first_conv(m: Any) -> Any:
-    """The first ``nn.Conv2d`` in ``m`` (``m`` itself included, pre-order), or None."""
+    """The first ``nn.Conv2d`` in ``m`` (``m`` itself included, pre-order), or None; None
+    too for a learner's module whose walk raises."""
     conv = _torch().nn.Conv2d
-    return next((mod for mod in m.modules() if isinstance(mod, conv)), None)
+    try:
+        return next((mod for mod in m.modules() if isinstance(mod, conv)), None)
+    except Exception as exc:  # noqa: BLE001 - the learner's module: no filters
+        log.info("no filters for %s: %r", type(m).__name__, exc)
+        return None
 
 
 def module_card(m: Any, title: str = "", room: Any = None) -> ModuleCard:
@@ -81,7 +89,8 @@ def module_card(m: Any, title: str = "", room: Any = None) -> ModuleCard:
                 own += p.numel()
         try:
             detail = mod.extra_repr()
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - the learner's module: its row without detail
+            log.info("%s.extra_repr() failed: %r", type(mod).__name__, exc)
             detail = ""
         layers.append(LayerRow(depth, name, type(mod).__name__, own, detail[:80]))
         children = list(mod.named_children())
@@ -104,10 +113,7 @@ def module_card(m: Any, title: str = "", room: Any = None) -> ModuleCard:
 
 
 def _filters(m: Any, room: Any) -> Any:
-    try:
-        conv = first_conv(m)
-    except Exception:  # noqa: BLE001 - a module whose walk raises: no filters
-        return None
+    conv = first_conv(m)
     if conv is None or not isinstance(getattr(conv, "weight", None), _torch().Tensor):
         return None
     return summaries.tensor_picture(conv.weight, room, module="Conv2d")
@@ -199,7 +205,7 @@ def card_for(
             )
             card.kind = "ndarray"
             return card
-        except Exception:
+        except (TypeError, ValueError):  # a dtype torch lacks (object, str), negative strides
             return None
     return None
 
@@ -270,6 +276,8 @@ def evaluate_watch(expr: str, namespace: dict) -> WatchValue:
         value = eval(code, namespace)  # noqa: S307 - the learner's own expression, in their namespace
         return WatchValue(expr, True, watch_text(value))
     except BaseException as exc:  # noqa: BLE001 - a watch that raises keeps going
+        # The learner's own expression, evaluated at every report: its error is its value
+        # on screen, not a log line.
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             return WatchValue(expr, False, f"{type(exc).__name__}")
         return WatchValue(expr, False, f"{type(exc).__name__}: {exc}"[:300])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import linecache
+import logging
 import re
 from types import FrameType, TracebackType
 from typing import Any
@@ -25,6 +26,8 @@ _CAT = re.compile(
     r"Expected size (\d+) but got size (\d+) for tensor number (\d+) in the list"
 )
 _MAX_OPERANDS = 6
+
+log = logging.getLogger(__name__)
 
 
 #: The names IPython gives a cell's code: ipykernel's cache files, the terminal's inputs.
@@ -65,7 +68,7 @@ def _operands(frame: FrameType | None, lineno: int) -> list[tuple[str, tuple[int
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
             try:
                 text = ast.unparse(node)
-            except Exception:
+            except RecursionError:  # a.b.c... nested past the interpreter's limit
                 continue
             if re.fullmatch(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*", text):
                 found.append((node.lineno, node.col_offset, text))
@@ -97,7 +100,8 @@ def _lookup(frame: FrameType, dotted: str) -> Any:
             return None
         try:
             value = getattr(value, attr)
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - the learner's property may raise anything
+            log.info("no operand %s: %r", dotted, exc)
             return None
     return value
 
@@ -136,7 +140,8 @@ def explain(exc: BaseException) -> str | None:
             return _explain_broadcast(m, _operands(frame, lineno))
         if m := _CAT.search(message):
             return _explain_cat(m, _operands(frame, lineno))
-    except Exception:  # an explanation must never hide the real error
+    except Exception:  # noqa: BLE001 - an explanation must never hide the real error
+        log.warning("no explanation for %s", type(exc).__name__, exc_info=True)
         return None
     return None
 

@@ -11,6 +11,7 @@ namespace and watches are in ``tui.tensors.objects``.
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
@@ -32,6 +33,8 @@ from tui.tensors.cards import (
     format_shape,
 )
 from tui.tensors.pictures import DEFAULT_COLS, DEFAULT_ROWS, Picture, picture_kind, picture_of
+
+log = logging.getLogger(__name__)
 
 #: A room for pictures, in cells: (columns, rows of two pixels each).
 Room = tuple[int, int]
@@ -111,7 +114,8 @@ def tensor_stats(t: Any) -> Stats:
         mean_v = float(_to_host(mean))
         std_v = float(_to_host(std)) if std is not None else None
         return Stats(min=lo, max=hi, mean=mean_v, std=std_v, of=of)
-    except Exception as exc:  # an exotic tensor must not break the card
+    except Exception as exc:  # noqa: BLE001 - an exotic tensor must not break the card
+        log.info("no stats for a tensor: %r", exc)
         return Stats(note=f"stats unavailable: {type(exc).__name__}: {exc}"[:200])
 
 
@@ -208,7 +212,8 @@ def tensor_preview(
             cells.insert(edge, ["⋮"] * len(cells[0]))
             row_labels.insert(edge, "⋮")
         return Preview(cells, row_labels, col_labels, idx, lead)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the same for its corner of values
+        log.info("no preview of a tensor: %r", exc)
         return Preview([], [], [], [], [], note=f"preview unavailable: {type(exc).__name__}")
 
 
@@ -245,7 +250,8 @@ def tensor_histogram(t: Any, stats: Stats, bins: int = HIST_BINS) -> Histogram |
             src = src.float()
         counts = torch.histc(src, bins=bins, min=lo, max=hi)
         return Histogram([int(c) for c in _to_host(counts)], lo, hi, step, whole)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - the same for its histogram: the card without it
+        log.info("no histogram of a tensor: %r", exc)
         return None
 
 
@@ -276,7 +282,8 @@ def tensor_picture(t: Any, room: Room | None = None, module: str = "") -> Pictur
         if not _has_data(t) or t.layout != torch.strided or t.numel() == 0:
             return None
         return picture_of(t, cols, rows, module=module or _module_of(t))
-    except Exception:  # noqa: BLE001 - an exotic dtype or device: the card without it
+    except Exception as exc:  # noqa: BLE001 - an exotic dtype or device: the card without it
+        log.info("no picture of a tensor: %r", exc)
         return None
 
 
@@ -295,7 +302,7 @@ def tensor_card(
     stats = tensor_stats(t)
     try:
         has_grad = t.grad is not None if t.is_leaf else False
-    except Exception:
+    except RuntimeError:  # a tensor subclass or backend without gradients
         has_grad = False
     graph = None
     if t.grad_fn is not None:
@@ -331,7 +338,7 @@ def _sparse_bytes(t: Any) -> int:
             c.values().element_size() * c.values().numel()
             + c.indices().element_size() * c.indices().numel()
         )
-    except Exception:
+    except RuntimeError:  # a sparse layout that does not coalesce (CSR, BSR...)
         return 0
 
 

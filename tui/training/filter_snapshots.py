@@ -12,11 +12,15 @@ the model.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from typing import Any
 
+from tui.tensors.objects import first_conv
 from tui.tensors.pictures import Picture, picture_of
+
+log = logging.getLogger(__name__)
 
 #: At most two filter pictures a second.
 FILTERS_EVERY = 0.5
@@ -25,19 +29,6 @@ ZOOMS = (8, 6, 4, 3, 2)
 
 #: The app's room for the filters, (cols, rows) cells, or None while they are hidden.
 ViewFn = Callable[[], "tuple[int, int] | None"]
-
-
-def first_conv(model: Any) -> Any | None:
-    """The model's first ``nn.Conv2d`` (in ``modules()`` order), or None."""
-    try:
-        from torch import nn
-
-        for module in model.modules():
-            if isinstance(module, nn.Conv2d):
-                return module
-    except Exception:  # noqa: BLE001 - a learner's model whose modules() fails: no filters
-        return None
-    return None
 
 
 class FilterFeed:
@@ -50,6 +41,7 @@ class FilterFeed:
         self._sent: tuple[int, int, str] | None = None
         #: The room the layout was chosen for, and the room that layout is computed in.
         self._layout: tuple[tuple[int, int], tuple[int, int]] | None = None
+        self._said = False  # a picture that fails is logged once a run
 
     def take(self, now: float) -> Picture | None:
         """A picture of the filters now, or None (hidden, too soon, unchanged, no conv)."""
@@ -66,6 +58,9 @@ class FilterFeed:
         try:
             picture = self._picture(room)
         except Exception:  # noqa: BLE001 - a weight that cannot be drawn: no picture
+            if not self._said:
+                log.warning("no filter pictures for this run", exc_info=True)
+                self._said = True
             return None
         if picture is None:
             return None
@@ -78,7 +73,7 @@ class FilterFeed:
     def _picture(self, room: tuple[int, int]) -> Picture | None:
         """The filters in the smallest room (the app's over a zoom) that shows every
         weight (factor 1); the app's own room when none does."""
-        weight = self.conv.weight  # type: ignore[union-attr]
+        weight = self.conv.weight
         if self._layout is None or self._layout[0] != room:
             cols, rows = room
             chosen = room

@@ -265,7 +265,7 @@ def job_from_namespace(
     try:
         with torch.no_grad():
             out = model(Xd[: min(len(Xd), 64)])
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the learner's model: its error, said as a ConfigError
         raise ConfigError(
             f"model(X) fails with X of shape {tuple(X.shape)}: {_one_line(exc)}"
         ) from None
@@ -287,7 +287,7 @@ def job_from_namespace(
     try:
         with torch.no_grad():
             loss = criterion(out, yb)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - the learner's loss: the same
         raise ConfigError(
             f"criterion(model(X), y) fails (output {tuple(out.shape)}, y {tuple(y.shape)} "
             f"{str(y.dtype).removeprefix('torch.')}): {_one_line(exc)}"

@@ -27,6 +27,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import queue as queue_mod
@@ -44,6 +45,8 @@ from tui.training.job import Job, make_data
 from tui.training.loop import info_of
 from tui.training.parallel_worker import SYNC_EVERY  # noqa: F401 - part of the contract
 from tui.training.report import BOUNDARY_GRID, Report, ReportFn, RunInfo, Summary
+
+log = logging.getLogger(__name__)
 
 MAX_WORKERS = 64
 
@@ -132,6 +135,7 @@ class DDPRunner:
         self.backend = backend_for(config.device)
         self.devices = worker_devices(config.device, world_size)
         self.on_report = on_report or (lambda report: None)
+        self._said = False  # a failing report is logged once a run
         self.stop = stop or threading.Event()
         self.pause = pause or threading.Event()
         self.report_every = report_every
@@ -180,8 +184,10 @@ class DDPRunner:
     def _report(self, report: Report) -> None:
         try:
             self.on_report(report)
-        except Exception:  # a broken receiver must not kill the run
-            pass
+        except Exception:  # noqa: BLE001 - a broken receiver must not kill the run
+            if not self._said:
+                log.warning("a data-parallel run's report failed (said once)", exc_info=True)
+                self._said = True
 
     def _failed(self, error: str | None, started: float) -> Summary:
         self._report(

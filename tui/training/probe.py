@@ -11,12 +11,15 @@ that pass. Everything is fetched to the host in one copy; any failure gives no f
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from tui.training.job import Job
+
+log = logging.getLogger(__name__)
 
 #: Samples a validation pass reads at most.
 MAX_EVAL = 1024
@@ -62,9 +65,11 @@ class Probe:
         self.layers: list[tuple[str, Any, Any]] = []  # (name, layer, activation or None)
         self._before: list[Any] | None = None
         self._ratios: list[float | None] = []  # the last step measured, for reports between
+        self._said = False  # a look that fails is logged once a run
         try:
             self._find_layers()
         except Exception:  # noqa: BLE001 - an odd model: no per-layer figures
+            log.warning("no per-layer figures for this model", exc_info=True)
             self.layers = []
 
     def _find_layers(self) -> None:
@@ -109,6 +114,9 @@ class Probe:
         try:
             return self._look()
         except Exception:  # noqa: BLE001 - the figures are a bonus; the run goes on
+            if not self._said:
+                log.warning("a look at the layers failed (said once a run)", exc_info=True)
+                self._said = True
             self._before = None
             return Look()
 

@@ -8,6 +8,7 @@ batch per report, the model is evaluated (accuracy, decision boundary) at most e
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -24,6 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from tui.training.filter_snapshots import ViewFn
     from tui.training.job import Job
 
+
+log = logging.getLogger(__name__)
 
 #: The fewest reports a run sends (besides its time cadence), for short runs' curves.
 MIN_REPORTS = 100
@@ -186,6 +189,8 @@ class Reporter:
         #: The boundary's grid points (on the device) and what stays the same between
         #: evaluations (extent, sample points, their labels): made at the first one.
         self._grid: tuple[torch.Tensor, tuple[Any, ...]] | None = None
+        #: What failed and was logged already (once a run, not at every report).
+        self._said: set[str] = set()
         self.probe = Probe(job, self.total)
         self.val_loss: float | None = None
         self.batch = max(1, min(job.batch_size, len(job.X))) if global_batch <= 0 else global_batch
@@ -302,9 +307,15 @@ class Reporter:
         )
         try:
             self.on_report(report)
-        except Exception:  # a broken receiver must not kill the run
-            pass
+        except Exception:  # noqa: BLE001 - a broken receiver must not kill the run
+            self._say("report")
         return error is None
+
+    def _say(self, what: str) -> None:
+        """Log the exception being handled, the first time ``what`` fails in this run."""
+        if what not in self._said:
+            self._said.add(what)
+            log.warning("a run's %s failed (said once a run)", what, exc_info=True)
 
     def summary(self, stopped: bool, device: str | None = None) -> Summary:
         elapsed = self.active(time.perf_counter())
@@ -343,7 +354,8 @@ class Reporter:
                 target = ye.reshape(pred.shape) if job.decision != "argmax" else ye
                 acc = float((pred == target.to(pred.dtype)).float().mean())
                 boundary = self._boundary() if job.two_d else None
-        except Exception:
+        except Exception:  # noqa: BLE001 - the learner's model may fail in eval mode: no figures
+            self._say("evaluation")
             return None, None
         finally:
             model.train(was_training)
