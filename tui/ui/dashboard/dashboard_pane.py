@@ -115,7 +115,7 @@ class DashboardPane(Deferred, Pane):
         with Horizontal(id="dash-body"):
             yield self.form
             with Vertical(id="dash-main"):
-                # what F5 trains (dashboard_target): names the learner's class, literal
+                # what F5 trains: names the learner's class, literal
                 yield self.target_row
                 yield self.curve
                 yield self.insight

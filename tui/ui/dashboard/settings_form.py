@@ -11,8 +11,8 @@ row (and a settings error on it) current as the learner types.
 Each label underlines its letter (``KEYS``): ``o`` then that letter goes to the setting.
 The form itself is no Tab stop, so Tab visits the settings in the order shown, wherever
 it starts. While F5 trains the REPL's model (``show_use``), the settings that run does
-not read are greyed, each with the word why (``train_target.repl_uses``), and ``read``
-validates only the ones it does read.
+not read are greyed, each with the word why (``tui.training.target.repl_uses``), and
+``read`` validates only the ones it does read.
 """
 
 from __future__ import annotations
@@ -206,8 +206,8 @@ class SettingsForm(VerticalScroll):
 
     def show_use(self, uses: dict[str, tuple[bool, str, str]] | None) -> None:
         """Grey the settings a REPL-model run does not read, each with its word why, and
-        say on the others that they apply (``uses``: ``train_target.repl_uses``); None:
-        the playground's run, which reads every one."""
+        say on the others that they apply (``uses``: ``tui.training.target.repl_uses``);
+        None: the playground's run, which reads every one."""
         if uses == self.repl_uses:
             return
         self.repl_uses = uses

@@ -50,7 +50,7 @@ class TargetRow(Static):
     @property
     def repl_uses(self) -> dict[str, tuple[bool, str, str]] | None:
         """What a run of the REPL model takes from each setting while F5 trains it
-        (``train_target.repl_uses``); None while F5 trains the playground."""
+        (``tui.training.target.repl_uses``); None while F5 trains the playground."""
         if self.target == tt.REPL and self.repl_text is not None:
             return tt.repl_uses(*self.repl_parts)
         return None
