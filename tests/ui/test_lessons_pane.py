@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tui.lessons.trust import TrustStore
-from tui.ui.lessons.lesson_pane import LessonPane
 from tui.ui.lessons.code_block import CodeBlock
 from tui.ui.lessons.exercise_card import ExerciseCard
+from tui.ui.lessons.lesson_pane import LessonPane
 from tui.ui.lessons.picker import ChoiceList, LessonPicker
 
 from .pilot_wait import wait_for

@@ -83,6 +83,9 @@ def header_text(lesson: Lesson | None, section: int, completion: float) -> Text:
 
 
 class LessonPane(Deferred, Pane):
+    """Where the learner is in the course; composed of the parts above, between which it
+    routes (parts are told by method calls, and answer with messages)."""
+
     @dataclass
     class RunBlock(Message):
         """Run ``code`` in the REPL as if typed; its outcome comes back tagged ``block_id``."""
