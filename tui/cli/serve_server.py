@@ -122,9 +122,9 @@ class SessionApp(AppService):
 
     def signal_group(self, sig: int) -> None:
         """``sig`` to every process of the app's group, while there is one."""
-        if self.group_alive():
+        if self.group_alive() and self._process is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self._process.pid, sig)  # type: ignore[union-attr]
+                os.killpg(self._process.pid, sig)
 
     async def ended(self, timeout: float) -> bool:
         """True once the app's whole process group is gone (waiting at most ``timeout``)."""

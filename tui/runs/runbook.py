@@ -147,8 +147,9 @@ class Run:
 
 def as_boundary(b: Boundary) -> Boundary:
     """A Boundary off the wire (lists) as the numpy arrays the view indexes."""
+    lo_x, hi_x, lo_y, hi_y = b.extent
     return Boundary(
-        extent=tuple(float(v) for v in b.extent),  # type: ignore[arg-type]
+        extent=(float(lo_x), float(hi_x), float(lo_y), float(hi_y)),
         classes=np.asarray(b.classes, dtype=np.int8),
         confidence=np.asarray(b.confidence, dtype=np.float32),
         points=np.asarray(b.points, dtype=np.float32).reshape(-1, 2),

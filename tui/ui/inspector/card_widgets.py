@@ -270,7 +270,9 @@ class TensorCard(Vertical, can_focus=True):
         self.show_picture = True
 
     def _show_histogram(self) -> None:
-        plot: HistogramPlot = self.query_one(".hist")  # type: ignore[assignment]
+        from tui.ui.inspector.histogram import HistogramPlot  # imported by compose already
+
+        plot = self.query_one(".hist", HistogramPlot)
         hist = self.card.histogram
         plot.display = hist is not None
         if hist is not None:
