@@ -24,6 +24,7 @@ from tui.console import outputs as cells
 from tui.lessons.document import Block, Exercise, Lesson
 from tui.lessons.exercises import CHECK_TIME_LIMIT
 from tui.lessons.library import display_path
+from tui.platform.text import strip_escapes
 
 #: Seconds a single block may run before it is interrupted and reported.
 BLOCK_TIME_LIMIT = 120.0
@@ -37,7 +38,6 @@ PASSES_BEFORE = (
 #: Seconds a kernel may take to start and import torch.
 START_LIMIT = 180.0
 _CELL_LINE = re.compile(r"Cell In\[(\d+)\], line (\d+)")
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @dataclass
@@ -224,7 +224,7 @@ class KernelRunner:
                 why = f"ran longer than {time_limit:g} s and did not stop when interrupted"
             return Ran(False, first_line, why or "the kernel ended")
         tb = next((o for o in outcome.outputs if isinstance(o, cells.ErrorOut)), None)
-        text = _ANSI.sub("", tb.traceback) if tb is not None else ""
+        text = strip_escapes(tb.traceback) if tb is not None else ""
         where = cell_line(text, outcome.number)
         line = first_line + _leading_blank_lines(code) + where - 1 if where else first_line
         detail = _last_line(text, outcome.error_name) if text else outcome.error_name

@@ -8,7 +8,6 @@ text is then handed to Rich as plain ``Text`` (no markup parsing).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
@@ -17,32 +16,16 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from tui.platform.text import strip_escapes, visible
+
 if TYPE_CHECKING:
     from tui.console.outputs import PictureOut
 
+
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL or ST), other ESC-x pairs, and 8-bit CSI.
-_ESCAPES = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
-    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
-    r"|\x1b[@-Z\\-_]"
-    r"|\x9b[0-?]*[ -/]*[@-~]"
-)
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def _visible(m: re.Match) -> str:
-    code = ord(m.group(0))
-    if code == 0x7F:
-        return "\u2421"
-    if code < 0x20:
-        return chr(0x2400 + code)
-    return "\ufffd"
-
-
 def clean(text: str) -> str:
     """Text safe to draw: no escape sequences, no control characters, tabs expanded."""
-    text = _ESCAPES.sub("", text)
+    text = strip_escapes(text)
     text = text.replace("\x07", "").replace("\r\n", "\n")
     if "\r" in text:
         lines = []
@@ -51,7 +34,7 @@ def clean(text: str) -> str:
             lines.append(parts[-1] if parts else "")
         text = "\n".join(lines)
     text = text.expandtabs(4)
-    return _CONTROLS.sub(_visible, text)
+    return visible(text)
 
 
 def _prompt(label: str, style: str, body: RenderableType) -> Table:

@@ -3,9 +3,9 @@ hints put into the input (tab, ``(``)."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from tui.platform.text import strip_escapes
 from tui.ui.common.keys import Key, commands
 
 HELP = """\
@@ -112,12 +112,10 @@ KEYS = (
 )
 COMMANDS = commands(KEYS)
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
 
 def signature_line(inspected: str) -> str:
     """The signature out of IPython's ``inspect_reply`` text (first lines, no colour)."""
-    text = _ANSI.sub("", inspected)
+    text = strip_escapes(inspected)
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if line.startswith(("Signature:", "Init signature:", "Call signature:")):
