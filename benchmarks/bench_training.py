@@ -146,7 +146,7 @@ async def _dash(
             f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})\n"
             f"from _slices import Shared as _S; _bench = _S({shared.path!r})\n"
             "_bench.count_optimizer_steps()\n"
-            "from tui.training.loop import warm_up; warm_up()"
+            "from tui.training.job import warm_up; warm_up()"
         )
         shared.kernel.value = app.kernel.pid or 0  # stopped and continued with this process
         if net == "xor":

@@ -170,7 +170,7 @@ def test_sigkill_during_a_repl_model_run_leaves_no_kernel(tmp_home, marker):
 
 DDP_CELL = (
     b"import threading; from tui.training.parallel import DDPRunner; "
-    b"from tui.training.loop import TrainConfig; first = threading.Event(); "
+    b"from tui.training.config import TrainConfig; first = threading.Event(); "
     b"runner = DDPRunner(TrainConfig(steps=10**8), 2, on_report=lambda r: first.set()); "
     b"threading.Thread(target=runner.run, daemon=True).start(); print('ddp on')"
 )
