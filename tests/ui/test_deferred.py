@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import App, ComposeResult
-from textual.containers import Vertical
 from textual.widgets import Static
 
 from tui.ui.app import TorchTUI
@@ -15,7 +14,7 @@ from tui.ui.screens.main import PANES
 from .pilot_wait import wait_for
 
 
-class Slow(Deferred, Vertical):
+class Slow(Deferred):
     PLACEHOLDER = "loading the body…"
 
     def __init__(self) -> None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.widgets import Static
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -110,14 +111,15 @@ def _say_state_warnings(app: Any) -> None:
         app.notify(warning, severity="warning", timeout=8, markup=False)
 
 
-class Deferred:
-    """Mixin, listed before the widget base (``class Inspector(Deferred, Vertical)``), for
-    widgets whose children come from ``compose_body`` after the first frame.
+class Deferred(Vertical):
+    """A container whose children come from ``compose_body`` after the first frame (the
+    base of the panes and of the REPL's inspector).
 
-    Not a Widget itself: Textual takes CSS type names from the first widget base only,
-    so ``Pane`` rules still match a ``Deferred`` pane. Subclasses implement
-    ``compose_body`` (it may import what it needs: those imports are deferred too) and
-    ``on_built`` for what ``on_mount`` would otherwise do.
+    Textual's ``Lazy`` mounts a widget after the first refresh too, but it queues no calls
+    and cannot wait for the kernel: a pane must take the keys typed for it while it
+    mounts (``when_built``, ``after_build``), and ``LATE`` bodies wait for torch.
+    Subclasses implement ``compose_body`` (it may import what it needs: those imports are
+    deferred too) and ``on_built`` for what ``on_mount`` would otherwise do.
     """
 
     PLACEHOLDER = "loading…"
@@ -133,15 +135,15 @@ class Deferred:
     def compose(self) -> ComposeResult:
         yield LoadingNote(self.PLACEHOLDER)
 
-    def on_mount(self: Any) -> None:
+    def on_mount(self) -> None:
         # Textual calls the on_mount of every class in the MRO: the pane's own runs too.
         _builds_of(self.app).add(self)
 
-    def _quitting(self: Any) -> bool:
+    def _quitting(self) -> bool:
         app = self.app
         return not (self.is_attached and app.is_running and not getattr(app, "quitting", False))
 
-    async def _build(self: Any) -> None:
+    async def _build(self) -> None:
         if self._quitting():  # quit before the first frame: mounting now would race
             return  # the teardown (Select's children vanish under it)
         async with self.batch():
@@ -173,10 +175,3 @@ class Deferred:
             callback()
         else:
             self._queued.append(callback)
-
-    def focus_default(self) -> None:
-        """A pane focused before its body exists (F3 as the app starts) is focused once
-        the body is there (by the widget base's ``focus_default``, ``Pane``'s)."""
-        focus = getattr(super(), "focus_default", None)
-        if focus is not None:
-            self.when_built(focus)

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.color import Color
-from textual.containers import Vertical
 from textual.geometry import Region
 from textual.reactive import var
 from textual.widget import Widget
 
+from tui.ui.common.deferred import Deferred
 from tui.ui.common.keys import Key
 
 
-class Pane(Vertical):
+class Pane(Deferred):
     """A bordered area of the main screen that knows its help text and commands.
 
     ``KEYS`` describes each of its keys once (``tui.ui.common.keys``): a pane derives
@@ -65,16 +64,15 @@ class Pane(Vertical):
 
     @property
     def is_built(self) -> bool:
-        """Whether the pane's widgets exist (a ``Deferred`` pane's only after frame 1)."""
-        return getattr(self, "built", True)
-
-    def when_built(self, callback: Callable[[], Any]) -> None:
-        """Call ``callback`` once the pane's widgets exist: now, unless a ``Deferred`` pane
-        is still mounting its body."""
-        callback()
+        """Whether the pane's widgets exist (its body mounts after the first frame)."""
+        return self.built
 
     def focus_default(self) -> None:
-        """Focus the pane's main widget (the first focusable one unless overridden)."""
+        """Focus the pane's main widget (the first focusable one unless overridden); a pane
+        focused before its body exists (F3 as the app starts) is focused once it is."""
+        self.when_built(self._focus_target)
+
+    def _focus_target(self) -> None:
         target = self.default_focus_target()
         if target is not None:
             target.focus()

@@ -38,7 +38,7 @@ from tui.tensors.cards import VarRow
 from tui.training import target as tt
 from tui.training.config import ConfigError
 from tui.ui.common import kernel_messages as km
-from tui.ui.common.deferred import Deferred, after_build
+from tui.ui.common.deferred import after_build
 from tui.ui.common.pane import Pane
 from tui.ui.common.plain import notify_plain, plain
 from tui.ui.common.session import Session
@@ -60,7 +60,7 @@ IDLE_HINT = "F5 or s starts it · p switches · t trains the REPL's model"
 STILL_STARTING = "The kernel is still starting: the run starts once it is ready (F5 cancels)."
 
 
-class DashboardPane(Deferred, Pane):
+class DashboardPane(Pane):
     class ReplTrained(Message):
         """A run that trained the REPL's own model ended: its objects changed."""
 

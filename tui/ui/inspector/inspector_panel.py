@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.widgets import (
     Input,
     Static,
@@ -39,7 +39,7 @@ CARD_TIMEOUT = 60.0
 PREVIEW_TIMEOUT = 30.0
 
 
-class InspectorPanel(Deferred, Vertical):
+class InspectorPanel(Deferred):
     """Cards for the last result, the variables, the autograd graph and the watches."""
 
     BINDINGS = [

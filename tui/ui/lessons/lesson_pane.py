@@ -38,7 +38,7 @@ from tui.lessons.review import Reviews
 from tui.platform import state
 from tui.protocol import messages as p
 from tui.ui.common import kernel_messages as km
-from tui.ui.common.deferred import Deferred, after_build
+from tui.ui.common.deferred import after_build
 from tui.ui.common.keys import bindings
 from tui.ui.common.pane import Pane
 from tui.ui.common.plain import notify_plain, plain
@@ -82,7 +82,7 @@ def header_text(lesson: Lesson | None, section: int, completion: float) -> Text:
     return text
 
 
-class LessonPane(Deferred, Pane):
+class LessonPane(Pane):
     """Where the learner is in the course; composed of the parts above, between which it
     routes (parts are told by method calls, and answer with messages)."""
 

@@ -35,7 +35,7 @@ from tui.console.history import History
 from tui.kernel import hub as kh
 from tui.protocol import messages as p
 from tui.ui.common import kernel_messages as km
-from tui.ui.common.deferred import Deferred, after_build
+from tui.ui.common.deferred import after_build
 from tui.ui.common.keys import bindings
 from tui.ui.common.pane import Pane
 from tui.ui.common.plain import plain, visible
@@ -73,7 +73,7 @@ def _cells(room: p.SetRoom) -> tuple[int, int, int]:
     return room.log_cols, room.card_cols, room.card_rows
 
 
-class ReplPane(Deferred, Pane):
+class ReplPane(Pane):
     PLACEHOLDER = "starting the REPL…"
     AREA = "repl"
     PANE_TITLE = "REPL"
