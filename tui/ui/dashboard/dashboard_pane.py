@@ -24,6 +24,7 @@ between the parts: it calls their methods, they post messages up.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from textual import events
@@ -47,6 +48,8 @@ from tui.ui.dashboard.export_action import RunExport
 from tui.ui.dashboard.insight_panel import Insight
 from tui.ui.dashboard.settings_form import SettingsForm
 from tui.ui.dashboard.target_row import TargetRow
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from tui.runs.runbook import Run, RunBook
@@ -457,6 +460,7 @@ class DashboardPane(Pane):
         try:
             await self.session.kernel.agent(message)
         except Exception as exc:  # noqa: BLE001 - the kernel went away or refused
+            log.warning("a run did not start: %r", exc)
             if run.live and run.last is None and self.book is not None:
                 self._say(run.ended(None, f"could not start: {exc}"), "error")
                 self.book.discard(run)

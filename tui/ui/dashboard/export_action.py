@@ -14,6 +14,7 @@ what the learner should also read (model.pt missing, no train.py) it notifies it
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
@@ -22,6 +23,8 @@ from textual.widget import Widget
 from tui.kernel.hub import KernelHub
 from tui.protocol import messages as p
 from tui.ui.common.plain import notify_plain
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from tui.runs.runbook import Run
@@ -71,6 +74,7 @@ class RunExport(Widget):
         try:
             path, no_script = await asyncio.to_thread(write)
         except Exception as exc:  # noqa: BLE001 - a full disk, a read-only folder
+            log.warning("export failed: %r", exc)
             self.post_message(self.Done(f"export failed: {exc}", "error"))
             return
         note = ""
@@ -83,6 +87,7 @@ class RunExport(Widget):
                 )
                 note = "" if reply.written else reply.note
             except Exception as exc:  # noqa: BLE001 - the kernel went away meanwhile
+                log.warning("model export failed: %r", exc)
                 note = str(exc)
         said = f"Exported to {path}" + ("" if no_script else ": python train.py reruns it")
         self.post_message(self.Done(said))

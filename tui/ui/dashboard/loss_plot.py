@@ -14,6 +14,7 @@ view smooths the decimated points.
 from __future__ import annotations
 
 import io
+import logging
 import time
 from dataclasses import dataclass
 from typing import cast
@@ -29,6 +30,8 @@ from textual_plotext import PlotextPlot
 
 from tui.runs.series import LossSeries, ema, log10_safe, whole_ticks
 from tui.ui.common import plotext_adapter
+
+log = logging.getLogger(__name__)
 
 #: Colours of older runs (oldest last); the current run is always the first colour.
 #: plotext's names: each is one ANSI colour (``RICH_COLOUR`` names it for the legend).
@@ -226,6 +229,7 @@ class LossPlot(PlotextPlot):
             strips = self.build(figure)
             self.post_message(self.Built(strips, figure, time.thread_time() - t0))
         except Exception as exc:  # a plot must never take the app down
+            log.warning("the loss plot failed: %r", exc)
             strips = self.strips(Text(f"plot failed: {exc}"), figure.width)
             self.post_message(self.Built(strips, figure, 0.0))
 

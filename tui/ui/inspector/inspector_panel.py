@@ -10,6 +10,7 @@ second). Nothing here holds a learner's object: the kernel keeps only weak refer
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from textual import on
@@ -33,6 +34,8 @@ from tui.ui.common.plain import notify_plain, plain
 from tui.ui.common.session import Session
 from tui.ui.inspector.card_widgets import WIDGET_FOR, card_problem, card_widget
 from tui.ui.inspector.tabs import AutogradTree, VariablesPanel, WatchPanel
+
+log = logging.getLogger(__name__)
 
 #: Seconds a card may take in the kernel (a 1e8-element tensor's stats take a while).
 CARD_TIMEOUT = 60.0
@@ -117,7 +120,7 @@ class InspectorPanel(Deferred):
             values = await self._ask(p.SetWatches(exprs=list(self.watch_exprs)))
             self.show_watch_values(values.values)
         except Exception as exc:  # noqa: BLE001 - the next cell's payload brings them
-            self.log(f"inspector refresh failed: {exc!r}")
+            log.warning("inspector refresh failed: %r", exc)
 
     @after_build
     def _kernel_died(self, reason: str) -> None:
@@ -216,6 +219,7 @@ class InspectorPanel(Deferred):
         try:
             reply = await self._ask(p.PreviewRequest(key=key, index=list(index)), PREVIEW_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - a dead or busy kernel: keep the old slice
+            log.warning("slice not fetched: %r", exc)
             notify_plain(
                 self, f"Could not fetch that slice: {exc or type(exc).__name__}", severity="warning"
             )
@@ -231,6 +235,7 @@ class InspectorPanel(Deferred):
         try:
             reply = await self._ask(p.PictureRequest(key=key, cols=cols, rows=rows), CARD_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - a dead or busy kernel: said by the card
+            log.warning("picture not fetched: %r", exc)
             return None, str(exc) or type(exc).__name__
         return reply.picture, reply.note
 
@@ -248,6 +253,7 @@ class InspectorPanel(Deferred):
         try:
             reply = await self._ask(p.CardRequest(name=name), CARD_TIMEOUT)
         except Exception as exc:  # noqa: BLE001 - said in a notification
+            log.warning("variable not inspected: %r", exc)
             text = str(exc) or type(exc).__name__
             notify_plain(self, f"Could not inspect {name}: {text}", severity="error")
             return
@@ -276,7 +282,7 @@ class InspectorPanel(Deferred):
         try:
             reply = await self._ask(p.SetWatches(exprs=list(exprs)))
         except Exception as exc:  # noqa: BLE001 - sent again when the kernel is ready
-            self.log(f"watches not set: {exc!r}")
+            log.warning("watches not set: %r", exc)
             return
         self.show_watch_values(reply.values)
 

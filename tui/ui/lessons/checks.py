@@ -7,6 +7,7 @@ lesson pane decides which lesson's checks may run (trust) and shows the results.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from tui.lessons.exercises import CHECK_TIME_LIMIT, CheckResult
 from tui.protocol import messages as p
 from tui.ui.common.plain import notify_plain
 from tui.ui.common.session import Session
+
+log = logging.getLogger(__name__)
 
 
 def exercise_specs(lesson: Lesson | None) -> list[p.ExerciseSpec]:
@@ -85,7 +88,7 @@ class ExerciseChecks(Widget):
         try:
             await self._kernel.agent(message)
         except Exception as exc:  # noqa: BLE001 - sent again on the next Ready
-            self.log(f"exercises not sent: {exc!r}")
+            log.warning("exercises not sent: %r", exc)
             return
         self.exercises_for = message.lesson
 
@@ -100,6 +103,7 @@ class ExerciseChecks(Widget):
             await kernel.agent(p.SetExercises(lesson=lesson_id, exercises=specs))
             checks = await kernel.agent(p.CheckNow(), timeout=limit)
         except Exception as exc:  # noqa: BLE001 - said in a notification
+            log.warning("exercises not checked: %r", exc)
             notify_plain(
                 self.app, f"Could not check: {exc or type(exc).__name__}", severity="warning"
             )

@@ -3,10 +3,13 @@ hints put into the input (tab, ``(``)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from tui.platform.text import strip_escapes
 from tui.ui.common.keys import Key, commands
+
+log = logging.getLogger(__name__)
 
 HELP = """\
 # REPL
@@ -132,7 +135,8 @@ async def complete_into(kernel: Any, input: Any, text: str, insert: bool = True)
     (``insert`` False: only the list, as it narrows while the learner types)."""
     try:
         start, _end, matches = await kernel.complete(text, len(text))
-    except Exception:  # noqa: BLE001 - no kernel, or it did not answer in time
+    except Exception as exc:  # noqa: BLE001 - no kernel, or it did not answer in time
+        log.warning("completion failed: %r", exc)
         input.post_message(input.Hint("completion needs a running kernel"))
         return
     word = text[start:]
@@ -144,7 +148,8 @@ async def signature_into(kernel: Any, input: Any, text: str) -> None:
     """``(``: the signature of what comes before it, on the hint line."""
     try:
         found = await kernel.inspect(text, len(text) - 1)
-    except Exception:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001
+        log.warning("signature not found: %r", exc)
         return
     line = signature_line(found)
     if line:

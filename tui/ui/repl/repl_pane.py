@@ -18,6 +18,7 @@ pane's bottom border. Below 120 columns the inspector stacks under the log when 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
@@ -49,6 +50,8 @@ from tui.ui.repl.repl_keys import (
     complete_into,
     signature_into,
 )
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the body's widgets are imported by compose_body, after frame 1
     from tui.ui.inspector.inspector_panel import InspectorPanel
@@ -330,6 +333,7 @@ class ReplPane(Pane):
         try:
             outcome = await self.kernel.execute(source, writer.output, tag)
         except Exception as exc:  # the link failed: say so, keep the REPL
+            log.warning("a cell could not run: %r", exc)
             self._note(f"The cell could not run: {exc}", "red")
             return
         finally:
@@ -472,6 +476,7 @@ class ReplPane(Pane):
         try:
             await self.kernel.agent(room)
         except Exception as exc:  # noqa: BLE001 - the next resize or Ready says it again
+            log.warning("the kernel was not told its room: %r", exc)
             self._room = None
             self.log(f"the kernel was not told its room: {exc!r}")
 
