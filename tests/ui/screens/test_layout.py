@@ -17,10 +17,10 @@ from tui.ui.lessons.code_body import CodeBody
 from tui.ui.lessons.lesson_pane import LessonPane
 from tui.ui.repl.cell_input import ReplInput
 
-from .pilot_wait import wait_for
-from .test_inspector_app import card_text
-from .test_repl import RecordingApp, open_repl, run
-from .test_repl_pictures import told
+from ..inspector.test_inspector_app import card_text
+from ..pilot_wait import wait_for
+from ..repl.test_repl import RecordingApp, open_repl, run
+from ..repl.test_repl_pictures import told
 
 LONG = 'print("W" * 293 + "END")'
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 from bench_wire import PtyApp, start_app  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")

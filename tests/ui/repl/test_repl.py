@@ -12,7 +12,7 @@ from tui.ui.app import TorchTUI
 from tui.ui.repl.cell_input import ReplInput
 from tui.ui.repl.repl_pane import ReplPane
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 
 
 class RecordingApp(TorchTUI):

@@ -11,7 +11,7 @@ from tui.ui.app import TorchTUI
 from tui.ui.common.deferred import Deferred, LoadingNote, after_build
 from tui.ui.screens.main import PANES
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 
 
 class Slow(Deferred):

@@ -8,7 +8,7 @@ from tui.ui.inspector.card_widgets import TensorCard
 from tui.ui.inspector.inspector_panel import InspectorPanel
 from tui.ui.repl.cell_input import ReplInput
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 
 
 def card_text(app) -> str:

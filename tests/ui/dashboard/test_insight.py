@@ -11,7 +11,7 @@ from tui.ui.dashboard.insight_panel import LayerPanel
 from tui.ui.dashboard.loss_plot import LossPlot
 from tui.ui.dashboard.metrics import TrainMetrics
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 from .test_dashboard import _ready, _set
 
 _wait = partial(wait_for, timeout=60.0)

@@ -10,7 +10,7 @@ from tui.ui.common.halfblock import UPPER_HALF
 from tui.ui.dashboard.dashboard_pane import DashboardPane
 from tui.ui.dashboard.filters_view import FiltersView
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 
 SMALL_CNN = """
 torch.manual_seed(0)

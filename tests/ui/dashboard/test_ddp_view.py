@@ -10,8 +10,8 @@ from textual.widgets import Input, Select
 
 from tui.ui.dashboard.metrics import TrainMetrics
 
-from .pilot_wait import wait_for
-from .procs import children
+from ..pilot_wait import wait_for
+from ..procs import children
 
 
 def _workers(parent: int) -> list[int]:

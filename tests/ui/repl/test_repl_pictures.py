@@ -11,9 +11,9 @@ from textual.widgets import RichLog
 
 from tui.ui.common.halfblock import UPPER_HALF
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
+from ..screens.test_snapshots import SnapApp, _settled
 from .test_repl import RecordingApp, log_text, open_repl, run
-from .test_snapshots import SnapApp, _settled
 
 PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()"
 ROOM = "from tui.agent.server import _AGENT as _a\nprint(_a.room.log_cols, _a.room.card_cols)"

@@ -7,7 +7,7 @@ from textual.widgets import Input, Static
 
 from tui.ui.dashboard.loss_plot import LossPlot
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 from .test_dashboard import SEED_XOR, _cell, _message, _ready, _set, _text, _wait
 
 

@@ -10,7 +10,7 @@ from tui.ui.repl.cell_input import ReplInput
 from tui.ui.repl.completion_menu import CompletionMenu
 from tui.ui.screens.help import HelpScreen
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 from .test_repl import RecordingApp, open_repl, run
 
 CELL = "for i in range(2):\n    print('loop', i)\n"

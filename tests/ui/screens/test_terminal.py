@@ -9,7 +9,7 @@ from textual.widgets import Static, TextArea
 from tui.ui.app import TorchTUI
 from tui.ui.screens.too_small import TooSmallScreen
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 
 
 def _message(app: TorchTUI) -> str:

@@ -22,7 +22,7 @@ from tui.ui.dashboard.dashboard_pane import DashboardPane
 from tui.ui.dashboard.loss_plot import LossPlot
 from tui.ui.dashboard.metrics import TrainMetrics
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 
 SEED_XOR = """
 class SimpleNet(nn.Module):

@@ -3,7 +3,7 @@ heatmap card, an image card and a module card's Conv2d filters (snapshots: look 
 SVGs under __snapshots__ before accepting), ``p`` toggling picture and values, a picture
 asked for, one that cannot be drawn, and nothing drawn again while unchanged.
 
-pytest tests/ui/test_picture_cards.py --snapshot-update   # after a deliberate change
+pytest tests/ui/inspector/test_picture_cards.py --snapshot-update   # after a deliberate change
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tui.tensors import cards as core
 from tui.tensors.pictures import grid, heatmap, image
 from tui.ui.inspector.card_widgets import ModuleCard, TensorCard, card_widget, picture_view
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 
 SIZE = (160, 48)
 

@@ -12,7 +12,7 @@ from tui.ui.lessons.exercise_card import ExerciseCard
 from tui.ui.lessons.lesson_pane import LessonPane
 from tui.ui.lessons.picker import ChoiceList, LessonPicker
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 
 MINI = """---
 id: "01-mini"

@@ -1,6 +1,6 @@
 """Snapshots of the main screens (look at the SVGs under __snapshots__ before accepting).
 
-pytest tests/ui/test_snapshots.py --snapshot-update   # after a deliberate change
+pytest tests/ui/screens/test_snapshots.py --snapshot-update   # after a deliberate change
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from textual.widgets import Static
 from tui.ui.inspector.card_widgets import TensorCard
 from tui.ui.repl.cell_input import ReplInput
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 from .test_inspector_app import card_text, ready_panel
 
 

@@ -20,7 +20,7 @@ from tui.ui.common.session import Session
 from tui.ui.inspector.card_widgets import TensorCard
 from tui.ui.inspector.inspector_panel import InspectorPanel, WatchPanel
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 
 
 class InspectorApp(App):

@@ -11,7 +11,7 @@ from textual.command import CommandPalette
 from tui.ui.app import TorchTUI
 from tui.ui.screens.help import HelpScreen
 
-from .pilot_wait import wait_for
+from ..pilot_wait import wait_for
 
 
 def pane_of(app, widget):

@@ -10,8 +10,8 @@ from tui.ui.lessons.exercise_card import ExerciseCard
 from tui.ui.lessons.picker import LessonPicker
 from tui.ui.lessons.trust_note import TrustNote
 
-from .pilot_wait import wait_for
-from .test_lessons_pane import finished, pane_of
+from ..pilot_wait import wait_for
+from .test_lesson_pane import finished, pane_of
 
 
 def evil_lesson(folder: Path, marker: Path) -> Path:
