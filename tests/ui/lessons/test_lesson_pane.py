@@ -366,3 +366,21 @@ async def test_after_a_restart_the_old_cards_are_marked_stale(make_app):
         repl.run_source("y = torch.zeros(2)")
         await finished(pilot, app, "y = torch.zeros(2)")
         await wait_for(pilot, lambda: not inspector.query(".card.-stale"), what="fresh cards")
+
+
+async def test_a_misspelt_fence_flag_is_said_as_the_lesson_opens(tmp_path, make_app):
+    """A block whose flag the format does not know is shown, not run: the learner (or the
+    lesson's author) is told which line, once, when the lesson opens."""
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    (folder / "01-typo.md").write_text(
+        '---\nid: "01-typo"\ntitle: "Typo"\n---\n## One\n\n```python chek\nx = 1\n```\n'
+    )
+    TrustStore.load().trust(folder)
+    app = make_app(lessons_dirs=[folder], lesson="01-typo")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = pane_of(app)
+        await wait_for(pilot, lambda: pane.lesson is not None, what="a lesson")
+        said = lambda: [n.message for n in app._notifications if "chek" in n.message]  # noqa: E731
+        await wait_for(pilot, lambda: said(), what="the warning")
+        assert "01-typo.md:7" in said()[0]

@@ -205,10 +205,20 @@ class LessonPane(Pane):
         self.lesson = lesson
         if changed:
             self._tell_exercises()
+            self._say_warnings(lesson)
         count = len(lesson.sections) if lesson is not None else 0
         await self.show_section(max(0, min(section, count - 1)) if count else 0)
         # No checks here: opening a lesson runs none of its code. Checks run after the
         # learner's next REPL cell, or on c ("check exercises now").
+
+    def _say_warnings(self, lesson: Lesson | None) -> None:
+        """What the lesson's file does that the format does not know (a misspelt fence
+        flag: its block is shown, not run), said once as the lesson opens."""
+        if lesson is None or not lesson.warnings:
+            return
+        more = len(lesson.warnings) - 1
+        text = lesson.warnings[0] + (f" (and {more} more: torch-tui lessons list)" if more else "")
+        notify_plain(self.app, text, title="This lesson's file", severity="warning", timeout=10)
 
     async def show_section(self, index: int) -> None:
         self.section = index
