@@ -118,3 +118,33 @@ def prerequisites_status(lesson: Lesson, lessons: list[Lesson]) -> list[tuple[st
     """``(id, exists)`` for each prerequisite; a missing one is shown, not an error."""
     ids = {ls.id for ls in lessons if not ls.broken}
     return [(p, p in ids) for p in lesson.prerequisites]
+
+
+def former_ids(lesson: Lesson) -> list[str]:
+    """The ids a lesson had before (front matter ``formerly: [old-id, ...]``): progress,
+    reviews, ``--lesson`` and links under an old id still find it."""
+    found = lesson.meta.get("formerly")
+    if isinstance(found, str):
+        found = [found]
+    return [str(x) for x in found if isinstance(x, str | int)] if isinstance(found, list) else []
+
+
+def renames(lessons: Iterable[Lesson]) -> dict[str, str]:
+    """Old id -> current id, for every lesson that says what it was called before (an id
+    still in use by a loaded lesson is never taken over)."""
+    ids = {ls.id for ls in lessons if not ls.broken}
+    return {
+        old: ls.id for ls in lessons if not ls.broken for old in former_ids(ls) if old not in ids
+    }
+
+
+def find_lesson(key: str, lessons: list[Lesson]) -> Lesson | None:
+    """A lesson by id (or an id it had before), file name or file stem; a loaded one first."""
+    key = renames(lessons).get(key, key)
+    for lesson in lessons:
+        if lesson.id == key and not lesson.broken:
+            return lesson
+    for lesson in lessons:
+        if key in (lesson.id, lesson.path.name, lesson.path.stem):
+            return lesson
+    return None

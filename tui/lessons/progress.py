@@ -56,6 +56,9 @@ class Progress:
     last_lesson: str | None = None
     last_section: int = 0
     path: Path | None = None
+    #: Old lesson id -> new (``library.renames``): what is saved under an old id, in the
+    #: file or merged from it, counts for the lesson's new id.
+    renamed: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Progress:
@@ -71,10 +74,21 @@ class Progress:
             path=path,
         )
 
+    def rename(self, renamed: dict[str, str]) -> bool:
+        """Carry what was saved under an old lesson id over to its new id (and the place
+        the learner was); True when something moved, so it is worth saving."""
+        self.renamed = dict(renamed)
+        old = Progress(self.lessons, self.last_lesson, self.last_section)
+        self.lessons = {}
+        self.merge(old)
+        if self.last_lesson in renamed:
+            self.last_lesson = renamed[self.last_lesson]
+        return self.lessons.keys() != old.lessons.keys()
+
     def merge(self, other: Progress) -> None:
         """Fold ``other``'s progress into this one (``last`` stays ours)."""
         for lesson_id, theirs in other.lessons.items():
-            mine = self.of(lesson_id)
+            mine = self.of(self.renamed.get(lesson_id, lesson_id))
             mine.visited |= theirs.visited
             mine.blocks_run |= theirs.blocks_run
             mine.passed |= theirs.passed

@@ -9,6 +9,7 @@ helpers; a save merges under the file's lock, keeping for each card the one furt
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -99,6 +100,9 @@ def when(card: Card, now: float) -> str:
 class Reviews:
     cards: dict[tuple[str, str], Card] = field(default_factory=dict)
     path: Path | None = None
+    #: Old lesson id -> new (``library.renames``): cards saved under an old id count for
+    #: the new one.
+    renamed: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Reviews:
@@ -145,9 +149,21 @@ class Reviews:
         card = self.cards.get((lesson, exercise))
         return card is not None and card.is_due(time.time() if now is None else now)
 
+    def rename(self, renamed: dict[str, str]) -> bool:
+        """Carry the cards of an old lesson id over to its new id; True when one moved."""
+        self.renamed = dict(renamed)
+        old = Reviews(self.cards)
+        self.cards = {}
+        self.merge(old)
+        return self.cards.keys() != old.cards.keys()
+
     def merge(self, other: Reviews) -> None:
         """Keep, per exercise, the card further on (later step, then later solve)."""
-        for key, theirs in other.cards.items():
+        for theirs in other.cards.values():
+            lesson = self.renamed.get(theirs.lesson, theirs.lesson)
+            if lesson != theirs.lesson:
+                theirs = dataclasses.replace(theirs, lesson=lesson)
+            key = theirs.key
             mine = self.cards.get(key)
             if mine is None or (theirs.step, theirs.solved) > (mine.step, mine.solved):
                 self.cards[key] = theirs

@@ -384,3 +384,27 @@ async def test_a_misspelt_fence_flag_is_said_as_the_lesson_opens(tmp_path, make_
         said = lambda: [n.message for n in app._notifications if "chek" in n.message]  # noqa: E731
         await wait_for(pilot, lambda: said(), what="the warning")
         assert "01-typo.md:7" in said()[0]
+
+
+async def test_a_renamed_lesson_opens_by_its_old_id_with_its_old_progress(tmp_path, make_app):
+    """A lesson saying ``formerly: [old]``: ``--lesson old`` opens it, and what the learner
+    did under the old id counts (saved under the new id on the first start)."""
+    import json
+
+    from tui.lessons.progress import Progress, progress_path
+
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    (folder / "18-new.md").write_text(
+        '---\nid: "18-new"\ntitle: "New"\nformerly: ["09-old"]\n---\n## One\n\n## Two\n'
+    )
+    progress_path().parent.mkdir(parents=True, exist_ok=True)
+    old = {"09-old": {"visited": ["one", "two"], "exercises_passed": ["e"]}}
+    progress_path().write_text(json.dumps({"version": 1, "lessons": old}))
+    app = make_app(lessons_dirs=[folder], lesson="09-old")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = pane_of(app)
+        await wait_for(pilot, lambda: pane.lesson is not None, what="a lesson")
+        assert pane.lesson.id == "18-new"
+        assert pane.progress.of("18-new").passed == {"e"}
+    assert "09-old" not in Progress.load().lessons and "18-new" in Progress.load().lessons

@@ -33,6 +33,7 @@ from tui.lessons import review
 from tui.lessons.course import next_lesson
 from tui.lessons.document import Lesson, resolve_link, section_links, slugify
 from tui.lessons.exercises import CheckResult
+from tui.lessons.library import find_lesson, renames
 from tui.lessons.progress import LessonProgress, Progress
 from tui.lessons.review import Reviews
 from tui.platform import state
@@ -166,7 +167,10 @@ class LessonPane(Pane):
     async def on_built(self) -> None:
         self.progress = Progress.load()
         self.lessons = self.trust.read_lessons(self.session.lessons_dirs)
-        self.review.load(self.progress)
+        renamed = renames(self.lessons)  # lessons that had another id: their progress too
+        if self.progress.rename(renamed):
+            self._save()
+        self.review.load(self.progress, renamed)
         lesson, section = self._start_place()
         await self.open_lesson(lesson, section)
 
@@ -186,13 +190,7 @@ class LessonPane(Pane):
         return (ok[0] if ok else (self.lessons[0] if self.lessons else None)), 0
 
     def _find(self, key: str) -> Lesson | None:
-        for lesson in self.lessons:
-            if lesson.id == key and not lesson.broken:
-                return lesson
-        for lesson in self.lessons:
-            if key in (lesson.id, lesson.path.name, lesson.path.stem):
-                return lesson
-        return None
+        return find_lesson(key, self.lessons)
 
     # -- showing a lesson -----------------------------------------------------------------
     async def open_lesson(self, lesson: Lesson | None, section: int = 0) -> None:
@@ -544,6 +542,11 @@ class LessonPane(Pane):
             other: Lesson | None = lesson
         else:
             other = resolve_link(lesson, target, self.lessons)
+            if other is None:  # a link to a lesson by the id or file name it had before
+                path = target.split("#", 1)[0].removeprefix("lesson:")
+                old = path.removesuffix(".md").rsplit("/", 1)[-1]
+                if old in renames(self.lessons):
+                    other = find_lesson(old, self.lessons)
         if other is None:
             if "://" in target:
                 notify_plain(self.app, f"External link, not opened here: {target}", timeout=6)

@@ -31,11 +31,12 @@ class SpacedReview(Widget):
         #: those is a real solve (a pass straight away only means the names were there).
         self.failing_seen: set[str] = set()
 
-    def load(self, progress: Progress) -> None:
-        """Read the schedule; exercises passed before reviews existed start one now."""
+    def load(self, progress: Progress, renamed: dict[str, str] | None = None) -> None:
+        """Read the schedule (cards of a lesson's old id carried over to its new one);
+        exercises passed before reviews existed start one now."""
         self.reviews = Reviews.load()
         self.failing_seen = set()
-        changed = False
+        changed = self.reviews.rename(renamed or {})
         for lesson_id, mine in progress.lessons.items():
             for exercise_id in sorted(mine.passed):
                 if (lesson_id, exercise_id) not in self.reviews.cards:
