@@ -127,3 +127,30 @@ def test_a_playground_run_writes_train_py_and_names_its_ddp_workers(tmp_path):
     assert "moons" in text and "2 data-parallel workers" in text
     assert not (tmp_path / "README.txt").exists()
     assert write_script(tmp_path, {"dataset": "moons", "lr": "-1"}).startswith("no train.py: lr")
+
+
+def test_train_py_runs_unchanged_under_torchrun_on_two_processes(tmp_path):
+    """``torchrun --nproc-per-node 2 train.py``: two gloo processes on the cpu train
+    replicas on halves of each epoch (DistributedSampler); one speaks, rank 0 saves, and
+    the saved weights load into the script's own single-process model."""
+    config = TrainConfig.from_mapping({"dataset": "moons", "steps": 60, "hidden": "8"})
+    script = tmp_path / "train.py"
+    script.write_text(script_for(config, workers=2))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": ""}
+    done = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
+         str(script), "--save"],
+        capture_output=True, text=True, env=env, timeout=180, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("final loss") == 1, done.stdout
+    assert "(2 processes, " in done.stdout and "validation loss" in done.stdout
+    state = torch.load(tmp_path / "model.pt", weights_only=True)
+    ns: dict = {"__name__": "train"}
+    threads = torch.get_num_threads()
+    try:
+        exec(compile(script.read_text(), "train.py", "exec"), ns)
+    finally:
+        torch.set_num_threads(threads)
+    ns["model"].load_state_dict(state)  # no "module." prefix: the replica's own weights
+    assert not torch.equal(state["0.weight"], ns["build_model"]().state_dict()["0.weight"])

@@ -84,8 +84,9 @@ def _header(config: TrainConfig, sizes: list[int], workers: int) -> str:
     notes = ""
     if workers > 1:
         notes += (
-            f"\nThe run trained on {workers} data-parallel workers; this script trains the same "
-            "model\nin one process, so its loss takes another path.\n"
+            f"\nThe run trained on {workers} data-parallel workers: `torchrun --nproc-per-node "
+            f"{workers} train.py`\ntrains the same way (plain python trains in one process, so "
+            "its loss takes another path).\n"
         )
     if config.device != "cpu":
         notes += f"\nThe run trained on {config.device}; this script trains on the cpu.\n"
@@ -97,6 +98,11 @@ The run: {config.dataset} ({config.spec.description}), an MLP {" -> ".join(map(s
     python train.py          train, then print the final loss and the validation figures
     python train.py --save   also write the trained weights (a state_dict) to model.pt
                              next to this file (replacing the exported copy)
+    torchrun --nproc-per-node 4 train.py
+                             the same run data-parallel: 4 processes (one per GPU where
+                             there are GPUs, else on the cpu), each a replica of the model
+                             training on its share of every batch; add --nnodes and
+                             --rdzv-endpoint for several machines
 
 The data, the split, the initial weights and the shuffles all come from SEED, so the
 numbers are the same on every run; the number of cpu threads changes float rounding,
@@ -108,11 +114,23 @@ import math
 import os
 
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 SEED = {config.seed}
-# One thread less than the machine has cores, as the run trained.
-torch.set_num_threads(max(1, (os.cpu_count() or 1) - 1))
+# torchrun starts WORLD processes and names each one's RANK; plain python is one process.
+WORLD = int(os.environ.get("WORLD_SIZE", "1"))
+RANK = int(os.environ.get("RANK", "0"))
+DEVICE = torch.device("cpu")
+if WORLD > 1:
+    if torch.cuda.is_available():  # one GPU per process: LOCAL_RANK is its index here
+        DEVICE = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(DEVICE)
+    dist.init_process_group("nccl" if DEVICE.type == "cuda" else "gloo")
+# One thread less than the machine has cores, as the run trained (shared by the processes).
+torch.set_num_threads(max(1, ((os.cpu_count() or 1) - 1) // WORLD))
 '''
 
 
@@ -224,7 +242,9 @@ def _setup(config: TrainConfig) -> str:
         "one-cycle": "# the learning rate warms up to max_lr, then anneals to almost 0\n"
         + _call("scheduler", sched + "OneCycleLR", f"optimizer, max_lr={lr!r}, total_steps=STEPS"),
     }[config.schedule]
-    return f"""model = build_model()
+    return f"""model = build_model()  # the same weights in every process (from SEED)
+if WORLD > 1:  # a replica per process; its backward averages the gradients of all
+    model = DistributedDataParallel(model.to(DEVICE))
 criterion = {_LOSS[loss]}
 {optimizer}
 BATCH = min({config.batch_size}, len(X))
@@ -257,6 +277,32 @@ def _loop(config: TrainConfig) -> str:
         if scheduler is not None:
             scheduler.step()  # after the optimizer: one schedule step per training step
     return loss.item()
+
+
+def train_distributed():
+    """The same loop in every process, each on its share of the data: DistributedSampler
+    shuffles alike everywhere (SEED, then the epoch) and gives each RANK every WORLD-th
+    sample, so a step sees BATCH samples per process. DDP averages the gradients, so the
+    replicas take the same step and stay equal. Returns this process's last loss."""
+    data = TensorDataset(X, y)
+    sampler = DistributedSampler(data, num_replicas=WORLD, rank=RANK, shuffle=True, seed=SEED)
+    loader = DataLoader(data, batch_size=BATCH, sampler=sampler)
+    model.train()
+    step, epoch = 0, 0
+    while step < STEPS:
+        sampler.set_epoch(epoch)  # another shuffle each epoch, the same in every process
+        for xb, yb in loader:
+            loss = criterion(model(xb.to(DEVICE)), yb.to(DEVICE))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            step += 1
+            if step == STEPS:
+                break
+        epoch += 1
+    return loss.item()
 '''
 
 
@@ -278,20 +324,27 @@ def _main(config: TrainConfig) -> list[str]:
 _EVALUATE = '''def evaluate():
     """The loss on at most {n} held-out samples, as the run measured it: dropout off
     (eval mode), no gradients."""
-    model.eval()
+    net = model.module if WORLD > 1 else model  # the replica itself: no collective call
+    net.eval()
     with torch.no_grad():
-        out, target = model(X_val[:{n}]), y_val[:{n}]
+        out, target = net(X_val[:{n}].to(DEVICE)), y_val[:{n}].to(DEVICE)
         print(f"validation loss {{criterion(out, target).item():.6g}}")
 '''
 _MAIN = """if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--save", action="store_true", help="write the weights to model.pt")
     args = parser.parse_args()
-    final = train()
-    print(f"final loss {{final:.6g}} after {{STEPS}} steps")
-    {evaluate}
-    if args.save:
+    final = train() if WORLD == 1 else train_distributed()
+    if RANK == 0:  # one process speaks and writes; the replicas are equal
+        print(f"final loss {{final:.6g}} after {{STEPS}} steps" + (
+            f" ({{WORLD}} processes, {{BATCH}} samples each a step)" if WORLD > 1 else ""
+        ))
+        {evaluate}
+    if args.save and RANK == 0:
         path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "model.pt")
-        torch.save(model.state_dict(), path)
+        net = model.module if WORLD > 1 else model
+        torch.save(net.state_dict(), path)
         print(f"saved the weights to {{path}}")
+    if WORLD > 1:
+        dist.destroy_process_group()
 """
