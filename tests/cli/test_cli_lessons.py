@@ -44,6 +44,12 @@ assert answer == base + 1, "answer should be base + 1"
 ```python solution
 answer = base + 1
 ```
+```python wrong
+answer = base
+```
+```python wrong
+answer = 11.0 + 1
+```
 ### Exercise: Wrong solution
 ```python check
 assert wrong > 0, "wrong should be positive"
@@ -51,6 +57,12 @@ assert wrong == 3, f"wrong is {wrong}, want 3"
 ```
 ```python solution
 wrong = 2
+```
+```python wrong
+wrong = -3
+```
+```python wrong
+wrong = 4
 ```
 ### Exercise: No solution
 ```python check

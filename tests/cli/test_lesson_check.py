@@ -37,6 +37,12 @@ assert x == 2, "x is 1"
 ```python solution
 z = 2
 ```
+```python wrong
+z = 3
+```
+```python wrong
+z = 4
+```
 """
 
 DIES = """---
@@ -139,6 +145,12 @@ assert w.shape == (3,), "w should have 3 values"
 ```python solution
 w = torch.zeros(3)
 ```
+```python wrong
+w = torch.ones(3)
+```
+```python wrong
+w = torch.zeros(4)
+```
 
 ### Exercise: Honest
 Make `v`, three ones.
@@ -148,6 +160,12 @@ assert torch.equal(v, torch.ones(3)), "v should be three ones"
 ```
 ```python solution
 v = torch.ones(3)
+```
+```python wrong
+v = torch.zeros(3)
+```
+```python wrong
+v = torch.ones(4)
 ```
 """
 

@@ -329,9 +329,9 @@ def test_an_unknown_fence_flag_is_shown_not_run_and_named_in_a_warning():
     typo = lines.index("```python chek") + 1
     assert lesson.warnings == [
         f"flags.md:{titled}: unknown fence flag 'title=\"setup.py\"' "
-        "(a python fence knows check, solution, norun, no-run): it is shown, not run",
+        "(a python fence knows check, solution, wrong, norun, no-run): it is shown, not run",
         f"flags.md:{typo}: unknown fence flag 'chek' "
-        "(a python fence knows check, solution, norun, no-run): it is shown, not run",
+        "(a python fence knows check, solution, wrong, norun, no-run): it is shown, not run",
     ]
     section_md = "\n".join(item for kind, item in lesson.sections[0].items if kind == "md")
     assert "made_by_titled_fence = 1" in section_md

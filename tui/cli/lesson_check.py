@@ -10,10 +10,21 @@ lesson leaves there, and must fail: a check that passes before the learner has d
 anything cannot tell whether they did the exercise. A failure is reported at the lesson file's line (IPython numbers a
 cell's lines from its first non-blank one; the block knows where that is in the file).
 A block that runs past the time limit is interrupted (SIGINT to the kernel's group).
+
+Each exercise declares at least ``MIN_WRONG_ANSWERS`` wrong answers (```` ```python wrong
+```` fences: a borrowed library call, the example's output, a hard-coded value), and its
+check must fail every one: a check that a cheat passes cannot tell whether the learner
+did the exercise either. They run after the check-before, each as a cell in a fresh copy
+of the namespace the solution would run in (``tui.lessons.snapshot``: a deep copy, and
+the random state, grad mode and dtype of that moment; where something in the namespace
+cannot be copied, the lesson's cells up to the exercise are re-run from the namespace the
+lesson started with), then the original namespace comes back and the solution runs.
+A wrong answer that raises fails too: it must run, so that the check is what rejects it.
 """
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import re
 from collections.abc import Callable, Iterator
@@ -21,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui.console import outputs as cells
-from tui.lessons.document import Block, Exercise, Lesson
+from tui.lessons.document import Block, Exercise, Lesson, WrongAnswer
 from tui.lessons.exercises import CHECK_TIME_LIMIT
 from tui.lessons.library import display_path
 from tui.platform.text import strip_escapes
@@ -35,8 +46,15 @@ PASSES_BEFORE = (
     "its check passes before the solution runs, so it cannot tell whether the learner "
     "did the exercise"
 )
+#: What a check that passes a declared wrong answer is told.
+WRONG_PASSES = "passes its check: the check cannot tell this wrong answer from a real one"
+#: The fewest wrong answers an exercise declares.
+MIN_WRONG_ANSWERS = 2
+#: Seconds copying or restoring a lesson's namespace may take.
+SNAPSHOT_LIMIT = 120.0
 #: Seconds a kernel may take to start and import torch.
 START_LIMIT = 180.0
+_SNAPSHOT = "__import__('tui.lessons.snapshot', fromlist=['take'])"
 _CELL_LINE = re.compile(r"Cell In\[(\d+)\], line (\d+)")
 
 
@@ -234,6 +252,32 @@ class KernelRunner:
             detail = f"ran longer than {time_limit:g} s (interrupted)"
         return Ran(False, max(line, first_line), detail)
 
+    def snapshot(self, op: str) -> list[str]:
+        """Call ``tui.lessons.snapshot.<op>()`` in the kernel (a silent cell); what it
+        returns when that is a list of names (``take``), else []."""
+        return self.loop.run_until_complete(self._snapshot(op))
+
+    async def _snapshot(self, op: str) -> list[str]:
+        from tui.kernel.link import KernelGone
+
+        if self.link.dead:
+            raise KernelEnded("the kernel ended earlier in this lesson")
+        try:
+            reply = await self.link.execute_silent(
+                "pass", {"r": f"{_SNAPSHOT}.{op}()"}, timeout=SNAPSHOT_LIMIT
+            )
+        except KernelGone:
+            raise KernelEnded("the kernel ended earlier in this lesson") from None
+        result = reply.get("user_expressions", {}).get("r", {})
+        if reply.get("status") != "ok" or result.get("status") != "ok":
+            why = f"{result.get('ename', '')}: {result.get('evalue', '')}".strip(": ")
+            raise RuntimeError(why or f"snapshot.{op} did not answer")
+        try:
+            value = ast.literal_eval(result.get("data", {}).get("text/plain", "None"))
+        except (ValueError, SyntaxError):
+            return []
+        return [str(v) for v in value] if isinstance(value, list) else []
+
     def check(self, lesson_id: str, exercise: Exercise) -> Any:
         """The exercise's check in the kernel, as a ``CheckResultRow``."""
         return self.loop.run_until_complete(self._check(lesson_id, exercise))
@@ -272,18 +316,26 @@ def check_lesson(
         yield CheckLine("skipped", name, "no python blocks or exercises")
         return
     runner = (runner_factory or KernelRunner)(device)
+    #: The cells that ran so far without an error (blocks and solutions): what rebuilds
+    #: the namespace at an exercise when it cannot be copied.
+    history: list[tuple[str, int]] = []
     try:
         try:
             runner.start()
+            if any(ex.wrongs for ex in lesson.exercises):
+                runner.snapshot("begin")
         except Exception as exc:  # e.g. the device is not there, or ipykernel is missing
             yield CheckLine("FAIL", name, "kernel", str(exc) or type(exc).__name__)
             return
         for kind, item in items:
             try:
                 if kind == "block":
-                    yield _run_block(runner, lesson, item, name, time_limit)
+                    line = _run_block(runner, lesson, item, name, time_limit)
+                    if line.status == "ok":
+                        history.append((item.code, item.line))
+                    yield line
                 else:
-                    yield _run_exercise(runner, lesson, item, name, time_limit)
+                    yield from _run_exercise(runner, lesson, item, name, time_limit, history)
             except KernelEnded as exc:  # reported once, as the FAIL that ended it
                 line = item.line
                 what = _block_label(lesson, item) if kind == "block" else f'exercise "{item.title}"'
@@ -304,32 +356,143 @@ def _run_block(runner: Any, lesson: Lesson, block: Block, name: str, limit: floa
 
 
 def _run_exercise(
-    runner: Any, lesson: Lesson, exercise: Exercise, name: str, limit: float
-) -> CheckLine:
+    runner: Any,
+    lesson: Lesson,
+    exercise: Exercise,
+    name: str,
+    limit: float,
+    history: list[tuple[str, int]],
+) -> Iterator[CheckLine]:
+    """Its check before the solution (must fail), its wrong answers (each must fail),
+    then the solution and the check (must pass): ``ok`` only when all of that holds."""
     label = f'exercise "{exercise.title}"'
     if not exercise.check.strip():
-        return CheckLine(
+        yield CheckLine(
             "FAIL", f"{name}:{exercise.line}", label, "the exercise has no ```python check``` fence"
         )
+        return
     if exercise.solution is None:
-        return CheckLine(
-            "skipped", f"{name}:{exercise.line}", label, "no solution to check against"
+        yield CheckLine("skipped", f"{name}:{exercise.line}", label, "no solution to check against")
+        return
+    problems = 0
+    declared = len(exercise.wrongs)
+    if declared < MIN_WRONG_ANSWERS:
+        problems += 1
+        yield CheckLine(
+            "FAIL",
+            f"{name}:{exercise.line}",
+            label,
+            f"it declares {declared or 'no'} wrong answer{'' if declared == 1 else 's'}; an "
+            f"exercise declares at least {MIN_WRONG_ANSWERS} (```python wrong``` fences: "
+            "a borrowed call, the example's output, a hard-coded value) that its check fails",
         )
     before = _checked(runner, lesson, exercise, name, label + " check (before the solution)")
     if isinstance(before, CheckLine):
-        return before
+        yield before
+        return
     if before.passed:
-        return CheckLine("FAIL", f"{name}:{exercise.check_line}", label, PASSES_BEFORE)
+        yield CheckLine("FAIL", f"{name}:{exercise.check_line}", label, PASSES_BEFORE)
+        return
+    for line in _run_wrongs(runner, lesson, exercise, name, limit, history):
+        problems += 1
+        yield line
     ran = runner.run(exercise.solution, exercise.solution_line, limit)
     if not ran.ok:
-        return CheckLine("FAIL", f"{name}:{ran.line}", label + " solution", ran.detail)
+        yield CheckLine("FAIL", f"{name}:{ran.line}", label + " solution", ran.detail)
+        return
+    history.append((exercise.solution, exercise.solution_line))
     row = _checked(runner, lesson, exercise, name, label + " check")
     if isinstance(row, CheckLine):
-        return row
+        yield row
+        return
     if not row.passed:
         line = exercise.check_line + max(row.line - 1, 0)
-        return CheckLine("FAIL", f"{name}:{line}", label + " check", row.message)
-    return CheckLine("ok", f"{name}:{exercise.line}", label)
+        yield CheckLine("FAIL", f"{name}:{line}", label + " check", row.message)
+        return
+    if not problems:
+        rejects = f"its check rejects {declared} wrong answer{'' if declared == 1 else 's'}"
+        yield CheckLine("ok", f"{name}:{exercise.line}", label, rejects if declared else "")
+
+
+def _run_wrongs(
+    runner: Any,
+    lesson: Lesson,
+    exercise: Exercise,
+    name: str,
+    limit: float,
+    history: list[tuple[str, int]],
+) -> Iterator[CheckLine]:
+    """Each wrong answer in a fresh copy of the namespace the solution would run in: a
+    FAIL line for each one that passes the check (or does not run); then the original
+    namespace is back."""
+    if not exercise.wrongs:
+        return
+    label = f'exercise "{exercise.title}"'
+    try:
+        uncopyable = runner.snapshot("take")
+    except KernelEnded:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported; the solution still runs
+        detail = f"the namespace could not be kept for its wrong answers: {exc}"
+        yield CheckLine("FAIL", f"{name}:{exercise.line}", label, detail)
+        return
+    for number, wrong in enumerate(exercise.wrongs, 1):
+        what = f"{label} {wrong.name(number)}"
+        rebuilt = _fresh_namespace(runner, uncopyable, history, limit)
+        if rebuilt is not None:
+            yield CheckLine("FAIL", f"{name}:{wrong.line}", what, rebuilt)
+            continue
+        yield from _run_wrong(runner, lesson, exercise, wrong, what, name, limit)
+    try:
+        runner.snapshot("restore")
+    except KernelEnded:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the lines after this one may be wrong
+        detail = f"the namespace could not be restored after its wrong answers: {exc}"
+        yield CheckLine("FAIL", f"{name}:{exercise.line}", label, detail)
+
+
+def _fresh_namespace(
+    runner: Any, uncopyable: list[str], history: list[tuple[str, int]], limit: float
+) -> str | None:
+    """Give the next wrong answer the namespace of the exercise: a copy, or where some of
+    it cannot be copied, the lesson's cells re-run from its start. None, or why not."""
+    if not uncopyable:
+        runner.snapshot("fresh")
+        return None
+    runner.snapshot("blank")
+    for code, first_line in history:
+        ran = runner.run(code, first_line, limit)
+        if not ran.ok:
+            return (
+                f"the lesson's cells, re-run for it because {', '.join(uncopyable)} cannot "
+                f"be copied, failed at line {ran.line}: {ran.detail}"
+            )
+    runner.snapshot("rewind")
+    return None
+
+
+def _run_wrong(
+    runner: Any,
+    lesson: Lesson,
+    exercise: Exercise,
+    wrong: WrongAnswer,
+    what: str,
+    name: str,
+    limit: float,
+) -> Iterator[CheckLine]:
+    ran = runner.run(wrong.code, wrong.line, limit)
+    if not ran.ok:
+        detail = (
+            f"it did not run ({ran.detail}): a wrong answer must run, so that its check rejects it"
+        )
+        yield CheckLine("FAIL", f"{name}:{ran.line}", what, detail)
+        return
+    row = _checked(runner, lesson, exercise, name, what + " check")
+    if isinstance(row, CheckLine):
+        yield row
+    elif row.passed:
+        yield CheckLine("FAIL", f"{name}:{wrong.line}", what, WRONG_PASSES)
 
 
 def _checked(runner: Any, lesson: Lesson, exercise: Exercise, name: str, what: str) -> Any:

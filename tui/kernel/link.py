@@ -241,6 +241,17 @@ class KernelLink:
         watch.outcome.duration = time.perf_counter() - start
         return watch.outcome
 
+    async def execute_silent(
+        self, code: str, expressions: dict[str, str] | None = None, timeout: float = 60
+    ) -> dict:
+        """Run ``code`` on the main shell as a silent cell (no history, no outputs, no
+        post-run hooks, so no exercise checks); the reply's content, with each of
+        ``expressions`` evaluated afterwards under ``user_expressions``."""
+        await self.ready.wait()
+        content = silent(code)
+        content["user_expressions"] = dict(expressions or {})
+        return await self._request("execute_request", content, timeout=timeout)
+
     async def sync(self, timeout: float = 60) -> None:
         """Return once everything sent to the main shell before has run (a silent cell:
         no history, no post-run hooks, no exercise checks)."""

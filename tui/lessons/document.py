@@ -16,9 +16,18 @@ Exercises extend the format while keeping plain, readable markdown::
     ```python solution
     t = torch.zeros(3, 4)
     ```
+    ```python wrong
+    # hard-coded: the right shape, the wrong numbers
+    t = torch.ones(3, 4)
+    ```
 
-A python fence may carry the flags ``check``, ``solution`` and ``norun`` (or ``no-run``)
-after its language, nothing else: a fence with an unknown flag (a typo such as ``chek``)
+A ``wrong`` fence is a cheat the check must reject (a borrowed library call, the example's
+output, a hard-coded value): it belongs to the exercise it follows, an exercise may have
+several, and only ``torch-tui lessons check`` runs them (``tui.cli.lesson_check``); the
+app never shows or runs one. Its first line may be a ``# comment`` naming the cheat.
+
+A python fence may carry the flags ``check``, ``solution``, ``wrong`` and ``norun`` (or
+``no-run``) after its language, nothing else: a fence with an unknown flag (a typo such as ``chek``)
 is shown and never run, and the lesson gets a warning naming the line, instead of the
 typo silently turning a check into a runnable block.
 
@@ -53,7 +62,9 @@ if TYPE_CHECKING:
 MAX_BYTES = 1_000_000
 RUNNABLE_LANGS = {"python", "py", "python3"}
 #: The flags a python fence may carry after its language.
-FENCE_FLAGS = ("check", "solution", "norun", "no-run")
+FENCE_FLAGS = ("check", "solution", "wrong", "norun", "no-run")
+#: The flags that make a fence part of an exercise (never a runnable block of the lesson).
+EXERCISE_FLAGS = {"check", "solution", "wrong"}
 _EXERCISE = re.compile(r"^exercise\s*[:\-–—]?\s*(.*)$", re.IGNORECASE)
 _HINT = re.compile(r"^ {0,3}>\s?\s*hint\s*[:\-–—]\s*(.*)$", re.IGNORECASE)
 _QUOTE = re.compile(r"^ {0,3}>\s?(.*)$")
@@ -73,6 +84,22 @@ class Block:
 
 
 @dataclass
+class WrongAnswer:
+    """A ```` ```python wrong ```` fence: a cheat its exercise's check must reject.
+
+    ``line`` is the file line of its first code line; ``label`` the text of its first
+    line when that is a ``# comment`` (which cheat it is), else empty."""
+
+    code: str
+    line: int
+    label: str = ""
+
+    def name(self, number: int) -> str:
+        """How a report names it: ``wrong answer 2 (borrowed: torch.relu)``."""
+        return f"wrong answer {number}" + (f" ({self.label})" if self.label else "")
+
+
+@dataclass
 class Exercise:
     """A prompt, a check run against the REPL namespace, hints, and an optional solution."""
 
@@ -87,6 +114,8 @@ class Exercise:
     solution: str | None = None
     solution_line: int = 0
     hints: list[str] = field(default_factory=list)
+    #: The ```python wrong fences: never shown or run by the app (``lessons check`` runs them).
+    wrongs: list[WrongAnswer] = field(default_factory=list)
 
 
 @dataclass
@@ -150,6 +179,12 @@ class Lesson:
                         if pkind == "block":
                             yield pkind, pitem
                     yield kind, item
+
+
+def _label(code: str) -> str:
+    """A wrong answer's first line, when it is a ``# comment``: which cheat it is."""
+    first = next((ln.strip() for ln in code.splitlines() if ln.strip()), "")
+    return first.lstrip("#").strip() if first.startswith("#") else ""
 
 
 def section_links(section: Section) -> list[tuple[str, str]]:
@@ -433,19 +468,32 @@ class _Body:
         if lang in RUNNABLE_LANGS:
             unknown = sorted(flags.difference(FENCE_FLAGS))
             if unknown:
+                hidden = "wrong" in flags  # a cheat is never shown, even with a typo beside it
                 self.warn(
                     line,
                     f"unknown fence flag {', '.join(map(repr, unknown))} "
-                    f"(a python fence knows {', '.join(FENCE_FLAGS)}): it is shown, not run",
+                    f"(a python fence knows {', '.join(FENCE_FLAGS)}): "
+                    + ("it is ignored" if hidden else "it is shown, not run"),
                 )
-            elif exercise is not None and flags & {"check", "solution"}:
+                if hidden:
+                    return
+            elif exercise is not None and flags & EXERCISE_FLAGS:
                 self.flush()
                 if "check" in flags:
                     exercise.check = f"{exercise.check}\n{code}" if exercise.check else code
                     exercise.check_line = exercise.check_line or line + 1
-                else:
+                elif "solution" in flags:
                     exercise.solution = code
                     exercise.solution_line = line + 1
+                else:
+                    exercise.wrongs.append(WrongAnswer(code, line + 1, _label(code)))
+                return
+            elif "wrong" in flags:  # a cheat is never shown, even out of place
+                self.warn(
+                    line,
+                    "a python wrong fence belongs to an exercise (after its "
+                    "'### Exercise:' heading): this one is ignored",
+                )
                 return
             elif not flags & {"norun", "no-run", "check", "solution"}:
                 self.flush()
