@@ -187,3 +187,23 @@ def test_an_unknown_fence_flag_fails_the_check_and_is_listed(capsys, tmp_path):
     assert " ok " in lines[row]
     assert lines[row + 1].split()[0] == "warning" and "unknown fence flag 'nroun'" in lines[row + 1]
     assert lines[-1].endswith(", 0 broken, 1 with warnings")
+
+
+def test_a_wrong_answer_that_passes_fails_the_command(capsys, tmp_path):
+    path = tmp_path / "04-cheat.md"
+    path.write_text(
+        '---\nid: "04-cheat"\ntitle: Cheat\n---\n## S\n```python\nbase = 10\n```\n'
+        "### Exercise: Bigger\n```python check\n"
+        'assert answer > base, "answer should be bigger than base"\n```\n'
+        "```python solution\nanswer = base + 1\n```\n"
+        "```python wrong\n# the same as base\nanswer = base\n```\n"
+        "```python wrong\n# any big number passes this check\nanswer = 1000\n```\n"
+    )
+    code, lines, _ = run(capsys, "lessons", "check", str(path))
+    assert code == 1
+    (fail,) = [line for line in lines if line.strip().startswith("FAIL")]
+    assert '04-cheat.md:21  exercise "Bigger" wrong answer 2 (any big number passes' in fail
+    assert fail.endswith(
+        "passes its check: the check cannot tell this wrong answer from a real one"
+    )
+    assert lines[-1] == "1 passed, 1 failed"

@@ -213,3 +213,131 @@ def test_a_kernel_that_dies_while_starting_is_reported_with_its_log(monkeypatch,
         "the kernel did not start: killed by SIGKILL (fatal: the GPU went away)"
     )
     assert len(spawned) == 2 and all(proc.poll() is not None for proc in spawned)
+
+
+WRONGS = """---
+id: "s-wrongs"
+title: "Wrong answers"
+---
+## S
+
+```python
+torch.manual_seed(0)
+model = nn.Linear(2, 1)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+w0 = model.weight.detach().clone()
+leaf = torch.ones(3, requires_grad=True)
+loss = (leaf * 2).sum()
+numbers = iter(range(10))
+state = torch.get_rng_state()
+```
+
+### Exercise: Train once
+Train `model` one step, take the `first` of `numbers` and draw `r`.
+```python check
+assert torch.allclose(model.weight.detach(), w0 - 0.1), "train model one step"
+assert leaf.grad is None and torch.equal(leaf.detach(), torch.ones(3)), "leaf was touched"
+assert first == 0, f"first is {first}"
+assert torch.equal(r, torch.rand(4, generator=torch.Generator().set_state(state))), "r"
+```
+```python solution
+first = next(numbers)
+model(torch.ones(1, 2)).sum().backward()
+opt.step()
+r = torch.rand(4)
+```
+```python wrong
+# no training, and everything else touched
+first = next(numbers)
+r = torch.rand(4)
+loss.backward()
+leaf.data.fill_(5.0)
+first = next(numbers)
+```
+```python wrong
+# trains twice: a copy of model, and the optimizer over the copy's weights
+first = next(numbers)
+for _ in range(2):
+    model(torch.ones(1, 2)).sum().backward()
+    opt.step()
+assert opt.param_groups[0]["params"][0] is model.weight, "the optimizer lost the model"
+r = torch.rand(4)
+```
+```python wrong
+# passes: this one is right after all
+first = next(numbers)
+model(torch.ones(1, 2)).sum().backward()
+opt.step()
+r = torch.rand(4)
+```
+```python wrong
+# does not run
+first = next(numbers) / undefined_name
+```
+
+### Exercise: Only one wrong answer
+```python check
+assert later == 1, "later should be 1"
+```
+```python solution
+later = 1
+```
+```python wrong
+later = 2
+```
+
+## A generator
+
+```python
+gen = (i for i in range(3))
+```
+
+### Exercise: Honest
+```python check
+assert again == 0, f"again is {again}, want the first of gen"
+assert leaf.grad is None and torch.equal(leaf.detach(), torch.ones(3)), "leaf was touched"
+```
+```python solution
+again = next(gen)
+```
+```python wrong
+again = next(gen) + 1
+leaf.data.fill_(2.0)
+```
+```python wrong
+next(gen)
+again = next(gen)
+```
+"""
+
+
+def test_each_wrong_answer_runs_in_a_fresh_copy_and_must_fail_its_check():
+    """The wrong answers of an exercise each start from the namespace the solution
+    would run in (a model and its optimizer, a graph's loss, a half-read iterator, the
+    random state), so what one changes never reaches the next or the solution; where
+    the namespace holds what cannot be copied (a generator), the lesson's cells are
+    re-run for each. One that passes its check, or does not run, is a FAIL line naming
+    the lesson, the exercise and the wrong answer; an exercise that declares fewer than
+    2 fails; the rest is ``ok``."""
+    got = lines_of(WRONGS)
+    rendered = [line.render() for line in got]
+    lines = WRONGS.splitlines()
+    passes = lines.index("# passes: this one is right after all") + 1
+    raises = lines.index("first = next(numbers) / undefined_name") + 1
+    one = lines.index("### Exercise: Only one wrong answer") + 1
+    gen = lines.index("gen = (i for i in range(3))") + 1
+    honest = lines.index("### Exercise: Honest") + 1
+    assert rendered == [
+        "ok      /x/lesson.md:8  block 1 (S)",
+        f'FAIL    /x/lesson.md:{passes}  exercise "Train once" wrong answer 3 (passes: this '
+        "one is right after all): passes its check: the check cannot tell this wrong answer "
+        "from a real one",
+        f'FAIL    /x/lesson.md:{raises}  exercise "Train once" wrong answer 4 (does not run): '
+        "it did not run (NameError: name 'undefined_name' is not defined): a wrong answer "
+        "must run, so that its check rejects it",
+        f'FAIL    /x/lesson.md:{one}  exercise "Only one wrong answer": it declares 1 wrong '
+        "answer; an exercise declares at least 2 (```python wrong``` fences: a borrowed "
+        "call, the example's output, a hard-coded value) that its check fails",
+        f"ok      /x/lesson.md:{gen}  block 2 (A generator)",
+        f'ok      /x/lesson.md:{honest}  exercise "Honest": its check rejects 2 wrong answers',
+    ], rendered

@@ -376,3 +376,100 @@ def test_headings_and_fences_are_what_markdown_says():
     assert [s.title for s in lesson.sections] == ["C# and F#"]
     assert [(b.code, b.line) for b in lesson.blocks] == [("## not a section", 9)]
     assert lesson.sections[0].items[0] == ("md", "``` python `x` ```")
+
+
+WRONGS = """---
+id: w
+title: W
+---
+## S
+
+```python
+base = 1
+```
+
+### Exercise: Double
+
+Make `double`.
+
+> Hint: `base * 2`.
+
+```python check
+assert double == 2 * base, "double should be 2 * base"
+```
+
+```python solution
+double = 2 * base
+```
+
+```python wrong
+# hard-coded: the example's value
+double = 1
+```
+
+```python wrong
+double = base + base + 1
+```
+
+## After
+
+After the exercise.
+
+```python wrong
+# out of place: no exercise is open here
+nothing = 0
+```
+"""
+
+
+def test_wrong_fences_belong_to_their_exercise_and_are_never_shown():
+    """A ``wrong`` fence is a cheat for ``lessons check``: the exercise keeps it (code,
+    file line, the comment naming it); nothing the lesson pane shows (prompt, hints,
+    section markdown, blocks, intro) holds it, and one outside an exercise is dropped
+    with a warning instead of being shown."""
+    lesson = parse_lesson(WRONGS, "w.md")
+    assert lesson.error is None
+    (ex,) = lesson.exercises
+    assert [(w.code, w.label) for w in ex.wrongs] == [
+        ("# hard-coded: the example's value\ndouble = 1", "hard-coded: the example's value"),
+        ("double = base + base + 1", ""),
+    ]
+    lines = WRONGS.splitlines()
+    assert [lines[w.line - 1] for w in ex.wrongs] == ["# hard-coded: the example's value"] + [
+        "double = base + base + 1"
+    ]
+    assert [w.name(n) for n, w in enumerate(ex.wrongs, 1)] == [
+        "wrong answer 1 (hard-coded: the example's value)",
+        "wrong answer 2",
+    ]
+    assert ex.solution == "double = 2 * base" and ex.check.startswith("assert double")
+    assert [b.code for b in lesson.blocks] == ["base = 1"]
+
+    shown = [lesson.intro, *ex.hints]
+    shown += [item for kind, item in ex.prompt if kind == "md"]
+    shown += [item.code for kind, item in ex.prompt if kind == "block"]
+    for section in lesson.sections:
+        shown += [item for kind, item in section.items if kind == "md"]
+    text = "\n".join(shown)
+    assert "After the exercise." in text  # the markdown after the fences is still shown
+    for secret in ("double = 1", "base + base + 1", "hard-coded", "nothing = 0", "out of place"):
+        assert secret not in text, secret
+    out_of_place = lines.index("```python wrong", lines.index("After the exercise.")) + 1
+    assert lesson.warnings == [
+        f"w.md:{out_of_place}: a python wrong fence belongs to an exercise "
+        "(after its '### Exercise:' heading): this one is ignored"
+    ]
+
+
+def test_a_wrong_fence_with_a_typo_beside_it_is_hidden_too():
+    text = (
+        "---\nid: a\ntitle: A\n---\n## S\n### Exercise: E\n```python check\nassert z\n```\n"
+        "```python wrong chek\nz = 2\n```\n"
+    )
+    lesson = parse_lesson(text, "a.md")
+    assert lesson.exercises[0].wrongs == [] and lesson.blocks == []
+    assert "z = 2" not in "\n".join(i for k, i in lesson.exercises[0].prompt if k == "md")
+    assert lesson.warnings == [
+        "a.md:10: unknown fence flag 'chek' "
+        "(a python fence knows check, solution, wrong, norun, no-run): it is ignored"
+    ]
