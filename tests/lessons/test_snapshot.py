@@ -60,14 +60,15 @@ def test_fresh_copies_restore_gives_back_the_originals_and_the_random_state(shel
     ns = shell.user_ns
     ns["model"] = nn.Linear(2, 1)
     ns["numbers"] = iter(range(5))
+    ns["node"] = node = (torch.ones(1, requires_grad=True) * 2).grad_fn
     torch.manual_seed(3)
-    assert snapshot.take() == []
+    assert snapshot.take() == [], "an autograd node is kept as it is"
     want = torch.rand(2)
     for _ in range(2):
         snapshot.fresh()
         assert ns["model"] is not snapshot._saved["model"]
         assert torch.equal(torch.rand(2), want), "each copy starts from the same random state"
-        assert next(ns["numbers"]) == 0
+        assert next(ns["numbers"]) == 0 and ns["node"] is node
         ns["model"].weight.data.fill_(7.0)
         ns["new"] = 1
     original = snapshot._saved["model"]
@@ -81,9 +82,9 @@ def test_fresh_copies_restore_gives_back_the_originals_and_the_random_state(shel
 def test_what_cannot_be_copied_is_named_and_blank_goes_back_to_the_start(shell):
     ns = shell.user_ns
     ns["gen"] = (i for i in range(3))
-    ns["node"] = (torch.ones(1, requires_grad=True) * 2).grad_fn
+    ns["nodes"] = [(torch.ones(1, requires_grad=True) * 2).grad_fn]
     ns["fine"] = [1, 2]
-    assert sorted(snapshot.take()) == ["gen", "node"]
+    assert sorted(snapshot.take()) == ["gen", "nodes"]
     snapshot.blank()
     assert set(ns) == {"__name__", "torch"}
     ns["gen"] = "rebuilt"

@@ -19,7 +19,9 @@ values whose graph ends at a leaf of its own: it still requires grad, ``backward
 ``retain_grad`` work on it, and nothing reaches the original graph (the copy keeps no
 graph link to the names it was computed from).
 
-Anything else ``deepcopy`` refuses (an autograd node, a generator, an open file) makes
+A name that holds an autograd node (``node = loss.grad_fn``) keeps the same node: it
+belongs to the original graph and is read, not changed. Anything else ``deepcopy``
+refuses (a generator, an open file, a list of autograd nodes) makes
 ``take`` return those names: the wrong answers of that exercise then each start from
 ``blank`` (the namespace as the lesson started, and its random state) after which the
 checker re-runs the lesson's cells up to the exercise, and ``rewind`` sets the random
@@ -108,7 +110,16 @@ def _shared(name: str, value: Any, hidden: dict[str, Any]) -> bool:
         return True
     if name in _base and _base[name] is value:
         return True
-    return name in hidden and hidden[name] is value
+    if name in hidden and hidden[name] is value:
+        return True
+    return _is_graph_node(value)
+
+
+def _is_graph_node(value: Any) -> bool:
+    """An autograd node (``loss.grad_fn``): part of the graph that made it, read, not
+    changed, and never copyable."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(value, torch.autograd.graph.Node)
 
 
 def _memo() -> dict[int, Any]:
