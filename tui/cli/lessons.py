@@ -5,7 +5,8 @@ status (ok, or broken with the reason), title and concepts, and under a lesson e
 its warnings (a python fence the parser will not run: an unknown flag, or one inside a
 list or a quote).
 ``check`` runs each lesson's blocks and exercises in a fresh kernel and prints one
-line per block or exercise, then ``N passed, N failed[, N skipped]`` alone on a line.
+line per block or exercise (a FAIL line more for each wrong answer a check lets
+through), then ``N passed, N failed[, N skipped]`` alone on a line.
 It runs what it is given, trusted folder or not: the learner asked (its --help says so).
 Exit codes: 0 all passed, 1 anything failed (a broken file or a lesson's warning counts),
 2 usage errors.
@@ -50,7 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="run every block and exercise of the lessons; exit 1 on any failure",
         description=(
             "Run every python block, solution and check of the lessons in a fresh kernel, "
-            "one line per block or exercise; exit 1 on any failure. This runs the lessons' "
+            "one line per block or exercise; each check must fail before its solution and "
+            "fail each of the exercise's wrong answers (at least 2, ```python wrong fences, "
+            "each run in a fresh copy of the namespace); exit 1 on any failure. This runs the lessons' "
             "code, whoever wrote it: the app's folder trust (T) does not apply here, since "
             "you asked for it. Check only lessons you would run yourself."
         ),
