@@ -229,6 +229,7 @@ w0 = model.weight.detach().clone()
 leaf = torch.ones(3, requires_grad=True)
 loss = (leaf * 2).sum()
 numbers = iter(range(10))
+unused = (i for i in range(3))  # cannot be copied, and no check or wrong answer names it
 state = torch.get_rng_state()
 ```
 
@@ -315,8 +316,9 @@ def test_each_wrong_answer_runs_in_a_fresh_copy_and_must_fail_its_check():
     """The wrong answers of an exercise each start from the namespace the solution
     would run in (a model and its optimizer, a graph's loss, a half-read iterator, the
     random state), so what one changes never reaches the next or the solution; where
-    the namespace holds what cannot be copied (a generator), the lesson's cells are
-    re-run for each. One that passes its check, or does not run, is a FAIL line naming
+    the namespace holds what cannot be copied (a generator), it is shared when nothing
+    of the exercise names it, and the lesson's cells are re-run for each wrong answer
+    when something does. One that passes its check, or does not run, is a FAIL line naming
     the lesson, the exercise and the wrong answer; an exercise that declares fewer than
     2 fails; the rest is ``ok``."""
     got = lines_of(WRONGS)

@@ -85,6 +85,8 @@ def test_what_cannot_be_copied_is_named_and_blank_goes_back_to_the_start(shell):
     ns["nodes"] = [(torch.ones(1, requires_grad=True) * 2).grad_fn]
     ns["fine"] = [1, 2]
     assert sorted(snapshot.take()) == ["gen", "nodes"]
+    snapshot.fresh()  # the checker's choice when nothing names them: shared
+    assert ns["gen"] is snapshot._saved["gen"] and ns["fine"] is not snapshot._saved["fine"]
     snapshot.blank()
     assert set(ns) == {"__name__", "torch"}
     ns["gen"] = "rebuilt"

@@ -16,9 +16,10 @@ Each exercise declares at least ``MIN_WRONG_ANSWERS`` wrong answers (```` ```pyt
 check must fail every one: a check that a cheat passes cannot tell whether the learner
 did the exercise either. They run after the check-before, each as a cell in a fresh copy
 of the namespace the solution would run in (``tui.lessons.snapshot``: a deep copy, and
-the random state, grad mode and dtype of that moment; where something in the namespace
-cannot be copied, the lesson's cells up to the exercise are re-run from the namespace the
-lesson started with), then the original namespace comes back and the solution runs.
+the random state, grad mode and dtype of that moment; what cannot be copied is shared,
+unless the check or a wrong answer names it: then the lesson's cells up to the exercise
+are re-run from the namespace the lesson started with), then the original namespace
+comes back and the solution runs.
 A wrong answer that raises fails too: it must run, so that the check is what rejects it.
 """
 
@@ -436,9 +437,12 @@ def _run_wrongs(
         detail = f"the namespace could not be kept for its wrong answers: {exc}"
         yield CheckLine("FAIL", f"{name}:{exercise.line}", label, detail)
         return
+    # What cannot be copied is shared, unless the check or a wrong answer names it.
+    texts = [exercise.check, *(w.code for w in exercise.wrongs)]
+    needed = [n for n in uncopyable if any(re.search(rf"\b{re.escape(n)}\b", t) for t in texts)]
     for number, wrong in enumerate(exercise.wrongs, 1):
         what = f"{label} {wrong.name(number)}"
-        rebuilt = _fresh_namespace(runner, uncopyable, history, limit)
+        rebuilt = _fresh_namespace(runner, needed, history, limit)
         if rebuilt is not None:
             yield CheckLine("FAIL", f"{name}:{wrong.line}", what, rebuilt)
             continue
@@ -456,7 +460,8 @@ def _fresh_namespace(
     runner: Any, uncopyable: list[str], history: list[tuple[str, int]], limit: float
 ) -> str | None:
     """Give the next wrong answer the namespace of the exercise: a copy, or where some of
-    it cannot be copied, the lesson's cells re-run from its start. None, or why not."""
+    it that the wrong answers or the check use cannot be copied, the lesson's cells re-run
+    from its start. None, or why not."""
     if not uncopyable:
         runner.snapshot("fresh")
         return None

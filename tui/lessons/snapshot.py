@@ -21,11 +21,13 @@ graph link to the names it was computed from).
 
 A name that holds an autograd node (``node = loss.grad_fn``) keeps the same node: it
 belongs to the original graph and is read, not changed. Anything else ``deepcopy``
-refuses (a generator, an open file, a list of autograd nodes) makes
-``take`` return those names: the wrong answers of that exercise then each start from
-``blank`` (the namespace as the lesson started, and its random state) after which the
-checker re-runs the lesson's cells up to the exercise, and ``rewind`` sets the random
-state the exercise saw. That is slower but exact.
+refuses (a generator, a socket, an open file, a list of autograd nodes) makes ``take``
+return those names, and the checker chooses. When neither the check nor any wrong
+answer names one of them (a socket closed long ago), ``fresh`` keeps those objects as
+they are in each copy. When one does, the wrong answers of that exercise each start
+from ``blank`` (the namespace as the lesson started, and its random state), the checker
+re-runs the lesson's cells up to the exercise, and ``rewind`` sets the random state the
+exercise saw: slower, but exact.
 """
 
 from __future__ import annotations
@@ -211,11 +213,13 @@ def take() -> list[str]:
 
 
 def fresh() -> None:
-    """The namespace becomes a new deep copy of the one ``take`` kept, with its state."""
+    """The namespace becomes a new deep copy of the one ``take`` kept, with its state
+    (the names ``take`` could not copy are the same objects)."""
     if not _saved_state:
         raise RuntimeError("no namespace was taken")
     shared, own = _split(_saved)
-    _replace(_namespace(), {**shared, **_copy(own)})
+    kept = {k: own.pop(k) for k in _uncopyable if k in own}
+    _replace(_namespace(), {**shared, **kept, **_copy(own)})
     _set_state(_saved_state)
 
 
