@@ -159,14 +159,14 @@ def test_list_shows_status_and_reasons(capsys, tmp_path):
 
 
 def test_list_shows_the_shipped_course_in_prerequisite_order(capsys):
-    """09-multi-gpu keeps its id but comes last: it needs the performance lesson."""
+    """The ids run in course order (09-multi-gpu became 18-multi-gpu, after 17)."""
     code, lines, _ = run(capsys, "lessons", "list")
     assert code == 0
     rows = [line.split() for line in lines[:-1]]
     assert [int(r[0]) for r in rows] == list(range(1, len(rows) + 1))
     ids = [r[1] for r in rows]
     assert ids[:2] == ["07-neural-networks", "08-pytorch-intro"]
-    assert ids.index("09-multi-gpu") > ids.index("08-pytorch-intro")
+    assert ids.index("18-multi-gpu") == ids.index("17-performance") + 1
     assert all(r[2] == "ok" for r in rows), lines
 
 

@@ -1,8 +1,8 @@
 """The course: lessons in the order their prerequisites chain them, and where a learner is.
 
 The order is a topological sort of the ``prerequisites`` graph, ties broken by id (so a
-lesson's number orders lessons the chain does not), which is why ``09-multi-gpu`` can
-come after ``17-performance``. A prerequisite that is not loaded is ignored for the
+lesson's number orders lessons the chain does not). The shipped course is one chain
+whose ids run in its order. A prerequisite that is not loaded is ignored for the
 order (the picker shows it as missing); lessons caught in a cycle follow the rest by id.
 """
 
