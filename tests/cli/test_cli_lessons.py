@@ -207,3 +207,15 @@ def test_a_wrong_answer_that_passes_fails_the_command(capsys, tmp_path):
         "passes its check: the check cannot tell this wrong answer from a real one"
     )
     assert lines[-1] == "1 passed, 1 failed"
+
+
+def test_a_list_piped_into_head_ends_quietly():
+    """``torch-tui lessons list | head -1``: the reader leaves early; no traceback."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        f"{sys.executable} -m tui lessons list | head -1",
+        shell=True, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.stdout.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr

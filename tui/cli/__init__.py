@@ -278,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_START
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `torch-tui lessons list | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 0
 
 
 if __name__ == "__main__":
