@@ -118,3 +118,15 @@ def test_a_corrupt_progress_file_is_set_aside_not_a_crash(tmp_home):
     progress = Progress.load()
     assert progress.lessons == {} and progress.last_lesson is None
     assert list(path.parent.glob("progress.json.corrupt-*"))
+
+
+def test_a_guard_for_a_missing_name_reads_not_yet_and_a_wrong_value_reads_failed():
+    """``assert "w2" in globals(), "..."`` is how a check says what to make first: an
+    exercise not started is "not yet" (as a NameError would be), not answered wrong."""
+    guard = exercise('assert "w2" in globals() and isinstance(w2, int), "make w2, an int"')
+    assert run_check(guard, {}).message == "not yet: make w2, an int"
+    wrong = run_check(guard, {"w2": "two"})
+    assert not wrong.passed and wrong.message == "make w2, an int"
+    loop = exercise('for _name in ("a", "b"):\n    assert _name in globals(), f"make {_name}"')
+    assert run_check(loop, {"a": 1}).message == "not yet: make b"
+    assert run_check(loop, {"a": 1, "b": 2}).passed

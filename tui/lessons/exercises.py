@@ -12,6 +12,7 @@ interrupted; checks should stay small.) The app only sends the checks' source
 from __future__ import annotations
 
 import ctypes
+import re
 import threading
 import time
 import traceback
@@ -70,13 +71,33 @@ def run_check(
         return CheckResult(exercise.id, False, f"the check took longer than {time_limit:g} s")
     except AssertionError as exc:
         message = _first_line(str(exc)) or _failing_line(exc, exercise.check, filename)
-        return CheckResult(exercise.id, False, message, _line_in(exc, filename))
+        line = _line_in(exc, filename)
+        if _missing_names(exercise.check, line, scope):  # a guard like NameError's
+            return CheckResult(exercise.id, False, f"not yet: {message}", line)
+        return CheckResult(exercise.id, False, message, line)
     except NameError as exc:
         return CheckResult(exercise.id, False, f"not yet: {exc}", _line_in(exc, filename))
     except Exception as exc:  # the learner's objects may raise anything
         message = f"{type(exc).__name__}: {_first_line(str(exc))}"
         return CheckResult(exercise.id, False, message, _line_in(exc, filename))
     return CheckResult(exercise.id, True, "passed")
+
+
+_GUARD = re.compile(r"""["'](\w+)["']\s+in\s+globals\(\)|\b(_\w+)\s+in\s+globals\(\)""")
+
+
+def _missing_names(check: str, line: int | None, scope: dict[str, Any]) -> list[str]:
+    """The names a failed ``assert "x" in globals(), ...`` guard found missing: such an
+    exercise is not started yet (as with a NameError), not answered wrong."""
+    lines = check.splitlines()
+    if line is None or not 0 < line <= len(lines):
+        return []
+    names = []
+    for quoted, variable in _GUARD.findall(lines[line - 1]):
+        name = quoted or scope.get(variable)
+        if isinstance(name, str):
+            names.append(name)
+    return [name for name in names if name not in scope]
 
 
 def _set_async_exc(ident: int, exc: type[BaseException]) -> None:

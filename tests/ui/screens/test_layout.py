@@ -164,7 +164,8 @@ async def test_a_changed_check_is_said_while_the_lesson_is_behind_a_tab():
         await pilot.press("f3")
         await wait_for(pilot, lambda: isinstance(app.focused, ReplInput))
         await wait_for(pilot, lambda: app.kernel.ready, timeout=120, what="the kernel")
-        for source in ("1 + 1", "z2 = 'not a tensor'"):
+        neuron = "w2 = torch.tensor([2.0, 0.0, -1.0]); b2 = 0.5; z2 = 'not a tensor'"
+        for source in ("1 + 1", neuron):
             app.focused.insert(source)
             await pilot.press("enter")
             await wait_for(pilot, lambda: exercise.id in lessons.results, what="a check")
