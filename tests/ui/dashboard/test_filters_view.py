@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from tui.ui.common.halfblock import UPPER_HALF
 from tui.ui.dashboard.dashboard_pane import DashboardPane
 from tui.ui.dashboard.filters_view import FiltersView
 
@@ -43,8 +42,9 @@ async def test_f_shows_a_cnns_filters_live_and_f_again_stops_them(make_app):
         cols, rows = view.room
         assert first.note == "6 filters" and first.width <= cols and first.height <= 2 * rows
         await _wait(pilot, lambda: view.picture.data != first.data, what="the filters moving")
-        drawn = str(view.render())
-        assert UPPER_HALF in drawn and "6 filters" in drawn
+        drawn = view.render()
+        coloured = {str(span.style) for span in drawn.spans if "on #" in str(span.style)}
+        assert len(coloured) > 10 and "6 filters" in drawn.plain  # drawn in colours
         await pilot.press("f")  # back to the curve: the kernel stops sending them
         await _wait(pilot, lambda: pane.current.last is not None and not view.display)
         step = pane.current.last.step

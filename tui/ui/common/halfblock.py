@@ -57,14 +57,21 @@ def picture_text(picture: Picture, colour: bool | None = None) -> Text:
                 run += 1
             style = styles.get(key)
             if style is None:
-                style = Style(
-                    color=Color.from_rgb(key[0], key[1], key[2]),
-                    bgcolor=Color.from_rgb(key[3], key[4], key[5]),
-                )
+                style = _cell_style(key)
                 styles[key] = style
-            text.append(UPPER_HALF * run, style)
+            # both halves alike: a blank on the background, half the bytes of a colour pair
+            text.append((" " if key[:3] == key[3:] else UPPER_HALF) * run, style)
             x += run
     return text
+
+
+def _cell_style(key: bytes) -> Style:
+    """Top pixel as the character's colour, bottom as the background; a cell of one
+    colour only sets the background."""
+    bgcolor = Color.from_rgb(key[3], key[4], key[5])
+    if key[:3] == key[3:]:
+        return Style(bgcolor=bgcolor)
+    return Style(color=Color.from_rgb(key[0], key[1], key[2]), bgcolor=bgcolor)
 
 
 def _ramp(top: bytes, bottom: bytes, x: int) -> str:
