@@ -16,6 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from bench_wire import PtyApp, start_app  # noqa: E402
 from ui.procs import children, gone  # noqa: E402
 
+from tui.ui.common.halfblock import UPPER_HALF  # noqa: E402
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
 
 F3 = b"\x1bOR"
@@ -108,3 +110,37 @@ def test_a_dropped_connection_or_sigterm_leaves_no_kernel(tmp_home, sig, code):
         assert app.returncode == code
     finally:
         app.close()
+
+
+def test_a_picture_in_the_repl_log_is_sent_to_the_terminal_once(tmp_home):
+    """A 28x28 heatmap is 392 half-block cells (fewer in view in a short log), a plot
+    fitted to the log about 500. The log used to paint a picture unscrolled, then
+    scrolled, then again as the "running" line under it went away, and a plot taller than
+    the log once for each line that scrolled it: 64 KB for ``plt.plot([1, 3, 2])``.
+    Now each cell in view is sent once, and a plot is as tall as the log."""
+    app = start_app(["--no-low-bandwidth"], str(tmp_home), 120, 40, env={"COLORTERM": "truecolor"})
+    drawn = []
+    try:
+        app.send(F3)
+        app.wait_quiet(gap=1.0, timeout=20)
+        cells = (
+            (b"1+1", b"Out[1]"),
+            # the sleep: long enough for the "running" line, as a plot's matplotlib import is
+            (b"import time; time.sleep(1.5); show(torch.rand(28, 28))", b"tensor 28x28"),
+            (b"import matplotlib.pyplot as plt; plt.plot([1, 3, 2]); plt.show()", b"Figure"),
+        )
+        for cell, done in cells:
+            mark = len(app.text)
+            app.send(cell + b"\r")
+            assert app.wait_for(done, timeout=60, since=mark), cell
+            app.wait_quiet(gap=1.0, timeout=20)
+            drawn.append(bytes(app.text[mark:]))
+        after = app.rate(1.0)
+    finally:
+        assert app.close() == 0
+    heatmap, plot = drawn[1:]
+    cells_sent = heatmap.count(UPPER_HALF.encode())
+    assert 0 < cells_sent <= 392, f"{cells_sent} half-block cells sent for 392"
+    assert len(heatmap) <= 30_000, f"{len(heatmap)} bytes for a heatmap"
+    assert len(plot) <= 30_000, f"{len(plot)} bytes for a plot"
+    assert after == 0

@@ -11,14 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
 
 from hardening.conftest import (
     log_text,
     repl_pane,
     run_cell,
     shared_app_fixture,
-    static_text,
     still_usable,
     wait_until,
 )
@@ -88,8 +86,10 @@ async def _interrupt_typed(pilot, app, source: str) -> tuple[object, float]:
     await pilot.press("f3")
     await wait_until(pilot, lambda: app.focused is not None and app.focused.id == "repl-input")
     repl_pane(app).run_source(source)
-    status = app.screen.query_one("#repl-status", Static)
-    await wait_until(pilot, lambda: "running In [" in static_text(status), what="running status")
+    status = app.screen.query_one("#repl-input")
+    await wait_until(
+        pilot, lambda: "running In [" in str(status.border_subtitle or ""), what="running status"
+    )
     start = time.monotonic()
     await pilot.press("ctrl+c")
     await wait_until(pilot, lambda: len(app.cells) > before, 20, "the interrupted cell")
@@ -114,10 +114,12 @@ async def test_a_native_op_that_ignores_ctrl_c_is_offered_a_restart(shared):
     before = len(app.cells)
     await pilot.press("f3")
     repl_pane(app).run_source(code)
-    status = app.screen.query_one("#repl-status", Static)
-    await wait_until(pilot, lambda: "running In [" in static_text(status))
+    status = app.screen.query_one("#repl-input")
+    await wait_until(pilot, lambda: "running In [" in str(status.border_subtitle or ""))
     await pilot.press("ctrl+c")
-    await wait_until(pilot, lambda: "still busy after ctrl+c" in static_text(status), 10)
+    await wait_until(
+        pilot, lambda: "still busy after ctrl+c" in str(status.border_subtitle or ""), 10
+    )
     await pilot.press("ctrl+c")
     from tui.ui.common.confirm import ConfirmScreen
 

@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 MAX_ROWS = 40
 #: ``show()``'s default height in cell rows.
 SHOW_ROWS = 20
+#: The least an inline picture is fitted to, however short the log: 28 pixel rows, so
+#: an MNIST-sized image shows unscaled.
+MIN_ROWS = 14
+#: Log rows kept for the echoed cell and the picture's caption.
+CAPTION_ROWS = 2
 #: An inline picture's base64 bytes at most (4 characters a pixel).
 MAX_PICTURE_CHARS = 30_000
 #: Images with more pixels than this are not decoded (a decompression bomb).
@@ -51,6 +56,16 @@ def set_room(room: p.SetRoom) -> None:
 
 def current_room() -> p.SetRoom:
     return _room
+
+
+def picture_rows(room: p.SetRoom, most: int = MAX_ROWS) -> int:
+    """Cell rows for an inline picture: at most ``most``, and within the log's visible
+    rows (less the caption's) so that it is seen whole; never under ``MIN_ROWS``. Each
+    scroll of the log repaints what it shows, so a picture taller than the log is also
+    sent to the terminal again and again."""
+    if room.log_rows <= 0:
+        return most
+    return max(min(MIN_ROWS, most), min(most, room.log_rows - CAPTION_ROWS))
 
 
 def fit(width: int, height: int, cols: int, rows: int = MAX_ROWS) -> tuple[int, int]:
@@ -115,7 +130,7 @@ def _raw(value: Any) -> bytes | None:
     return None
 
 
-def add_picture(content: dict, cols: int) -> bool:
+def add_picture(content: dict, cols: int, rows: int = MAX_ROWS) -> bool:
     """Add a picture of the bundle's PNG or JPEG to a message's ``content`` (in place)."""
     data = content.get("data")
     if not isinstance(data, dict) or PICTURE_MIME in data:
@@ -124,7 +139,7 @@ def add_picture(content: dict, cols: int) -> bool:
     raw = _raw(data[mime]) if mime else None
     if raw is None:
         return False
-    made = image_picture(raw, cols)
+    made = image_picture(raw, cols, rows)
     if made is None:
         return False
     picture, _note = made
@@ -140,7 +155,8 @@ def hook(msg: dict) -> dict:
             "update_display_data",
             "execute_result",
         ):
-            add_picture(msg["content"], current_room().log_cols)
+            room = current_room()
+            add_picture(msg["content"], room.log_cols, picture_rows(room))
     except Exception:  # noqa: BLE001 - a display must never fail because of us
         log.warning("a display went out without its picture", exc_info=True)
     return msg
@@ -167,17 +183,20 @@ def describe(value: Any) -> str:
     return f"{kind} {shape} {dtype}{where}".strip()
 
 
-def show(value: Any, rows: int = SHOW_ROWS) -> None:
+def show(value: Any, rows: int | None = None) -> None:
     """Draw a tensor or an array in the REPL log: a heatmap (2-D), an image
     ((3|1, H, W) or (H, W, 3)) or a grid (a 4-D batch). Anything else is displayed as
-    usual. Fitted to the log's width and ``rows`` cell rows."""
+    usual. Fitted to the log's width and ``rows`` cell rows (by default ``SHOW_ROWS``,
+    or fewer to fit the log)."""
     from IPython.display import display
 
     if hasattr(value, "size") and hasattr(value, "mode") and not hasattr(value, "shape"):
         import numpy as np  # a PIL image
 
         value = np.asarray(value.convert("RGB"))
-    picture = picture_of(value, current_room().log_cols, rows) if hasattr(value, "shape") else None
+    room = current_room()
+    rows = picture_rows(room, SHOW_ROWS) if rows is None else rows
+    picture = picture_of(value, room.log_cols, rows) if hasattr(value, "shape") else None
     if picture is None:
         display(value)
         return

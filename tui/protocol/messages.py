@@ -159,11 +159,14 @@ class Ping:
 @dataclass
 class SetRoom:
     """The room the app has for what the kernel draws: the REPL log's columns (inline
-    pictures, print width) and a card's picture (columns, cell rows). Sent at start and
-    after a resize; the agent sizes pictures to it."""
+    pictures, print width) and rows (an inline picture is seen whole), and a card's
+    picture (columns, cell rows). Sent at start and after a resize; the agent sizes
+    pictures to it."""
 
     id: str = ""
     log_cols: int = 80
+    #: The log's visible rows; 0 where not known.
+    log_rows: int = 0
     card_cols: int = 36
     card_rows: int = 16
 

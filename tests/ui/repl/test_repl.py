@@ -34,7 +34,8 @@ def log_text(app) -> str:
 
 
 def status_text(app) -> str:
-    return str(app.screen.query_one("#repl-status", Static).render())
+    """The kernel's state, on the input's lower edge."""
+    return str(app.screen.query_one("#repl-input").border_subtitle or "")
 
 
 async def enter(pilot, inp: ReplInput, source: str) -> None:

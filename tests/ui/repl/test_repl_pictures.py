@@ -20,8 +20,18 @@ ROOM = "from tui.agent.server import _AGENT as _a\nprint(_a.room.log_cols, _a.ro
 
 
 def picture_rows(app) -> list[str]:
+    """The log's lines drawn in coloured cells (half-blocks, or blanks where a cell's two
+    pixels are alike)."""
     log = app.screen.query_one("#repl-log", RichLog)
-    return [line.text for line in log.lines if UPPER_HALF * 8 in line.text]
+    return [line.text for line in log.lines if _drawn(line)]
+
+
+def _drawn(line) -> bool:
+    cells = [seg for seg in line if seg.text]
+    return bool(cells) and all(
+        set(seg.text) <= {" ", UPPER_HALF} and seg.style is not None and seg.style.bgcolor
+        for seg in cells
+    )
 
 
 async def told(pilot, app):
@@ -49,18 +59,27 @@ async def test_the_kernel_is_told_the_logs_room_and_a_plot_fits_it():
         outcome = await run(pilot, app, inp, PLOT)
         assert outcome.ok
         rows = picture_rows(app)
-        width = room.log_cols
-        assert len(rows) > 10 and {len(row) for row in rows} == {width}
+        # seen whole with its caption (the log was told its rows), yet not tiny
+        assert room.log_rows == log.scrollable_content_region.height > 14
+        assert 14 <= len(rows) <= room.log_rows - 2
+        width = len(rows[0])
+        assert 20 < width <= room.log_cols and {len(row) for row in rows} == {width}
         assert "<Figure size 640x480 with 1 Axes>" in log_text(app)
 
-        # a narrower log: the picture is cropped, not wrapped, and the kernel told
+        # a wide heatmap, then a narrower log: it is cropped, not wrapped; the kernel told
+        await run(pilot, app, inp, "show(torch.rand(4, 90))")
+        wide = picture_rows(app)[len(rows) :]
+        assert [len(row) for row in wide] == [90, 90]
         await pilot.resize_terminal(120, 40)
-        await wait_for(pilot, lambda: log.scrollable_content_region.width < width)
+        await wait_for(pilot, lambda: log.scrollable_content_region.width < 90)
         narrow = log.scrollable_content_region.width
-        await wait_for(pilot, lambda: len(picture_rows(app)[0]) == narrow)
-        assert len(picture_rows(app)) == len(rows)
-        assert all(len(row) == narrow for row in picture_rows(app))
-        assert (await told(pilot, app)).log_cols == narrow
+        await wait_for(pilot, lambda: len(picture_rows(app)[-1]) == narrow)
+        assert [len(row) for row in picture_rows(app)] == [width] * len(rows) + [narrow] * 2
+        told_now = await told(pilot, app)
+        assert (told_now.log_cols, told_now.log_rows) == (
+            narrow,
+            log.scrollable_content_region.height,
+        )
 
 
 async def test_low_bandwidth_keeps_the_placeholder_and_ctrl_g_draws_it():
@@ -77,7 +96,7 @@ async def test_low_bandwidth_keeps_the_placeholder_and_ctrl_g_draws_it():
 
         await run(pilot, app, inp, "show(torch.eye(12))")  # asked for by name: drawn
         await wait_for(pilot, lambda: "tensor 12x12 float32" in log_text(app))
-        assert sum(1 for row in picture_rows(app) if len(row.rstrip()) == 12) == 6
+        assert sum(1 for row in picture_rows(app) if len(row) == 12) == 6
 
 
 #: A 48x20 PNG made with Pillow (flat shapes: the same pixels on any machine), shown as a

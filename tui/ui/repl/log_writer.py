@@ -151,5 +151,3 @@ class CellWriter:
             )
         if outcome.asked_exit or outcome.error_name == "SystemExit":
             self.log.write(Text(cells.QUIT_HINT, style="yellow"))
-        if outcome.duration >= 1.0 and outcome.status != "died":
-            self.log.write(Text(f"({outcome.duration:.1f} s)", style="dim"))

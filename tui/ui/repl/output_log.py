@@ -35,25 +35,44 @@ class ReplLog(RichLog):
         self._writes: deque[RenderableType | object] = deque(maxlen=KEEP_WRITES)
         self._wrapped_at = 0
 
-    def write(self, content: RenderableType | object, *args: Any, **kwargs: Any) -> ReplLog:
+    def write(
+        self,
+        content: RenderableType | object,
+        width: int | None = None,
+        expand: bool = False,
+        shrink: bool = True,
+        scroll_end: bool | None = None,
+        animate: bool = False,
+    ) -> ReplLog:
         self._writes.append(content.copy() if isinstance(content, Text) else content)
         if self._wrapped_at:  # until the width is known, on_resize writes them all
-            self._write(content, *args, **kwargs)
+            self._write(content, width, expand, shrink, scroll_end)
         return self
 
-    def _write(self, content: RenderableType | object, *args: Any, **kwargs: Any) -> None:
+    def _write(
+        self,
+        content: RenderableType | object,
+        width: int | None = None,
+        expand: bool = False,
+        shrink: bool = True,
+        scroll_end: bool | None = None,
+    ) -> None:
         """At the width it wants, or the log's if that is narrower. A picture (a
         ``Drawn``) says its width: measured like text it would be cut at the console's."""
         room = self.scrollable_content_region.width
-        if room and "width" not in kwargs and not args:
+        if room and width is None:
             drawn = getattr(content, "width", None)
             if not isinstance(drawn, int):
                 console = self.app.console
                 options = console.options.update_width(room)
                 renderable = self._make_renderable(content)
                 drawn = Measurement.get(console, options, renderable).maximum
-            kwargs["width"] = max(1, min(drawn, room))
-        super().write(content, *args, **kwargs)
+            width = max(1, min(drawn, room))
+        super().write(content, width, expand, shrink, scroll_end=False)
+        if self.auto_scroll if scroll_end is None else scroll_end:
+            # now, not after the next refresh (RichLog's way): that refresh would paint the
+            # log once unscrolled, sending every picture in view to the terminal twice
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
 
     def clear(self) -> ReplLog:
         self._writes.clear()
@@ -70,4 +89,4 @@ class ReplLog(RichLog):
         for content in self._writes:
             self._write(content, scroll_end=False)
         if self.auto_scroll:
-            self.scroll_end(animate=False, immediate=False, x_axis=False)
+            self.scroll_end(animate=False, immediate=True, x_axis=False)

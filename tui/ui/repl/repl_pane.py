@@ -72,8 +72,8 @@ DRAWER_COLS = (38, 48)
 DRAWER_TAB_ROWS = 2
 
 
-def _cells(room: p.SetRoom) -> tuple[int, int, int]:
-    return room.log_cols, room.card_cols, room.card_rows
+def _cells(room: p.SetRoom) -> tuple[int, int, int, int]:
+    return room.log_cols, room.log_rows, room.card_cols, room.card_rows
 
 
 class ReplPane(Pane):
@@ -92,8 +92,7 @@ class ReplPane(Pane):
     ReplPane #repl-log { height: 1fr; background: $surface; scrollbar-size-vertical: 1; }
     ReplPane #repl-hint { height: auto; max-height: 4; color: $text-muted; display: none; }
     ReplPane #repl-hint.-shown { display: block; }
-    ReplPane #repl-status { height: 1; color: $warning; display: none; }
-    ReplPane #repl-status.-shown { display: block; }
+    ReplPane #repl-input { border-subtitle-color: $warning; border-subtitle-align: left; }
     ReplPane #repl-log { overflow-y: scroll; }
     /* 120 columns and up: the inspector is a drawer over the right side of the REPL's
        column, closed by default; _place_drawer sizes and places it. Hidden, not gone,
@@ -157,7 +156,6 @@ class ReplPane(Pane):
                     id="repl-log", wrap=True, markup=False, highlight=False, max_lines=4000
                 )
                 yield Static(id="repl-hint", markup=False)
-                yield Static(id="repl-status", markup=False)
                 yield CompletionMenu(id="repl-complete")
                 yield ReplInput(history=self.history, id="repl-input")
             inspector = InspectorPanel(self.session, id="repl-inspector")
@@ -342,6 +340,11 @@ class ReplPane(Pane):
             self._end_input()
             self._set_status("")
         writer.finish(outcome)
+        if outcome.duration >= 1.0 and outcome.status != "died":
+            # on the input's edge, not a log line: a line after a picture scrolls the log,
+            # which sends the whole picture to the terminal again
+            took = f"In [{outcome.number or self._running_number}] took {outcome.duration:.1f} s"
+            self._set_status(took, "dim")
         if outcome.number:
             self._next_number = outcome.number + 1
         self._update_prompt()
@@ -379,15 +382,15 @@ class ReplPane(Pane):
         elapsed = int(time.monotonic() - self._running_since)
         self._set_status(f"running In [{n}]… {elapsed} s  (ctrl+c interrupts)")
 
-    def _set_status(self, text: str) -> None:
-        """One fixed-height line, repainted only when its text changes (at most 1/s while
-        a cell runs): each repaint is UI-thread time."""
-        status = self.query_one("#repl-status", Static)
-        if text == self._status_text or (not text and not status.has_class("-shown")):
+    def _set_status(self, text: str, style: str = "") -> None:
+        """The kernel's state (running In [n]..., starting, died) on the input's lower
+        edge, repainted only when its text changes (at most 1/s while a cell runs). Not a
+        line of its own: the log would change size as it comes and goes, and a resized log
+        repaints all it shows, pictures included, and tells the kernel its room again."""
+        if text == (self._status_text or ""):
             return
         self._status_text = text
-        status.update(render.render_note(text, "") if text else "")
-        status.set_class(bool(text), "-shown")
+        self.input.border_subtitle = Text(visible(text), style=style) if text else None
 
     # -- pictures --------------------------------------------------------------------
     def _hide_picture(self, out: cells.PictureOut) -> None:
@@ -444,12 +447,14 @@ class ReplPane(Pane):
         self._room_timer = self.set_timer(ROOM_AFTER, self._send_room)
 
     def room(self) -> p.SetRoom:
-        """The log's usable columns; the inspector card's room for a picture (its content
+        """The log's usable columns and rows; the inspector card's room for a picture (its content
         width less a card's border and padding; fewer rows on a short screen). The drawer,
         open or closed, has the room its size gives; a hidden stacked inspector keeps the
         room it last had."""
         last = self._room or p.SetRoom()
-        log_cols = self.log_widget.scrollable_content_region.width or last.log_cols
+        log_region = self.log_widget.scrollable_content_region
+        log_cols = log_region.width or last.log_cols
+        log_rows = log_region.height or last.log_rows
         card_cols, card_rows = last.card_cols, last.card_rows
         inspector = self.inspector
         cards = inspector.query("#cards")
@@ -460,7 +465,9 @@ class ReplPane(Pane):
         if (inspector.display or self._drawer) and region.width > 4 and region.height:
             card_cols = region.width - 4
             card_rows = max(4, min(CARD_ROWS, region.height - 10))
-        return p.SetRoom(log_cols=log_cols, card_cols=card_cols, card_rows=card_rows)
+        return p.SetRoom(
+            log_cols=log_cols, log_rows=log_rows, card_cols=card_cols, card_rows=card_rows
+        )
 
     def _send_room(self) -> None:
         self._room_timer = None
