@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/bench_wire.py [--seconds 10] [--cols 120] [--rows 40]
         [--view curve|boundary]
 
-Runs ``torch-tui`` in a pseudo-terminal (TORCH_TUI_HOME in a temp dir), waits until the
-kernel is ready and the screen has settled, focuses the REPL (F3), then counts the bytes
-the app writes:
+Runs ``torch-tui`` in a pseudo-terminal (TORCH_TUI_HOME in a temp dir,
+COLORTERM=truecolor), waits until the kernel is ready and the screen has settled, focuses
+the REPL (F3), then counts the bytes the app writes:
 
 * idle: nothing happening (target <= 1 KB/s);
 * printing: a cell in the REPL printing a line every 10 ms (no target: the ratio to the
@@ -275,7 +275,8 @@ def measure_app(
 ) -> tuple[float, float, float]:
     """(idle, printing, training) bytes/s for one way of starting the app."""
     with tempfile.TemporaryDirectory() as home:
-        app = start_app(extra_args, home, cols, rows)
+        # truecolor: the most bytes a terminal is sent (24-bit colours in every SGR)
+        app = start_app(extra_args, home, cols, rows, env={"COLORTERM": "truecolor"})
         try:
             app.send_and_settle(F3)  # the REPL's input focused, as a learner's would be
             idle = app.rate(seconds)
