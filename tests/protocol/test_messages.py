@@ -194,3 +194,51 @@ def test_every_reply_can_carry_its_requests_id(request_cls):
     reply.id = "req-1"
     assert wire(reply).id == "req-1"
     assert "id" in {f.name for f in dataclasses.fields(request_cls)}
+
+
+def _report_with_losses(losses: Any) -> dict[str, Any]:
+    """A TrainReport as the agent would send it, its losses replaced by ``losses``."""
+    import numpy as np
+
+    from tui.training.report import Report
+
+    report = Report(0, np.zeros(3, dtype=np.float32), 3, 10, 0, 0.1, 30.0, None)
+    data = p.encode(p.TrainReport(run_id=1, report=report))
+    tree = json.loads(data["json"])
+    tree["report"]["losses"] = losses
+    return {"v": data["v"], "json": json.dumps(tree)}
+
+
+def test_a_report_of_many_losses_comes_back_as_numbers():
+    losses = [0.5, 1, True, None, *[i / 7 for i in range(5_000)]]
+    message = p.decode(_report_with_losses(losses))
+    assert list(message.report.losses) == losses
+
+
+@pytest.mark.parametrize(
+    "losses",
+    [
+        [0.5, "0.5"],  # a string among the numbers
+        [0.5, {"__t": "TrainReport"}],  # a message where a number goes
+        [[[0.5]]] * 2 + [0.1, [0.2, ["x"]]],  # a string deeper down
+        [0.5] * (p.MAX_ITEMS + 1),  # too long
+    ],
+)
+def test_an_array_with_anything_but_numbers_or_too_long_is_refused(losses):
+    with pytest.raises(p.ProtocolError):
+        p.decode(_report_with_losses(losses))
+
+
+def test_an_arrays_numbers_count_towards_a_messages_bound(monkeypatch):
+    monkeypatch.setattr(p, "MAX_VALUES", 1_000)
+    p.decode(_report_with_losses([0.5] * 900))
+    with pytest.raises(p.ProtocolError, match="over 1000 values"):
+        p.decode(_report_with_losses([0.5] * 1_001))
+
+
+def test_an_array_nested_past_the_depth_bound_is_refused():
+    deep: Any = [0.5]
+    for _ in range(p.MAX_DEPTH + 2):
+        deep = [deep]
+    with pytest.raises(p.ProtocolError, match="deep"):
+        p.decode(_report_with_losses(deep))

@@ -365,6 +365,8 @@ def _numpy(value: Any) -> Any:
 
 def _build(value: Any) -> Any:
     if isinstance(value, list):
+        if all(type(v) in _PLAIN_TYPES for v in value):  # a list of numbers: as it is
+            return value
         return [_build(v) for v in value]
     if isinstance(value, dict):
         if "__f" in value:
@@ -533,13 +535,25 @@ class _Checker:
             self.check(item, value_hint, f"{where}[{str(key)[:40]!r}]", depth + 1)
 
     def _numbers(self, value: Any, where: str, depth: int) -> None:
-        if isinstance(value, list):
-            if len(value) > MAX_ITEMS:
-                raise ProtocolError(f"{where}: an array of {len(value)} items")
-            for i, item in enumerate(value):
-                self._numbers(item, f"{where}[{i}]", depth + 1)
+        """An array: numbers (or None) in nested lists. Checked item by item without the
+        general walk: a training report's losses are a thousand of them, ten a second."""
+        if not isinstance(value, list):
+            self.check(value, float | int | bool | None, where, depth)
             return
-        self.check(value, float | int | bool | None, where, depth)
+        if len(value) > MAX_ITEMS:
+            raise ProtocolError(f"{where}: an array of {len(value)} items")
+        if value and depth + 1 > MAX_DEPTH:
+            raise ProtocolError(f"{where}[0]: nested over {MAX_DEPTH} deep")
+        self.values += len(value)
+        if self.values > MAX_VALUES:
+            raise ProtocolError(f"a message with over {MAX_VALUES} values")
+        for i, item in enumerate(value):
+            if item is None or type(item) in _NUMBER_TYPES:
+                continue
+            if isinstance(item, list):
+                self._numbers(item, f"{where}[{i}]", depth + 1)
+            elif not isinstance(item, (int, float)):  # bool and subclasses are numbers too
+                raise ProtocolError(f"{where}[{i}]: {_kind(item)} where a number was expected")
 
     def _any(self, value: Any, where: str, depth: int) -> None:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -609,6 +623,9 @@ _SHAPES: dict[str, Callable[[Any], str]] = {
     "Boundary": _boundary_shape,
 }
 
+_NUMBER_TYPES = (float, int, bool)
+#: What JSON gives that ``_build`` keeps as it is.
+_PLAIN_TYPES = (float, int, bool, str, type(None))
 _SCALARS: dict[Any, Callable[[Any], bool]] = {
     str: lambda v: isinstance(v, str),
     bool: lambda v: isinstance(v, bool),

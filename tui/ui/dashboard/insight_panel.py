@@ -48,9 +48,12 @@ class LayerPanel(Static):
         rows = list(shown)
         if rows == self.rows:
             return
+        # new figures in as many rows keep the table's height: no layout of the screen
+        # (that is every widget on it, twice a second while a run trains)
+        same_height = len(rows) == len(self.rows)
         self.rows = rows
         self.set_class(not rows, "-empty")
-        self.update(self.table(rows, self.size.width or 80) if rows else "")
+        self.update(self.table(rows, self.size.width or 80) if rows else "", layout=not same_height)
 
     def on_resize(self) -> None:
         if self.rows:
