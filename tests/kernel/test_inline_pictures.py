@@ -70,6 +70,14 @@ async def test_a_matplotlib_plot_and_show_draw_in_the_log(kernel):
     outcome = await kernel.run("show(torch.arange(3))")  # no picture for 1-D: shown as usual
     assert not pictures(outcome) and "tensor([0, 1, 2])" in outcome.text()
 
+    outcome = await kernel.run("show(torch.rand(8, 8), rows=0)")  # a clear error, ours hidden
+    assert outcome.error_name == "ValueError" and "1 or more" in outcome.error_value
+
+    await kernel.link.agent(p.SetRoom(log_cols=80, log_rows=20))  # a plot fits the log
+    outcome = await kernel.run("plt.plot([2, 1]);")
+    (shown,) = pictures(outcome)
+    assert shown.picture.height // 2 == 20 - 2
+
 
 async def test_without_pillow_the_placeholder_stays(kernel):
     assert (await kernel.run(MAKE_PNG)).ok

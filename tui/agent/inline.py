@@ -195,7 +195,10 @@ def show(value: Any, rows: int | None = None) -> None:
 
         value = np.asarray(value.convert("RGB"))
     room = current_room()
-    rows = picture_rows(room, SHOW_ROWS) if rows is None else rows
+    if rows is None:
+        rows = picture_rows(room, SHOW_ROWS)
+    elif isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
+        raise ValueError(f"show(rows=...) takes a whole number of rows, 1 or more, not {rows!r}")
     picture = picture_of(value, room.log_cols, rows) if hasattr(value, "shape") else None
     if picture is None:
         display(value)
