@@ -34,6 +34,7 @@ from tui.kernel.events import (
 from tui.kernel.launch import KernelProcess
 from tui.kernel.push_gate import PushGate
 from tui.protocol import messages as p
+from tui.training.report import merged
 
 __all__ = ["AgentLost", "Died", "Failed", "Ignored", "InputWanted", "KernelGone", "KernelLink"]
 __all__ += ["NotResponding", "Pushed", "Ready"]
@@ -469,7 +470,10 @@ class KernelLink:
     def _push(self, message: Any) -> None:
         """Pushes pass a rate gate: a flood is coalesced (the latest of each kind kept)."""
         now = time.monotonic()
-        for item in self._gate.offer(type(message).__name__, message, now):
+        kind, merge = type(message).__name__, None
+        if isinstance(message, p.TrainReport):  # each report's losses are the only copy
+            kind, merge = f"{kind} {message.run_id}", _merged_reports
+        for item in self._gate.offer(kind, message, now, merge):
             self.on_event(Pushed(item))
         if self._gate.waiting and self._flush_at is None:
             self._flush_at = asyncio.get_running_loop().call_later(
@@ -618,3 +622,10 @@ def _decoded(data: Any) -> Any:
         return p.decode(data)
     except p.ProtocolError as exc:
         return exc
+
+
+def _merged_reports(earlier: p.TrainReport, later: p.TrainReport) -> p.TrainReport | None:
+    if earlier.report is None or later.report is None:
+        return None
+    both = merged(earlier.report, later.report)
+    return None if both is None else p.TrainReport(later.run_id, both)

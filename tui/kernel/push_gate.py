@@ -2,13 +2,18 @@
 
 The learner's code can reach the agent's comms, so a loop of 20,000 pushes must not keep
 the UI busy for half a minute. Pushes pass a token bucket; past it, the latest push of
-each kind waits for the next free slot and the one it replaces is dropped and counted.
-A training run's ~10 reports a second and a lesson's burst of cells stay far below it.
+each kind waits for the next free slot and the one it replaces is dropped and counted,
+unless the kind can be merged: a training run's reports carry each step's loss once, so
+a waiting report takes in the next one (``merge``) instead of losing its steps.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+#: Two waiting pushes of one kind made into one, or None when they cannot be.
+Merge = Callable[[Any, Any], Any]
 
 #: Pushes a second once the burst is spent, and the burst itself.
 RATE = 40.0
@@ -33,15 +38,19 @@ class PushGate:
             self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
         self._last = now
 
-    def offer(self, kind: str, item: Any, now: float) -> list[Any]:
+    def offer(self, kind: str, item: Any, now: float, merge: Merge | None = None) -> list[Any]:
         """What to deliver now: ``item`` (after any older waiting pushes), or nothing."""
         self._refill(now)
         if not self._waiting and self._tokens >= 1:
             self._tokens -= 1
             return [item]
         if kind in self._waiting:
-            self._dropped += 1
-            del self._waiting[kind]  # re-inserted last: delivery keeps arrival order
+            older = self._waiting.pop(kind)  # re-inserted last: delivery keeps arrival order
+            both = merge(older, item) if merge is not None else None
+            if both is None:
+                self._dropped += 1
+            else:
+                item = both
         self._waiting[kind] = item
         return self.release(now)
 

@@ -12,7 +12,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from tui.training.probe import LayerStat, Probe, labels_of
@@ -85,6 +85,24 @@ class Report:
     samples_per_s: float = 0.0
     #: The first Conv2d's filters, while the app shows them (``TrainView``), <= 2/s.
     filters: Picture | None = None
+
+
+def merged(earlier: Report, later: Report) -> Report | None:
+    """One report for two in a row (the later one's figures, both one's losses), or None
+    when ``later`` does not follow on from ``earlier``'s last step."""
+    import numpy as np
+
+    if later.first_step != earlier.first_step + len(earlier.losses):
+        return None
+    losses = np.concatenate(
+        [np.asarray(earlier.losses, np.float32), np.asarray(later.losses, np.float32)]
+    )
+    kept = {
+        name: getattr(earlier, name)
+        for name in ("boundary", "val_loss", "val_accuracy", "layers", "lr", "filters")
+        if getattr(later, name) is None
+    }
+    return replace(later, first_step=earlier.first_step, losses=losses, **kept)
 
 
 @dataclass
