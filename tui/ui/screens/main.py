@@ -23,6 +23,7 @@ from typing import Protocol, cast
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.reactive import Reactive, var
 from textual.screen import Screen
@@ -327,13 +328,14 @@ class MainScreen(Screen):
         """The app hands every kernel event here; each pane gets its own message
         (``kernel_messages.message_for``) and takes what concerns it."""
         for name in PANES:
-            found = self.query(f"#{name}")
-            if not found:  # composing, or the app is closing
+            try:
+                pane = self.get_widget_by_id(name, Pane)
+            except NoMatches:  # composing, or the app is closing
                 continue
             message = message_for(event)
             if message is None:
                 return
-            found.first(Pane).post_message(message)
+            pane.post_message(message)
 
     def focused_pane(self) -> Pane | None:
         return self._pane_of(self.focused)
