@@ -325,8 +325,9 @@ class MainScreen(Screen):
         self.query_one("#repl", ReplPane).run_source(message.code, tag=message.block_id)
 
     def route_kernel_event(self, event: object) -> None:
-        """The app hands every kernel event here; each pane gets its own message
-        (``kernel_messages.message_for``) and takes what concerns it."""
+        """The app hands every kernel event here; each pane that has a handler for it
+        gets its own message (``kernel_messages.message_for``): a training report, ten a
+        second, is not queued on panes that would only drop it."""
         for name in PANES:
             try:
                 pane = self.get_widget_by_id(name, Pane)
@@ -335,7 +336,8 @@ class MainScreen(Screen):
             message = message_for(event)
             if message is None:
                 return
-            pane.post_message(message)
+            if hasattr(pane, message.handler_name):
+                pane.post_message(message)
 
     def focused_pane(self) -> Pane | None:
         return self._pane_of(self.focused)
