@@ -9,6 +9,7 @@ UI (ready, died, not responding, input wanted, agent pushes) go to one callback.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import logging
 import time
@@ -110,6 +111,9 @@ class KernelLink:
                 self.on_event(Failed(f"{type(exc).__name__}: {exc}"))
 
     async def _connect(self) -> None:
+        # ~0.1 s of imports, right after the first frame: in a thread, so the panes
+        # mounting then (the lesson's first screen) are not held up behind them
+        await asyncio.to_thread(importlib.import_module, "jupyter_client.asynchronous")
         from jupyter_client.asynchronous import AsyncKernelClient
 
         client = AsyncKernelClient(connection_file=str(self.connection_file))
