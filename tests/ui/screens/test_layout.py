@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.color import Color
 from textual.widgets import Input, RichLog
 
 import tui.ui.app as app_module
@@ -249,3 +250,29 @@ async def test_echoed_code_keeps_its_comment_behind_the_hash():
         assert rest and all(row.index("↪ ") == hash_at for row in rest if "↪" in row)
         rebuilt = rows[first][hash_at:] + "".join(" " + r[hash_at + 2 :] for r in rest if "↪" in r)
         assert " ".join(rebuilt.split()) == comment
+
+
+async def test_the_focused_pane_lights_its_top_edge_and_a_switch_repaints_no_side_edge(make_app):
+    """The cue is the frame's top edge and title: the side edges span the screen's
+    height, and Textual repaints every widget within the bounding box of what changed."""
+    app = make_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        lessons = app.screen.query_one("#lessons", LessonPane)
+        repl = app.screen.query_one("#repl")
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: isinstance(app.focused, ReplInput))
+        await pilot.pause()
+        accent = Color.parse(app.theme_variables["accent"])
+        assert repl.styles.border_top[1] == accent and repl.styles.border_title_color == accent
+        assert lessons.styles.border_top[1] != accent
+        for pane in (repl, lessons):
+            for edge in (
+                pane.styles.border_left,
+                pane.styles.border_right,
+                pane.styles.border_bottom,
+            ):
+                assert edge[1] != accent
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: lessons in app.focused.ancestors)
+        await pilot.pause()
+        assert lessons.styles.border_top[1] == accent and repl.styles.border_top[1] != accent
