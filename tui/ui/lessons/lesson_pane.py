@@ -222,19 +222,23 @@ class LessonPane(Pane):
         self.section = index
         lesson = self.lesson
         ok = lesson is not None and not lesson.broken
-        await self.body.show(
-            Page(
-                lesson,
-                index,
-                done=self.progress.of(lesson.id) if ok and lesson else LessonProgress(),
-                results=self.checks.results,
-                untrusted=self.trust.note(lesson),
-                following=next_lesson(lesson, self.lessons) if ok and lesson else None,
+        # one batch: the section and the header it changes are laid out and painted
+        # together (the header's new "§n/N" was a second layout of the whole screen)
+        with self.app.batch_update():
+            await self.body.show(
+                Page(
+                    lesson,
+                    index,
+                    done=self.progress.of(lesson.id) if ok and lesson else LessonProgress(),
+                    results=self.checks.results,
+                    untrusted=self.trust.note(lesson),
+                    following=next_lesson(lesson, self.lessons) if ok and lesson else None,
+                )
             )
-        )
-        if ok and lesson is not None and self.progress.visit(lesson, index):
+            visited = ok and lesson is not None and self.progress.visit(lesson, index)
+            self._update_header()
+        if visited:
             self._save()
-        self._update_header()
 
     def _update_header(self) -> None:
         lesson = self.lesson
