@@ -333,11 +333,28 @@ async def test_websockets_need_the_cookie_their_own_origin_and_a_free_session(se
             assert len(served.apps()) == 1
             frame = await first.receive(timeout=60)  # the app itself, drawing its first screen
             assert frame.type == aiohttp.WSMsgType.BINARY and frame.data, frame
-        # The tab is closed: its app ends, and its place is free again.
+        # The tab is closed: its app ends, and its place is free again, once the server
+        # has reaped it (a moment after the process is gone: a tab opened within that
+        # moment is told to try again, 1013, like any tab past the cap).
         await served.acheck(lambda: served.apps() == [], "app exit after the tab closed")
-        async with session.ws_connect(url, origin=own, headers=cookie) as again:
+        deadline = time.monotonic() + 30
+        while True:
+            again = await session.ws_connect(url, origin=own, headers=cookie)
+            try:
+                first_message = await again.receive(timeout=0.5)
+            except TimeoutError:
+                break  # no close: this tab has its session
+            if first_message.type != aiohttp.WSMsgType.CLOSE:
+                break  # its app is drawing already
+            assert first_message.data == 1013, first_message
+            await again.close()
+            assert time.monotonic() < deadline, "the closed tab's place was never freed"
+            await asyncio.sleep(0.1)
+        try:
             await served.acheck(served.apps, "app process for the next tab")
             assert not again.closed
+        finally:
+            await again.close()
     await served.acheck(lambda: served.apps() == [], "app exit after the last tab closed")
 
 
