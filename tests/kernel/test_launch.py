@@ -95,3 +95,21 @@ def test_a_kernel_ends_when_its_app_is_killed(tmp_home):
     while _alive(kernel_pid):
         assert time.monotonic() < deadline, "the kernel outlived its app"
         time.sleep(0.2)
+
+
+async def test_a_link_closed_while_it_connects_opens_no_channels(tmp_path, tmp_home):
+    """A quick quit can close the link while jupyter_client is still being imported: the
+    channels it would open afterwards are never closed, and their zmq context then hangs
+    the process in ``term()`` when it is collected."""
+    from jupyter_client.connect import write_connection_file
+
+    conn, _ = write_connection_file(str(tmp_path / "kernel.json"), ip="127.0.0.1")
+    link = KernelLink(Path(conn), lambda e: None)
+    starting = asyncio.get_running_loop().create_task(link.start())
+    await link.close(kill=False)  # before the start task has run at all
+    await starting
+    try:
+        assert link.client is None
+    finally:
+        if link.client is not None:
+            link.client.stop_channels()

@@ -114,6 +114,8 @@ class KernelLink:
         # ~0.1 s of imports, right after the first frame: in a thread, so the panes
         # mounting then (the lesson's first screen) are not held up behind them
         await asyncio.to_thread(importlib.import_module, "jupyter_client.asynchronous")
+        if self.dead:  # closed meanwhile (a quick quit): channels opened now would leak,
+            raise KernelGone("closed")  # and their zmq context hang its collection
         from jupyter_client.asynchronous import AsyncKernelClient
 
         client = AsyncKernelClient(connection_file=str(self.connection_file))
