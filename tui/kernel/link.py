@@ -474,7 +474,8 @@ class KernelLink:
         self._push(message)
 
     def _push(self, message: Any) -> None:
-        """Pushes pass a rate gate: a flood is coalesced (the latest of each kind kept)."""
+        """Pushes pass a rate gate: a flood is coalesced, the latest of each kind kept,
+        except a run's training reports, which are merged (their losses are the only copy)."""
         now = time.monotonic()
         kind, merge = type(message).__name__, None
         if isinstance(message, p.TrainReport):  # each report's losses are the only copy

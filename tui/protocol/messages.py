@@ -550,7 +550,7 @@ class _Checker:
         if _FLAT_NUMBER_TYPES.issuperset(map(type, value)):  # the usual case, at C speed
             return
         for i, item in enumerate(value):
-            if item is None or type(item) in _NUMBER_TYPES:
+            if type(item) in _FLAT_NUMBER_TYPES:
                 continue
             if isinstance(item, list):
                 self._numbers(item, f"{where}[{i}]", depth + 1)
@@ -625,12 +625,10 @@ _SHAPES: dict[str, Callable[[Any], str]] = {
     "Boundary": _boundary_shape,
 }
 
-_NUMBER_TYPES = (float, int, bool)
 #: A flat array's items: checked in one C call (``set.issuperset(map(type, ...))``).
 _FLAT_NUMBER_TYPES = frozenset((float, int, bool, type(None)))
 #: What JSON gives that ``_build`` keeps as it is.
-_PLAIN_TYPES = (float, int, bool, str, type(None))
-_PLAIN_TYPE_SET = frozenset(_PLAIN_TYPES)
+_PLAIN_TYPE_SET = frozenset((float, int, bool, str, type(None)))
 _SCALARS: dict[Any, Callable[[Any], bool]] = {
     str: lambda v: isinstance(v, str),
     bool: lambda v: isinstance(v, bool),
