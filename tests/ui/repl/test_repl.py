@@ -205,6 +205,35 @@ async def test_a_crash_is_one_line_and_ctrl_n_gives_a_working_kernel(tmp_home):
         assert "import os; os._exit(1)" in history.entries
 
 
+async def test_a_cell_typed_while_another_runs_is_echoed_when_it_starts():
+    """As at IPython's next prompt: the waiting cell's echo comes after the output of the
+    cell before it (echoed at once, it sat above that output), and the input's edge
+    counts the cells that wait."""
+    app = RecordingApp(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        inp = await open_repl(pilot, app)
+        before = len(app.cells)
+        await enter(pilot, inp, "import time; time.sleep(0.8); print('slow one')")
+        await enter(pilot, inp, "print('quick one')")
+        await enter(pilot, inp, "print('last one')")
+        assert " · 2 waiting" in str(inp.border_title)
+        await wait_for(pilot, lambda: len(app.cells) == before + 3, timeout=60)
+        lines = log_text(app).splitlines()
+        order = [
+            next(i for i, line in enumerate(lines) if needle in line)
+            for needle in (
+                "time.sleep(0.8)",
+                "slow one",
+                "print('quick one')",
+                "quick one",
+                "print('last one')",
+                "last one",
+            )
+        ]
+        assert order == sorted(order), lines[-8:]
+        assert "waiting" not in str(inp.border_title)
+
+
 @pytest.mark.fresh_kernel
 async def test_cells_typed_before_the_kernel_is_ready_run_in_order(tmp_home):
     app = RecordingApp(device="cpu")

@@ -123,7 +123,8 @@ class ReplPane(Pane):
         super().__init__(*args, **kwargs)
         self.session = session
         self.history = History()
-        self._pending: deque[tuple[str, str | None]] = deque()
+        #: Cells waiting for the one that runs: (source, tag, echo when it starts).
+        self._pending: deque[tuple[str, str | None, bool]] = deque()
         self._draining = False
         self._running_since: float | None = None
         self._running_number: int | None = None
@@ -290,7 +291,11 @@ class ReplPane(Pane):
 
     def _update_prompt(self) -> None:
         if not self._input_wanted:
-            self.input.border_title = f"In [{self._next_number + len(self._pending)}]"
+            waiting = len(self._pending)
+            number = self._next_number + waiting + (self._running_since is not None)
+            self.input.border_title = f"In [{number}]" + (
+                f" · {waiting} waiting" if waiting else ""
+            )
 
     # -- running cells -----------------------------------------------------------------
     @after_build
@@ -300,11 +305,13 @@ class ReplPane(Pane):
             return
         self.history.add(source, save=False)
         self._history_dirty = True  # saved by _tick once no cell runs: off the hot path
-        number = self._next_number + len(self._pending) + (self._running_since is not None)
-        self._pending.append((source, tag))
+        # A cell typed while another runs is echoed when it starts, as at IPython's next
+        # prompt: echoed now, it would sit above the output of the cell before it.
+        late = echo and self._draining
+        self._pending.append((source, tag, late))
         self._ticker.resume()
-        if echo:
-            self.log_widget.write(render.render_input(number, source))
+        if echo and not late:
+            self.log_widget.write(render.render_input(self._next_number, source))
         self._update_prompt()
         if not self._draining:
             self._draining = True
@@ -313,7 +320,9 @@ class ReplPane(Pane):
     async def _drain(self) -> None:
         try:
             while self._pending:
-                source, tag = self._pending.popleft()
+                source, tag, late = self._pending.popleft()
+                if late:
+                    self.log_widget.write(render.render_input(self._next_number, source))
                 await self._run_one(source, tag)
         finally:
             self._draining = False
@@ -328,6 +337,7 @@ class ReplPane(Pane):
         self._interrupt_at = None
         self._stuck_said = False
         self.input.running = True
+        self._update_prompt()
         try:
             outcome = await self.kernel.execute(source, writer.output, tag)
         except Exception as exc:  # the link failed: say so, keep the REPL
