@@ -8,6 +8,7 @@ that its keys reached the REPL's input, in the order typed.
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import time
@@ -61,6 +62,15 @@ def test_a_cell_typed_with_f3_in_one_write_runs(app):
         assert seen(app, result), f"run {n + 1} of {RUNS}: {source!r} never ran"
 
 
+def written_since(app: PtyApp, mark: int) -> str:
+    """The text written after byte ``mark``, less escape sequences: what a failure shows."""
+    with app._lock:
+        raw = bytes(app.text[mark:])
+    return re.sub(rb"\x1b(\[[0-9;?]*[ -/]*[@-~]|[()][0-9A-Za-z]|[=>78])", b" ", raw).decode(
+        errors="replace"
+    )
+
+
 def shows_after(app: PtyApp, mark: int, needle: bytes, timeout: float = CELL_S) -> bool:
     """``needle`` written after the first ``mark`` bytes of output."""
     deadline = time.monotonic() + timeout
@@ -94,8 +104,13 @@ def test_an_edit_burst_keeps_its_order(app):
     were typed: the cell ran as ``abcX``."""
     app.send_and_settle(F3, gap=0.3)
     for n in range(3):
+        with app._lock:
+            mark = len(app.text)
         app.send(b"print('abc" + LEFT + BACKSPACE + b"X" + END + f"'.upper(), {n})\r".encode())
-        assert seen(app, f"AXC {n}".encode()), f"run {n + 1}: the burst came out reordered"
+        assert seen(app, f"AXC {n}".encode()), (
+            f"run {n + 1}: the burst came out reordered or lost; the screen since: "
+            f"{written_since(app, mark)[-1200:]!r}"
+        )
 
 
 def test_cells_typed_as_the_kernel_says_ready_run(shared_kernel, tmp_home):
