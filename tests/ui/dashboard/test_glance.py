@@ -190,8 +190,7 @@ async def test_every_setting_is_two_keys_away_and_tab_goes_round_in_one_order(ma
             await pilot.press("tab")
             seen.append(app.focused.id)
         assert seen == order, "from the curve: every setting in the order shown, then back"
-        pane.query_one("#cfg-lr").focus()
-        await pilot.pause()
+        await pilot.press("o", "l")
         await pilot.press("tab", "tab")
         assert app.focused.id == "cfg-epochs"
         await pilot.press("shift+tab", "shift+tab", "shift+tab")
@@ -202,3 +201,56 @@ async def test_every_setting_is_two_keys_away_and_tab_goes_round_in_one_order(ma
         await pane.run_action("goto_setting('weight_decay')")
         await _wait(pilot, lambda: app.focused.id == "cfg-weight_decay", what="w.decay")
         assert isinstance(pane.query_one("#cfg-ddp"), Select)
+
+
+def _glance_text(pane) -> str:
+    return str(pane.query_one("#dash-glance").render())
+
+
+async def test_idle_settings_are_one_glance_that_opens_where_asked(make_app):
+    """Idle, the settings column is one widget drawn like the fields (a pane switch
+    repaints one widget there, not ~80); Tab, ``o`` and a letter, or a click open the
+    fields at that setting, and leaving them shows the glance with what was typed."""
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        form, glance = pane.form, pane.query_one("#dash-glance")
+        await pilot.press("f4")
+        await _wait(pilot, lambda: app.focused is pane.plot)
+        assert glance.display and not form.editing
+        lines = _glance_text(pane).splitlines()
+        assert [line[:9].strip() for line in lines] == [label for _, label in ROWS]
+        assert lines[4].startswith("lr       0.03") and lines[0].rstrip().endswith("▼")
+
+        await pilot.press("tab")  # the first setting, the fields in place of the glance
+        assert app.focused.id == "cfg-dataset" and form.editing and not glance.display
+        await pilot.press("escape")
+        await _wait(pilot, lambda: app.focused is pane.plot and glance.display)
+        await pilot.press("shift+tab")  # backwards: the last one
+        assert app.focused.id == "cfg-ddp" and form.editing
+        await pilot.press("escape")
+
+        await pilot.press("o", "l", "ctrl+u", *"0.5", "escape")
+        await _wait(pilot, lambda: glance.display, what="the glance again")
+        assert "lr       0.5 " in _glance_text(pane)
+
+        await pilot.click("#dash-glance", offset=(12, ROWS.index(("epochs", "epochs"))))
+        await _wait(pilot, lambda: app.focused is not None and app.focused.id == "cfg-epochs")
+        await pilot.press("f3")  # focus leaving the fields: the glance
+        await _wait(pilot, lambda: glance.display and not form.editing)
+
+
+async def test_a_setting_edits_in_the_order_keys_come(make_app):
+    """Backspace then ``0.2`` in one burst (a laggy SSH link): the backspace deleted the
+    ``0.2`` once it had bubbled up to the app; here it edits first."""
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        pane.form.go_to("lr")
+        await pilot.pause()
+        for key, char in [("end", None), *[("backspace", None)] * 4, ("0", "0")]:
+            app.post_message(events.Key(key, char))
+        for char in ".2":
+            app.post_message(events.Key("full_stop" if char == "." else char, char))
+        lr = pane.query_one("#cfg-lr", Input)
+        await _wait(pilot, lambda: lr.value == "0.2", what=f"0.2, not {lr.value!r}")

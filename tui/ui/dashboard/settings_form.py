@@ -10,7 +10,13 @@ row (and a settings error on it) current as the learner types.
 
 Each label underlines its letter (``KEYS``): ``o`` then that letter goes to the setting.
 The form itself is no Tab stop, so Tab visits the settings in the order shown, wherever
-it starts. While F5 trains the REPL's model (``show_use``), the settings that run does
+it starts.
+
+Until a setting is edited the column is one widget, ``SettingsGlance``, drawn like the
+fields: Textual repaints every visible widget inside what a key changes, and the ~80
+field widgets made every pane switch and lesson step repaint them. Tab onto it, ``o``
+and a letter, or a click opens the fields there; focus leaving them shows the glance
+again. While F5 trains the REPL's model (``show_use``), the settings that run does
 not read are greyed, each with the word why (``tui.training.target.repl_uses``), and
 ``read`` validates only the ones it does read.
 """
@@ -20,9 +26,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
@@ -36,6 +43,7 @@ from tui.training.config import (
     ConfigError,
     TrainConfig,
 )
+from tui.ui.common.ordered_input import OrderedInput
 from tui.ui.common.plain import plain_cell
 
 FIELDS: list[tuple[str, str, str]] = [
@@ -97,11 +105,110 @@ def _literal(devices: list[tuple[str, str]]) -> list[tuple[Any, str]]:
     return [(plain_cell(label), name) for label, name in devices]
 
 
+class SettingsGlance(Static, can_focus=True):
+    """The settings as the fields show them, in one widget (the form's idle face)."""
+
+    COMPONENT_CLASSES = {
+        "settings-glance--label",
+        "settings-glance--field",
+        "settings-glance--faint",
+        "settings-glance--placeholder",
+        "settings-glance--invalid",
+        "settings-glance--why",
+        "settings-glance--applies",
+    }
+    DEFAULT_CSS = """
+    SettingsGlance {
+        height: auto;
+        .settings-glance--label { color: $text-muted; }
+        .settings-glance--field { color: $foreground; background: $surface; }
+        .settings-glance--faint { color: $foreground 50%; background: $surface; }
+        .settings-glance--placeholder { color: $text-disabled; background: $surface; }
+        .settings-glance--invalid { color: $error; text-style: bold; }
+        .settings-glance--why { color: $text-muted; }
+        .settings-glance--applies { color: $success; }
+    }
+    """
+
+    def __init__(self, form: SettingsForm, **kwargs: Any) -> None:
+        super().__init__("", markup=False, **kwargs)
+        self.form = form
+
+    def render(self) -> Text:
+        style = self.get_component_rich_style
+        label_style, field, faint = (
+            style("settings-glance--label"),
+            style("settings-glance--field"),
+            style("settings-glance--faint"),
+        )
+        invalid, why_style = style("settings-glance--invalid"), style("settings-glance--why")
+        applies = style("settings-glance--applies")
+        width = self.size.width or 29
+        out = Text(no_wrap=True, overflow="crop", end="")
+        for i, (name, label) in enumerate(ROWS):
+            shown, placeholder, choice = self.form.shown_value(name)
+            row = self.form.row_state(name)
+            why = row.why if self.form.repl_uses is not None else ""
+            line = Text(no_wrap=True, overflow="crop", end="")
+            line.append_text(key_label(f"{label:<9}"[:9], KEYS[name]))
+            line.stylize_before(invalid if row.invalid else label_style)
+            room = max(0, width - 9 - (len(why) + 1 if why else 0))
+            if choice:  # a Select: its choice's first line (it wraps at words), the arrow
+                fit = max(0, room - 3)
+                if len(shown) > fit:
+                    head = shown[: fit + 1]
+                    shown = head.rsplit(" ", 1)[0] if " " in head.strip() else shown[:fit]
+                line.append(f"{shown[:fit]:<{fit}}", field)
+                line.append(" ▼ "[:room], faint)
+            elif shown or not placeholder:
+                line.append(f"{shown[:room]:<{room}}", field)
+            else:
+                line.append(f"{placeholder[:room]:<{room}}", style("settings-glance--placeholder"))
+            if why:
+                line.append(" ")
+                line.append(why, applies if row.applies else why_style)
+            if row.unused:
+                line.stylize("dim")
+            out.append_text(line)
+            if i < len(ROWS) - 1:
+                out.append("\n")
+        return out
+
+    def on_focus(self) -> None:
+        """Focused otherwise than by Tab (which opens the fields at once): the fields, at
+        the one a click opened (the screen focuses what was clicked after the press), else
+        the first."""
+        self.call_later(self._open_if_focused)
+
+    def _open_if_focused(self) -> None:
+        if self.has_focus:
+            self.form.open(self.form.opened_at if self.form.editing else None)
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        """On the press, not the click: the fields take the glance's place under the mouse."""
+        if 0 <= event.y < len(ROWS):
+            self.form.open(ROWS[event.y][0])
+
+    def enter_by_tab(self, step: int) -> None:
+        """Tab (``step`` 1) or shift+Tab (-1) landed here: the first or last setting."""
+        self.form.open(ROWS[0][0] if step > 0 else ROWS[-1][0])
+
+
+class RowState:
+    """What a row shows besides its value: a bad value, a setting a run does not use."""
+
+    __slots__ = ("invalid", "unused", "applies", "why")
+
+    def __init__(self, invalid: bool, unused: bool, applies: bool, why: str) -> None:
+        self.invalid, self.unused, self.applies, self.why = invalid, unused, applies, why
+
+
 class SettingsForm(VerticalScroll):
     """The settings; ids ``cfg-<field>`` and ``cfg-ddp``."""
 
     DEFAULT_CSS = """
     SettingsForm { width: 30; height: 1fr; padding: 0 1 0 0; }
+    SettingsForm #dash-rows { height: auto; display: none; }
     SettingsForm .dash-row { height: 1; }
     SettingsForm .dash-row Label { width: 9; color: $text-muted; }
     /* compact fields show no focus of their own: the row's label does */
@@ -148,6 +255,11 @@ class SettingsForm(VerticalScroll):
         #: What a REPL-model run takes from each setting (``show_use``); None: the
         #: playground's run, which reads them all.
         self.repl_uses: dict[str, tuple[bool, str, str]] | None = None
+        #: The fields ``mark`` marked bad, and each choice's (prompt, value) list.
+        self._bad: set[str] = set()
+        self._choices: dict[str, list[tuple[Any, Any]]] = {}
+        #: The setting ``open`` last focused.
+        self.opened_at = ROWS[0][0]
 
     def compose(self) -> ComposeResult:
         from tui.training.datasets import DATASETS
@@ -164,6 +276,13 @@ class SettingsForm(VerticalScroll):
             "schedule": [(sc, sc) for sc in SCHEDULES],
             "device": _literal(self._devices),
         }
+        self._choices = {**options, "ddp": list(WORKER_CHOICES)}
+        self.glance = SettingsGlance(self, id="dash-glance")
+        yield self.glance
+        with Vertical(id="dash-rows"):
+            yield from self._rows(options, saved, defaults)
+
+    def _rows(self, options: dict, saved: dict, defaults: TrainConfig) -> ComposeResult:
         for name, label, kind in FIELDS:
             with Horizontal(classes="dash-row"):
                 yield Label(key_label(label, KEYS[name]))
@@ -179,7 +298,7 @@ class SettingsForm(VerticalScroll):
                         if isinstance(value, tuple)
                         else ("" if value is None else str(value))
                     )
-                    yield Input(
+                    yield OrderedInput(
                         text, compact=True, id=f"cfg-{name}",
                         placeholder="from epochs" if name == "steps" else "",
                     )  # fmt: skip
@@ -202,7 +321,56 @@ class SettingsForm(VerticalScroll):
     def go_to(self, name: str) -> None:
         """Focus the setting ``name`` now (``Widget.focus`` waits for a refresh, and a key
         typed meanwhile would go to the old focus); it scrolls into view."""
-        self.screen.set_focus(self.query_one(f"#cfg-{name}"))
+        self.open(name)
+
+    # -- the glance and the fields ---------------------------------------------------------
+    @property
+    def editing(self) -> bool:
+        """Whether the fields are shown (else the glance)."""
+        return bool(self.query_one("#dash-rows").display)
+
+    def open(self, name: str | None = None) -> None:
+        """Show the fields in place of the glance and focus ``name``'s (the first)."""
+        rows = self.query_one("#dash-rows")
+        if not rows.display:
+            rows.display = True
+            self.glance.display = False
+        self.opened_at = name or ROWS[0][0]
+        self.screen.set_focus(self.query_one(f"#cfg-{self.opened_at}"))
+
+    def close(self) -> None:
+        """The glance again, showing what the fields now hold."""
+        rows = self.query_one("#dash-rows")
+        if rows.display:
+            rows.display = False
+            self.glance.display = True
+            self.glance.refresh()
+
+    def on_mount(self) -> None:
+        self.watch(self.screen, "focused", self._focus_moved, init=False)
+
+    def _focus_moved(self, focused: Widget | None) -> None:
+        if self.editing and (focused is None or self not in focused.ancestors):
+            self.close()
+
+    def shown_value(self, name: str) -> tuple[str, str, bool]:
+        """(what the field shows, its placeholder, whether it is a choice) for the glance."""
+        widget = self.query_one(f"#cfg-{name}")
+        if isinstance(widget, Select):
+            value = widget.value
+            prompt = next((str(p) for p, v in self._choices.get(name, ()) if v == value), "")
+            return prompt, "", True
+        if isinstance(widget, Input):
+            return widget.value, widget.placeholder, False
+        return "", "", False
+
+    def row_state(self, name: str) -> RowState:
+        """The row's marks, as ``mark`` and ``show_use`` set them on the fields."""
+        uses = self.repl_uses
+        applies, tag, _why = uses.get(name, (True, "", "")) if uses else (True, "", "")
+        return RowState(
+            name in self._bad, uses is not None and not applies, uses is not None and applies, tag
+        )
 
     def show_use(self, uses: dict[str, tuple[bool, str, str]] | None) -> None:
         """Grey the settings a REPL-model run does not read, each with its word why, and
@@ -221,6 +389,7 @@ class SettingsForm(VerticalScroll):
             row.set_class(uses is not None and applies, "-applies")
             row.query_one(".why", Static).update(tag)
             row.tooltip = why or None
+        self.glance.refresh()
 
     def raw(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -283,10 +452,12 @@ class SettingsForm(VerticalScroll):
 
     def mark(self, bad: set[str]) -> None:
         """Mark the rows of the fields named in ``bad`` (their labels turn red)."""
+        self._bad = set(bad)
         for name, _, _ in FIELDS:
             row = self.query_one(f"#cfg-{name}").parent
             if row is not None:
                 row.set_class(name in bad, "-invalid")
+        self.glance.refresh()
 
     def action_leave(self) -> None:
         self.post_message(self.Left())
@@ -295,14 +466,18 @@ class SettingsForm(VerticalScroll):
         """The devices the kernel has (``(label, name)``) and the one to select."""
         self._devices = devices or [("cpu", "cpu")]
         select = self.query_one("#cfg-device", Select)
-        select.set_options(_literal(self._devices))
+        self._choices["device"] = _literal(self._devices)
+        select.set_options(self._choices["device"])
         names = [name for _, name in self._devices]
         select.value = wanted if wanted in names else names[0]
+        self.glance.refresh()
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        self.glance.refresh()
         self.post_message(self.Edited())
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        self.glance.refresh()
         self.post_message(self.Edited())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Input, ListItem, ListView, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from tui.tensors import cards as core
+from tui.ui.common.ordered_input import OrderedInput
 from tui.ui.common.plain import notify_plain, plain_cell, visible
 
 
@@ -111,7 +112,7 @@ class WatchPanel(Vertical):
         self.exprs: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="watch expression, e.g. model.fc.weight", id="watch-input")
+        yield OrderedInput(placeholder="watch expression, e.g. model.fc.weight", id="watch-input")
         yield ListView(id="watch-list")
 
     @on(Input.Submitted, "#watch-input")

@@ -287,7 +287,12 @@ class MainScreen(Screen):
         if not chain:
             return
         here = chain.index(self.focused) if self.focused in chain else -1
-        chain[(here + step) % len(chain)].focus()
+        target = chain[(here + step) % len(chain)]
+        enter = getattr(target, "enter_by_tab", None)  # a stand-in for the widgets it hides
+        if callable(enter):
+            enter(step)
+        else:
+            target.focus()
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         if event.tab is not None and event.tab.id:
