@@ -113,6 +113,9 @@ class SettingsGlance(Static, can_focus=True):
         "settings-glance--field",
         "settings-glance--faint",
         "settings-glance--placeholder",
+        "settings-glance--unused-label",
+        "settings-glance--unused-field",
+        "settings-glance--unused-faint",
         "settings-glance--invalid",
         "settings-glance--why",
         "settings-glance--applies",
@@ -124,6 +127,10 @@ class SettingsGlance(Static, can_focus=True):
         .settings-glance--field { color: $foreground; background: $surface; }
         .settings-glance--faint { color: $foreground 50%; background: $surface; }
         .settings-glance--placeholder { color: $text-disabled; background: $surface; }
+        /* a setting the REPL model's run does not read: as the fields at 45% opacity */
+        .settings-glance--unused-label { color: $text-muted 45%; }
+        .settings-glance--unused-field { color: $foreground 45%; }
+        .settings-glance--unused-faint { color: $foreground 20%; }
         .settings-glance--invalid { color: $error; text-style: bold; }
         .settings-glance--why { color: $text-muted; }
         .settings-glance--applies { color: $success; }
@@ -136,11 +143,6 @@ class SettingsGlance(Static, can_focus=True):
 
     def render(self) -> Text:
         style = self.get_component_rich_style
-        label_style, field, faint = (
-            style("settings-glance--label"),
-            style("settings-glance--field"),
-            style("settings-glance--faint"),
-        )
         invalid, why_style = style("settings-glance--invalid"), style("settings-glance--why")
         applies = style("settings-glance--applies")
         width = self.size.width or 29
@@ -148,10 +150,15 @@ class SettingsGlance(Static, can_focus=True):
         for i, (name, label) in enumerate(ROWS):
             shown, placeholder, choice = self.form.shown_value(name)
             row = self.form.row_state(name)
+            unused = "unused-" if row.unused else ""
+            field = style(f"settings-glance--{unused}field")
+            faint = style(f"settings-glance--{unused}faint")
             why = row.why if self.form.repl_uses is not None else ""
             line = Text(no_wrap=True, overflow="crop", end="")
             line.append_text(key_label(f"{label:<9}"[:9], KEYS[name]))
-            line.stylize_before(invalid if row.invalid else label_style)
+            line.stylize_before(
+                invalid if row.invalid else style(f"settings-glance--{unused}label")
+            )
             room = max(0, width - 9 - (len(why) + 1 if why else 0))
             if choice:  # a Select: its choice's first line (it wraps at words), the arrow
                 fit = max(0, room - 3)
@@ -163,12 +170,11 @@ class SettingsGlance(Static, can_focus=True):
             elif shown or not placeholder:
                 line.append(f"{shown[:room]:<{room}}", field)
             else:
-                line.append(f"{placeholder[:room]:<{room}}", style("settings-glance--placeholder"))
+                hint = faint if unused else style("settings-glance--placeholder")
+                line.append(f"{placeholder[:room]:<{room}}", hint)
             if why:
                 line.append(" ")
                 line.append(why, applies if row.applies else why_style)
-            if row.unused:
-                line.stylize("dim")
             out.append_text(line)
             if i < len(ROWS) - 1:
                 out.append("\n")
