@@ -23,6 +23,7 @@ not read are greyed, each with the word why (``tui.training.target.repl_uses``),
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -200,13 +201,14 @@ class SettingsGlance(Static, can_focus=True):
         self.form.open(ROWS[0][0] if step > 0 else ROWS[-1][0])
 
 
+@dataclass(frozen=True, slots=True)
 class RowState:
     """What a row shows besides its value: a bad value, a setting a run does not use."""
 
-    __slots__ = ("invalid", "unused", "applies", "why")
-
-    def __init__(self, invalid: bool, unused: bool, applies: bool, why: str) -> None:
-        self.invalid, self.unused, self.applies, self.why = invalid, unused, applies, why
+    invalid: bool
+    unused: bool
+    applies: bool
+    why: str
 
 
 class SettingsForm(VerticalScroll):
