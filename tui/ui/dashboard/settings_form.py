@@ -287,7 +287,9 @@ class SettingsForm(VerticalScroll):
         self._choices = {**options, "ddp": list(WORKER_CHOICES)}
         self.glance = SettingsGlance(self, id="dash-glance")
         yield self.glance
-        with Vertical(id="dash-rows"):
+        #: The fields' rows, hidden while the glance shows.
+        self.rows = Vertical(id="dash-rows")
+        with self.rows:
             yield from self._rows(options, saved, defaults)
 
     def _rows(self, options: dict, saved: dict, defaults: TrainConfig) -> ComposeResult:
@@ -335,11 +337,11 @@ class SettingsForm(VerticalScroll):
     @property
     def editing(self) -> bool:
         """Whether the fields are shown (else the glance)."""
-        return bool(self.query_one("#dash-rows").display)
+        return bool(self.rows.display)
 
     def open(self, name: str | None = None) -> None:
         """Show the fields in place of the glance and focus ``name``'s (the first)."""
-        rows = self.query_one("#dash-rows")
+        rows = self.rows
         if not rows.display:
             rows.display = True
             self.glance.display = False
@@ -348,7 +350,7 @@ class SettingsForm(VerticalScroll):
 
     def close(self) -> None:
         """The glance again, showing what the fields now hold."""
-        rows = self.query_one("#dash-rows")
+        rows = self.rows
         if rows.display:
             rows.display = False
             self.glance.display = True

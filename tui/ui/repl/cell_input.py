@@ -19,6 +19,7 @@ from textual.widgets import TextArea
 
 from tui.console.completeness import source_is_complete
 from tui.console.history import History
+from tui.ui.common.ordered_input import run_own_binding
 
 if TYPE_CHECKING:
     from tui.ui.repl.completion_menu import CompletionMenu
@@ -115,11 +116,7 @@ class ReplInput(TextArea):
             return
         if event.key != "tab":
             self.post_message(self.Hint(""))
-        for binding in EDIT_BINDINGS.get(event.key, ()):
-            if await self.app.run_action(binding.action, self):
-                event.stop()
-                event.prevent_default()
-                return
+        await run_own_binding(self, EDIT_BINDINGS, event)
 
     def _handle(self, event: events.Key) -> bool:
         key = event.key
