@@ -254,3 +254,31 @@ async def test_a_setting_edits_in_the_order_keys_come(make_app):
             app.post_message(events.Key("full_stop" if char == "." else char, char))
         lr = pane.query_one("#cfg-lr", Input)
         await _wait(pilot, lambda: lr.value == "0.2", what=f"0.2, not {lr.value!r}")
+
+
+def _burst(app, keys: list[tuple[str, str | None]]) -> None:
+    """Keys posted at once, as a laggy SSH link delivers them (Pilot waits between keys)."""
+    for key, char in keys:
+        app.post_message(events.Key(key, char))
+
+
+async def test_keys_behind_o_and_its_letter_reach_the_setting(make_app):
+    """``o l 0.5`` Escape ``o b 8`` in one burst, then Tab ``3``: each value lands in its
+    setting. The keys behind ``o`` had been given to the curve before the letter moved
+    the focus, and were lost there; those behind Escape or Tab went to the field left."""
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = await _ready(app, pilot)
+        await pilot.press("f4")
+        await _wait(pilot, lambda: app.focused is pane.plot, what="the curve")
+        lr = pane.query_one("#cfg-lr", Input)
+        batch = pane.query_one("#cfg-batch_size", Input)
+        _burst(app, [("o", "o"), ("l", "l"), ("0", "0"), ("full_stop", "."), ("5", "5")])
+        _burst(app, [("escape", None), ("o", "o"), ("b", "b"), ("8", "8")])
+        await _wait(pilot, lambda: batch.value == "8", what=f"batch 8, not {batch.value!r}")
+        assert lr.value == "0.5"
+        assert app.focused is batch
+        epochs = pane.query_one("#cfg-epochs", Input)
+        _burst(app, [("tab", None), ("3", "3")])  # Tab moves on only once handled, too
+        await _wait(pilot, lambda: epochs.value == "3", what=f"epochs 3, not {epochs.value!r}")
+        assert batch.value == "8"

@@ -97,3 +97,29 @@ async def test_a_restart_keeps_the_watches_and_forgets_the_variables(make_app):
             60,
             "the watch evaluated by the new kernel",
         )
+
+
+async def test_keys_behind_w_and_escape_reach_where_they_moved_the_focus(make_app):
+    """``w``, a watch, Enter, Escape and a cell in one burst (a laggy SSH link): the
+    watch lands in the watch field and the cell in the REPL input. ``w`` and Escape move
+    the focus only once handled, and the keys behind them had gone to the old focus."""
+    from textual import events
+
+    app = make_app(device="cpu")
+    async with app.run_test(size=(160, 48)) as pilot:
+        panel = await ready_panel(pilot, app)
+        inp = app.screen.query_one(ReplInput)
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: app.focused is not None and panel in app.focused.ancestors)
+        keys = [("w", "w"), *[(c, c) for c in "3*7"], ("enter", "\r"), ("escape", None)]
+        keys += [(c, c) for c in "x=1"]
+        for key, char in keys:
+            app.post_message(events.Key(key, char))
+        watches = "#watches Static"
+        await wait_for(
+            pilot,
+            lambda: "\n21" in "\n".join(str(w.render()) for w in panel.query(watches)),
+            what="the watch 3*7 evaluated",
+        )
+        await wait_for(pilot, lambda: inp.text == "x=1", what=f"x=1 in the input, not {inp.text!r}")
+        assert app.focused is inp

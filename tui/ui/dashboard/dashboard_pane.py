@@ -40,6 +40,7 @@ from tui.training import target as tt
 from tui.training.config import ConfigError
 from tui.ui.common import kernel_messages as km
 from tui.ui.common.deferred import after_build
+from tui.ui.common.focus_moves import MovesFocus
 from tui.ui.common.pane import Pane
 from tui.ui.common.plain import notify_plain, plain
 from tui.ui.common.session import Session
@@ -63,7 +64,7 @@ IDLE_HINT = "F5 or s starts it · p switches · t trains the REPL's model"
 STILL_STARTING = "The kernel is still starting: the run starts once it is ready (F5 cancels)."
 
 
-class DashboardPane(Pane):
+class DashboardPane(MovesFocus, Pane):
     class ReplTrained(Message):
         """A run that trained the REPL's own model ended: its objects changed."""
 
@@ -572,6 +573,17 @@ class DashboardPane(Pane):
         self._say(
             "Go to a setting: press its underlined letter (l lr, s steps, b batch …); Escape: back."
         )
+
+    def moves_focus(self, event: events.Key) -> bool:
+        """``o``'s letter goes to a setting, Escape leaves one: the keys behind them are
+        for the new focus (``tui.ui.common.focus_moves``)."""
+        if self.goto_pending:
+            return True
+        focused = self.screen.focused
+        if event.key == "o":
+            return not isinstance(focused, Input)
+        in_form = focused is not None and self.built and self.form in focused.ancestors
+        return event.key == "escape" and in_form
 
     def on_key(self, event: events.Key) -> None:
         """``o`` and the key after it, here, before any binding sees them: keys that come

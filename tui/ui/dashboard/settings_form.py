@@ -470,6 +470,9 @@ class SettingsForm(VerticalScroll):
         self.glance.refresh()
 
     def action_leave(self) -> None:
+        # The field lets go now, so the keys behind Escape wait for the pane to pick
+        # the new focus (the main screen holds them) instead of landing in the field.
+        self.screen.set_focus(None)
         self.post_message(self.Left())
 
     def set_devices(self, devices: list[tuple[str, str]], wanted: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
@@ -30,6 +30,7 @@ from tui.protocol import messages as p
 from tui.tensors import cards as core
 from tui.ui.common import kernel_messages as km
 from tui.ui.common.deferred import Deferred, after_build
+from tui.ui.common.focus_moves import MovesFocus
 from tui.ui.common.plain import notify_plain, plain
 from tui.ui.common.session import Session
 from tui.ui.inspector.card_widgets import WIDGET_FOR, card_problem, card_widget
@@ -42,7 +43,7 @@ CARD_TIMEOUT = 60.0
 PREVIEW_TIMEOUT = 30.0
 
 
-class InspectorPanel(Deferred):
+class InspectorPanel(MovesFocus, Deferred):
     """Cards for the last result, the variables, the autograd graph and the watches."""
 
     BINDINGS = [
@@ -287,17 +288,24 @@ class InspectorPanel(Deferred):
         self.show_watch_values(reply.values)
 
     # -- keys ------------------------------------------------------------------------------
+    def moves_focus(self, event: events.Key) -> bool:
+        """Its tab keys, ``w`` and Escape move the focus (at once: ``Screen.set_focus``);
+        the keys behind them wait for it (``tui.ui.common.focus_moves``)."""
+        if event.key == "escape":
+            return True
+        return event.key in ("c", "v", "g", "w") and not isinstance(self.screen.focused, Input)
+
     @after_build
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         if tab == "vars":
-            self.query_one(VariablesPanel).focus()
+            self.screen.set_focus(self.query_one(VariablesPanel))
         elif tab == "graph":
-            self.query_one(AutogradTree).focus()
+            self.screen.set_focus(self.query_one(AutogradTree))
         elif tab == "card":
             cards = self.query(".card")
             if cards:
-                cards.first().focus()
+                self.screen.set_focus(cards.first())
 
     def _pane_call(self, name: str) -> bool:
         """Call ``name`` on the nearest ancestor that has it (the REPL pane)."""
@@ -318,7 +326,7 @@ class InspectorPanel(Deferred):
         self.query_one(TabbedContent).active = "watch"
         field = self.query_one("#watch-input", Input)
         if self.visible and self.display:
-            field.focus()
+            self.screen.set_focus(field)
         elif self._pane_call("show_inspector"):  # a closed drawer: focus it once shown
             self.call_after_refresh(field.focus)
 

@@ -587,13 +587,13 @@ class ReplPane(Pane):
             self.call_after_refresh(self._place_drawer)
             self._room_changed()  # stacked, it has a room of its own
         elif self.built and self.inspector in getattr(self.app.focused, "ancestors", ()):
-            self.input.focus()
+            self.screen.set_focus(self.input)  # now: keys behind Escape are the input's
 
     def leave_inspector(self) -> None:
         """Escape in the inspector: back to the input, closing a drawer F6 opened."""
         if self._peeking and self.inspector.styles.overlay == "screen":
             self.show_inspector(False)
-        self.input.focus()
+        self.screen.set_focus(self.input)
 
     def action_toggle_inspector(self) -> None:
         """ctrl+o: show or hide the inspector; the keyboard stays where it is."""

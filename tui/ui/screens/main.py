@@ -9,6 +9,9 @@ Keys belong to the pane the learner last asked for. F2/F3/F4 are priority bindin
 in the order the keys came: the keys after one wait (``hold``) until the keys sent to the
 old focus before it have been handled there (a ``Drained`` note sent after them comes
 back), and until the pane is built; then the pane takes the focus and its keys, in order.
+A key that moves the focus inside a pane (Tab, or what a ``MovesFocus`` widget says: ``o``
+and a letter in the dashboard) is a switch too: the keys behind it wait until it has been
+handled, and go to the new focus.
 
 A pane switch changes styles only where they show: the focused pane's frame (inline, on
 the pane alone) and, under tabs, which pane is displayed. Classes on the screen, or a
@@ -29,8 +32,9 @@ from textual.reactive import Reactive, var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Tab, Tabs
+from textual.widgets import Tab, Tabs, TextArea
 
+from tui.ui.common.focus_moves import MovesFocus
 from tui.ui.common.kernel_messages import message_for
 from tui.ui.common.key_footer import KeyFooter
 from tui.ui.common.keys import Key, bindings
@@ -114,6 +118,9 @@ class MainScreen(Screen):
         self._draining = 0  # the token of the Drained note on its way, 0 if none
         self._tokens = 0
         self._drain_timer: Timer | None = None
+        #: The pane whose keys wait behind one that moves the focus inside it: its focus
+        #: stays where that key put it (else a pane's main widget takes its keys).
+        self._moved_in: str | None = None
 
     @classmethod
     def _layout_of(cls, width: int) -> str:
@@ -149,6 +156,8 @@ class MainScreen(Screen):
             return
         self.wanted = name
         self._pending = True
+        if self._moved_in == name:
+            self._moved_in = None  # asked for again: its main widget
         if not self._draining:
             self._drain(self.focused or self)
         pane = self.pane(name)
@@ -158,14 +167,48 @@ class MainScreen(Screen):
     # -- keys on their way -------------------------------------------------------------
     def hold(self, event: events.Event) -> bool:
         """Called by the app for every key and paste before it goes to the focus: keep it
-        (True) while a switch is pending. Priority keys (F2-F5, ctrl+q) never wait."""
+        (True) while a switch is pending. Priority keys (F2-F5, ctrl+q) never wait. A key
+        that moves the focus inside its pane is held too, and starts such a wait."""
         if not self._pending:
-            return False
+            pane = self.focused_pane()
+            if pane is None or not isinstance(event, events.Key) or not self._moves_focus(event):
+                return False
+            self.wanted = self._moved_in = pane.id or self.wanted
+            self._pending = True
+            self._held.append((self.wanted, event))
+            if not self._draining:
+                self._drain(self.focused or self)
+            return True
         if isinstance(event, events.Key):
             bound = self.active_bindings.get(event.key)
             if bound is not None and bound.binding.priority:
                 return False
         self._held.append((self.wanted, event))
+        return True
+
+    def _moves_focus(self, event: events.Key) -> bool:
+        """Whether handling ``event`` may move the focus: Tab (but in the REPL input,
+        which completes with it), or what a ``MovesFocus`` around the focus says."""
+        focused = self.focused
+        if focused is None:
+            return False
+        for node in focused.ancestors_with_self:
+            if isinstance(node, MovesFocus) and node.moves_focus(event):
+                return True
+        return event.key in ("tab", "shift+tab") and not isinstance(focused, TextArea)
+
+    async def _give(self, name: str, keys: list[events.Event]) -> bool:
+        """Hand ``keys`` to the focus, in order, up to one that may move it: the rest
+        wait again, in front (False). True when all were given."""
+        for index, event in enumerate(keys):
+            moves = isinstance(event, events.Key) and self._moves_focus(event)
+            await cast(Replays, self.app).replay([event])
+            if moves:
+                self._held[:0] = [(name, later) for later in keys[index + 1 :]]
+                self._moved_in = name
+                return False
+        if self._moved_in == name:
+            self._moved_in = None
         return True
 
     def _drain(self, widget: Widget | Screen) -> None:
@@ -205,23 +248,28 @@ class MainScreen(Screen):
             keys = [event for pane, event in self._held if pane == name]
             self._held = [(pane, event) for pane, event in self._held if pane != name]
             self._pending = True
-            self._focus_pane(name)
-            await cast(Replays, self.app).replay(keys)
+            self._focus_pane(name, moved=self._moved_in == name)
+            await self._give(name, keys)
             self._drain(self.focused or self)
             return
         pane = self.pane(self.wanted)
         if not pane.is_built:
             self.set_focus(None)  # its keys wait for it (``hold``); none go elsewhere
             return
-        self._focus_pane(self.wanted)
+        self._focus_pane(self.wanted, moved=self._moved_in == self.wanted)
         keys = [event for name, event in self._held if name == self.wanted]
         self._held = [(name, event) for name, event in self._held if name != self.wanted]
-        self._pending = False
-        await cast(Replays, self.app).replay(keys)
+        if await self._give(self.wanted, keys):
+            self._pending = False
+        else:
+            self._drain(self.focused or self)  # a key that moves the focus: the rest wait
 
-    def _focus_pane(self, name: str) -> None:
-        """Focus the pane's main widget now (``Widget.focus`` waits for a refresh)."""
+    def _focus_pane(self, name: str, moved: bool = False) -> None:
+        """Focus the pane's main widget now (``Widget.focus`` waits for a refresh); when
+        a key ``moved`` the focus inside the pane, the widget it went to keeps it."""
         pane = self.pane(name)
+        if moved and self._pane_of(self.focused) is pane:
+            return
         if self.focused is not None and pane in self.focused.ancestors and name != "lessons":
             return  # already in there (the inspector after F6)
         target = pane.default_focus_target()
@@ -292,7 +340,7 @@ class MainScreen(Screen):
         if callable(enter):
             enter(step)
         else:
-            target.focus()
+            self.set_focus(target)  # now: the keys behind Tab wait only until it is handled
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         if event.tab is not None and event.tab.id:
