@@ -24,7 +24,7 @@ from tui.platform.devices import DeviceInfo, TorchInfo
 from tui.ui.commands import APP_KEYS, AreaCommands
 from tui.ui.common import kernel_messages as km
 from tui.ui.common.clipboard import copy_focused
-from tui.ui.common.deferred import hold_late, release_late
+from tui.ui.common.deferred import hold_late, release_late, when_all_built
 from tui.ui.common.keys import bindings, help_rows
 from tui.ui.common.pane import Pane
 from tui.ui.common.plain import notify_plain
@@ -42,6 +42,13 @@ def _collect_from_now_on() -> None:
     CLI turns it off while the app starts)."""
     gc.freeze()
     gc.enable()
+
+
+def _freeze_what_is_built() -> None:
+    """Once every pane is built (the kernel is up): what they hold lives as long as the
+    app, so the collector stops walking it. Unfrozen, the ~130,000 objects made after
+    the first frame made each full collection ~90 ms, a quarter of a section step's CPU."""
+    gc.freeze()
 
 
 #: Said when the learner's code closes the agent's comm.
@@ -109,6 +116,7 @@ class TorchTUI(App[int]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(_collect_from_now_on)
+        when_all_built(self, _freeze_what_is_built)
         self.call_after_refresh(self.kernel.start)
         self.call_after_refresh(lambda: guard_size(self, self.size))
 

@@ -57,6 +57,8 @@ class _Builds:
         self.late: list[Deferred] = []
         self.held = False
         self.scheduled = False
+        #: Called once every deferred widget so far is built, the late ones included.
+        self.settled: list[Callable[[], Any]] = []
 
     def add(self, widget: Any) -> None:
         if widget.LATE and self.held:
@@ -83,6 +85,10 @@ class _Builds:
         finally:
             self.scheduled = False
             self._schedule(app)  # the next one after the frame that shows this one
+            if not (self.waiting or self.late or self.held):
+                settled, self.settled = self.settled, []
+                for callback in settled:
+                    callback()
 
 
 _builds: weakref.WeakKeyDictionary[Any, _Builds] = weakref.WeakKeyDictionary()
@@ -100,6 +106,12 @@ def hold_late(app: Any) -> None:
 def release_late(app: Any) -> None:
     """Let the ``LATE`` deferred widgets of ``app`` mount (now and from now on)."""
     _builds_of(app).release(app)
+
+
+def when_all_built(app: Any, callback: Callable[[], Any]) -> None:
+    """Call ``callback`` once, when every deferred widget of ``app`` is built (the
+    ``LATE`` ones after ``release_late``)."""
+    _builds_of(app).settled.append(callback)
 
 
 def _say_state_warnings(app: Any) -> None:

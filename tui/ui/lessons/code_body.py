@@ -61,14 +61,30 @@ class CodeBody(Widget):
 
     def __init__(self, code: Content | str, classes: str = "") -> None:
         super().__init__(classes=classes)
+        self._set_code(code)
+
+    def _set_code(self, code: Content | str) -> None:
         self.code = Content(code) if isinstance(code, str) else code
+        self._widest = max((len(line) for line in self.code.plain.split("\n")), default=0)
+        #: (width, the code as drawn at that width): splitting highlighted code into
+        #: lines and joining them again took ~5 ms a draw, and a step draws it twice.
+        self._drawn: tuple[int, Content] | None = None
 
     def update(self, code: Content | str) -> None:
-        self.code = Content(code) if isinstance(code, str) else code
+        self._set_code(code)
         self.refresh(layout=True)
 
+    def _at(self, width: int) -> Content:
+        if self._widest <= width:
+            return self.code  # nothing to wrap
+        if self._drawn is None or self._drawn[0] != width:
+            self._drawn = (width, Content("\n").join(wrap_code(self.code, width)))
+        return self._drawn[1]
+
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(wrap_code(self.code, width))
+        if self._widest <= width:
+            return self.code.plain.count("\n") + 1
+        return self._at(width).plain.count("\n") + 1
 
     def render(self) -> Content:
-        return Content("\n").join(wrap_code(self.code, self.size.width))
+        return self._at(self.size.width)
