@@ -35,6 +35,10 @@ def test_no_model_x_or_y_means_nothing_to_train():
 def test_the_row_says_what_f5_trains_and_what_p_gives():
     assert tt.playground({"dataset": "circles", "hidden": "16,16"}) == "circles 16-16"
     assert tt.playground({"dataset": "moons", "hidden": "none"}) == "moons linear"
+    # read as the run reads it: a markup-like or half-typed value is not "[/-]" widths
+    for bad in ("[/x]", "16,a", "0"):
+        said = tt.playground({"dataset": "circles", "hidden": bad})
+        assert said == "circles, hidden not layer widths (16,16 or none)", (bad, said)
     alone = tt.describe(tt.PLAYGROUND, "circles 16-16", None)
     assert alone == "F5 trains ▸ playground: circles 16-16"
     both = tt.describe(tt.PLAYGROUND, "circles 16-16", "SimpleNet on X 4x2")

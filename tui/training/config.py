@@ -98,7 +98,7 @@ class TrainConfig:
         take("dataset", _choice("dataset", tuple(DATASETS)))
         take("samples", _int(4, 1_000_000))
         take("noise", _float(0.0, 10.0))
-        take("hidden", _hidden)
+        take("hidden", parse_hidden)
         take("activation", _choice("activation", ACTIVATIONS))
         take("loss", _choice("loss", LOSSES))
         take("optimizer", _choice("optimizer", OPTIMIZERS))
@@ -224,7 +224,7 @@ def _choice(name: str, options: tuple[str, ...]) -> Callable[[Any], str]:
     return parse
 
 
-def _hidden(value: Any) -> tuple[int, ...]:
+def parse_hidden(value: Any) -> tuple[int, ...]:
     """``"16,16"``, ``"16 16"``, ``[16, 16]`` or ``""``/``"none"`` for no hidden layer."""
     if isinstance(value, str):
         text = value.strip().lower()

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tui.tensors.cards import VarRow
+from tui.training.config import parse_hidden
 
 PLAYGROUND = "playground"
 REPL = "repl"
@@ -41,13 +42,14 @@ def dims(shape: str) -> str:
 
 
 def playground(raw: Mapping[str, Any]) -> str:
-    """``"circles 16-16"`` from the form's values as typed (``hidden`` ``"16,16"``)."""
+    """``"circles 16-16"`` from the form's values as typed (``hidden`` ``"16,16"``); a
+    ``hidden`` that is not layer widths says so, read as the run would read it."""
     dataset = str(raw.get("dataset") or "?")
-    hidden = str(raw.get("hidden") or "").strip()
-    widths = [w for w in hidden.replace(",", " ").replace("x", " ").split() if w]
-    if hidden.lower() in ("none", "-"):
-        widths = []
-    return f"{dataset} {'-'.join(widths) or 'linear'}"
+    try:
+        widths = parse_hidden(raw.get("hidden") or "")
+    except (TypeError, ValueError):
+        return f"{dataset}, hidden not layer widths (16,16 or none)"
+    return f"{dataset} {'-'.join(map(str, widths)) or 'linear'}"
 
 
 def describe(target: str, playground_text: str, repl_text: str | None) -> str:
