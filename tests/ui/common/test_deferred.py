@@ -8,7 +8,14 @@ from textual.app import App, ComposeResult
 from textual.widgets import Static
 
 from tui.ui.app import TorchTUI
-from tui.ui.common.deferred import Deferred, LoadingNote, after_build
+from tui.ui.common.deferred import (
+    Deferred,
+    LoadingNote,
+    after_build,
+    hold_late,
+    release_late,
+    when_all_built,
+)
 from tui.ui.screens.main import PANES
 
 from ..pilot_wait import wait_for
@@ -47,6 +54,41 @@ async def test_a_call_before_the_body_is_mounted_runs_once_it_is():
         assert not app.query(LoadingNote)  # the placeholder made way for the body
         slow.action_go("later")
         assert slow.calls[-1] == "later"
+
+
+class Late(Slow):
+    LATE = True
+
+
+class HeldApp(App):
+    def __init__(self) -> None:
+        super().__init__()
+        self.settled = 0
+        hold_late(self)
+        when_all_built(self, self._settle)
+
+    def compose(self) -> ComposeResult:
+        yield Slow()
+        yield Late()
+
+    def _settle(self) -> None:
+        self.settled += 1
+
+
+async def test_when_all_built_waits_for_the_late_bodies_and_calls_once():
+    """The app freezes what its panes hold for the collector then: not while a late
+    body (the dashboard's, once torch is up) is still to come."""
+    app = HeldApp()
+    async with app.run_test() as pilot:
+        slow, late = app.query_one(Slow), app.query_one(Late)
+        await wait_for(pilot, lambda: slow.built, what="the early body")
+        await pilot.pause()
+        assert not late.built and app.settled == 0
+        release_late(app)
+        await wait_for(pilot, lambda: late.built, what="the late body")
+        await wait_for(pilot, lambda: app.settled == 1, what="the call")
+        await pilot.pause()
+        assert app.settled == 1
 
 
 async def test_the_real_panes_build_and_f5_before_that_still_trains():

@@ -1,4 +1,5 @@
-"""Keys that move the focus, declared by the widgets that handle them.
+"""Keys that move the focus, declared by the widgets that handle them; and stand-ins
+that Tab opens instead of focusing (``TabStandIn``).
 
 Textual gives each key to the widget focused when the key arrives. A key that moves the
 focus (``o`` and a letter in the dashboard, ``w`` in the inspector, Escape out of a
@@ -23,3 +24,12 @@ class MovesFocus:
     def moves_focus(self, event: events.Key) -> bool:
         """Whether handling ``event`` (typed while the focus is inside) may move it."""
         return False
+
+
+class TabStandIn:
+    """Mixed into a widget that stands in for fields it hides (the dashboard's settings
+    glance): Tab onto it opens them, at the first field (``step`` 1) or, for shift+Tab
+    (-1), the last; the main screen's Tab calls it instead of focusing the stand-in."""
+
+    def enter_by_tab(self, step: int) -> None:
+        raise NotImplementedError

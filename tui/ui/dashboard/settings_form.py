@@ -44,6 +44,7 @@ from tui.training.config import (
     ConfigError,
     TrainConfig,
 )
+from tui.ui.common.focus_moves import TabStandIn
 from tui.ui.common.ordered_input import OrderedInput
 from tui.ui.common.plain import plain_cell
 
@@ -106,7 +107,7 @@ def _literal(devices: list[tuple[str, str]]) -> list[tuple[Any, str]]:
     return [(plain_cell(label), name) for label, name in devices]
 
 
-class SettingsGlance(Static, can_focus=True):
+class SettingsGlance(TabStandIn, Static, can_focus=True):
     """The settings as the fields show them, in one widget (the form's idle face)."""
 
     COMPONENT_CLASSES = {

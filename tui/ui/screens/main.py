@@ -34,7 +34,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Tab, Tabs, TextArea
 
-from tui.ui.common.focus_moves import MovesFocus
+from tui.ui.common.focus_moves import MovesFocus, TabStandIn
 from tui.ui.common.kernel_messages import message_for
 from tui.ui.common.key_footer import KeyFooter
 from tui.ui.common.keys import Key, bindings
@@ -336,9 +336,8 @@ class MainScreen(Screen):
             return
         here = chain.index(self.focused) if self.focused in chain else -1
         target = chain[(here + step) % len(chain)]
-        enter = getattr(target, "enter_by_tab", None)  # a stand-in for the widgets it hides
-        if callable(enter):
-            enter(step)
+        if isinstance(target, TabStandIn):
+            target.enter_by_tab(step)
         else:
             self.set_focus(target)  # now: the keys behind Tab wait only until it is handled
 
