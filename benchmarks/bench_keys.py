@@ -17,7 +17,8 @@ each:
 The app's CPU is utime + stime from ``/proc/<pid>/stat`` (all its threads) before the key
 and after the quiet gap, less what the idle app burns in the same time; the mean over the
 repeats (the counters tick every 10 ms). Latency is from writing the key to the pty to the
-first bytes the app writes after it.
+first bytes the app writes after it: the median and the 95th percentile (target for
+F2-F4, ``n``/``p``, Tab and Enter: <= 50 ms p95).
 
 Baseline, measured in the same run under the same pty, in its own process: the smallest
 Textual app that moves focus between two ``TextArea`` s on F2 / F3. Target: a wide pane
@@ -86,6 +87,13 @@ class Figures:
     @property
     def latency_ms(self) -> float:
         return statistics.median(self.latency) * 1000
+
+    @property
+    def latency_p95_ms(self) -> float:
+        """The 95th percentile (the issue's paint target is a p95)."""
+        if len(self.latency) < 2:
+            return self.latency_ms
+        return statistics.quantiles(self.latency, n=20, method="inclusive")[-1] * 1000
 
 
 class Meter:
@@ -173,6 +181,8 @@ def measure_smallest(repeat: int, gap: float) -> tuple[Figures, float]:
 
 #: A wide pane switch against the smallest app's focus move, CPU and latency alike.
 RATIO = 1.5
+#: Key to first paint, p95, for every key measured (the tabbed layout's too).
+PAINT_P95_MS = 50.0
 TARGETS = {
     "F2 / F3 / F4, wide (160x48)": 30.0,
     "n / p, a lesson section": 100.0,
@@ -192,14 +202,14 @@ def main() -> int:
     print(f"app CPU and key-to-paint latency per key, {args.repeat} presses of each key")
     print(f"(load average {' '.join(load)}; idle CPU: app {idle * 1000:.1f} ms/s, ")
     print(f" baseline {base_idle * 1000:.1f} ms/s, taken off each figure)")
-    print(f"{'what':44} {'CPU ms':>7} {'target':>7} {'paint ms':>9} {'x base CPU':>11} "
-          f"{'x base paint':>13}")  # fmt: skip
+    print(f"{'what':44} {'CPU ms':>7} {'target':>7} {'paint ms':>9} {'p95':>6} "
+          f"{'x base CPU':>11} {'x base paint':>13}")  # fmt: skip
     print(f"{'smallest app, F2 / F3 between 2 TextAreas':44} {base.cpu_ms:7.1f} {'':>7} "
-          f"{base.latency_ms:9.1f}")  # fmt: skip
+          f"{base.latency_ms:9.1f} {base.latency_p95_ms:6.1f}")  # fmt: skip
     ok_all = True
     for name, fig in got.items():
         target = TARGETS.get(name)
-        ok = target is None or fig.cpu_ms <= target
+        ok = (target is None or fig.cpu_ms <= target) and fig.latency_p95_ms <= PAINT_P95_MS
         tgt = f"<= {target:.0f}" if target else ""
         ratios = ""
         if name.startswith("F2 / F3 / F4, wide"):
@@ -209,7 +219,10 @@ def main() -> int:
             ratios = f"{cpu_x:11.2f} {paint_x:13.2f}"
         ok_all &= ok
         mark = "" if ok else "  NO"
-        print(f"{name:44} {fig.cpu_ms:7.1f} {tgt:>7} {fig.latency_ms:9.1f} {ratios}{mark}")
+        print(
+            f"{name:44} {fig.cpu_ms:7.1f} {tgt:>7} {fig.latency_ms:9.1f} "
+            f"{fig.latency_p95_ms:6.1f} {ratios}{mark}"
+        )
     return 0 if ok_all else 1
 
 
