@@ -192,7 +192,8 @@ async def test_blocks_run_in_the_repl_and_an_exercise_turns_green(lessons_dir, m
         assert card.solution_shown
         # the same code typed in the REPL is not the block: blocks match by tag only
         await pilot.press("n")
-        second = pane.query_one(CodeBlock)
+        second = pane.selected_widget()  # the new section's first block
+        assert isinstance(second, CodeBlock) and second.block.index == 1
         repl.run_source("b = a * 2")
         await finished(pilot, app, "b = a * 2")
         assert second.state == ""
@@ -408,3 +409,28 @@ async def test_a_renamed_lesson_opens_by_its_old_id_with_its_old_progress(tmp_pa
         assert pane.lesson.id == "18-new"
         assert pane.progress.of("18-new").passed == {"e"}
     assert "09-old" not in Progress.load().lessons and "18-new" in Progress.load().lessons
+
+
+async def test_a_section_gone_back_to_comes_back_as_it_was_left(lessons_dir, make_app):
+    """p after n shows the section kept, not built anew (a build lays the whole screen out
+    two or three times): the hint shown is still there, only its own blocks are picked,
+    and another lesson starts afresh."""
+    app = make_app(lessons_dirs=[lessons_dir])
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = pane_of(app)
+        await wait_for(pilot, lambda: pane.selected_widget() is not None, what="a lesson")
+        first = pane.selected_widget()
+        card = pane.body.cards()[0]
+        await pilot.press("h")
+        assert card.hints_shown == 1
+        await pilot.press("n")
+        await wait_for(pilot, lambda: pane.section == 1, what="the second section")
+        assert first not in pane.body.selectables() and not first.region
+        assert pane.body.cards() == []  # h and s act on this section's exercise: none
+        await pilot.press("p")
+        await wait_for(pilot, lambda: pane.section == 0, what="the first again")
+        assert pane.selected_widget() is first and card.hints_shown == 1
+        await wait_for(pilot, lambda: bool(first.region), what="the kept block on screen")
+        await pilot.press("right_square_bracket", "left_square_bracket")
+        await wait_for(pilot, lambda: pane.selected_widget() is not None, what="the lesson")
+        assert pane.selected_widget() is not first and not first.is_attached

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
@@ -82,14 +82,24 @@ class Page:
     following: Lesson | None = None
 
 
+class SectionView(Vertical):
+    """One section's widgets. Kept, hidden, while its lesson stays open: going back to a
+    section shows it again without building its markdown anew (a build lays the whole
+    screen out two or three times), with the hints and results it showed."""
+
+    DEFAULT_CSS = """
+    SectionView { height: auto; }
+    SectionView > Markdown { margin: 0; padding: 0; }
+    SectionView > .lesson-end { color: $text-muted; margin: 1 0; }
+    SectionView > .lesson-broken { color: $error; margin: 1 0; }
+    """
+
+
 class LessonBody(VerticalScroll, can_focus=True):
     """The scrolling section view; up/down pick a code block instead of scrolling."""
 
     DEFAULT_CSS = """
     LessonBody { height: 1fr; padding: 0 1; }
-    LessonBody > Markdown { margin: 0; padding: 0; }
-    LessonBody > .lesson-end { color: $text-muted; margin: 1 0; }
-    LessonBody > .lesson-broken { color: $error; margin: 1 0; }
     """
 
     BINDINGS = bindings(BODY_KEYS)
@@ -112,6 +122,10 @@ class LessonBody(VerticalScroll, can_focus=True):
         self._queue: list[tuple[str, Block]] = []
         #: The exercise whose solution was asked for, and when: a second s shows it.
         self._confirm: tuple[str, float] | None = None
+        #: The sections of ``_views_of`` built so far, by index; the one on screen.
+        self._views: dict[int, SectionView] = {}
+        self._views_of: Lesson | None = None
+        self._shown: SectionView | None = None
 
     def watch_has_focus(self, has_focus: bool) -> None:
         """No restyle on focus: Textual restyles the focused widget's whole subtree (the
@@ -121,12 +135,28 @@ class LessonBody(VerticalScroll, can_focus=True):
 
     # -- showing a section ----------------------------------------------------------------
     async def show(self, page: Page) -> None:
-        """Draw ``page``, its first block selected (marked, not scrolled to)."""
+        """Draw ``page``, its first block selected (marked, not scrolled to): a section
+        of the open lesson shown before comes back as it was left."""
         self.page = page
-        widgets = self._widgets()
+        lesson = page.lesson
+        keep = lesson is not None and not lesson.broken
         with self.app.batch_update():
-            await self.remove_children()
-            await self.mount_all(widgets)
+            if lesson is not self._views_of or not keep:
+                self._views.clear()
+                self._shown = None
+                self._views_of = lesson if keep else None
+                await self.remove_children()
+            view = self._views.get(page.section)
+            if self._shown is not None and self._shown is not view:
+                self._shown.display = False
+            if view is None:
+                view = SectionView(*self._widgets())
+                if keep:
+                    self._views[page.section] = view
+                await self.mount(view)
+            else:
+                view.display = True
+            self._shown = view
             self.scroll_home(animate=False)
         self.selected = -1
         items = self.selectables()
@@ -194,10 +224,11 @@ class LessonBody(VerticalScroll, can_focus=True):
         return widgets
 
     def cards(self) -> list[ExerciseCard]:
-        return list(self.query(ExerciseCard))
+        """The exercises of the section on screen."""
+        return list(self._shown.query(ExerciseCard)) if self._shown is not None else []
 
     def show_result(self, result: CheckResult) -> None:
-        """A check result, on its exercise's card if that is in this section."""
+        """A check result, on its exercise's card in any section built (shown or kept)."""
         for card in self.query(ExerciseCard):
             if card.exercise.id == result.exercise_id:
                 card.set_result(result)
@@ -209,7 +240,10 @@ class LessonBody(VerticalScroll, can_focus=True):
 
     # -- selection ------------------------------------------------------------------------
     def selectables(self) -> list[Widget]:
-        return list(self.query("CodeBlock, ExerciseCard"))
+        """The blocks and exercises of the section on screen, in order."""
+        if self._shown is None:
+            return []
+        return list(self._shown.query("CodeBlock, ExerciseCard"))
 
     def selected_widget(self) -> Widget | None:
         items = self.selectables()
