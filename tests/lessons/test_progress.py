@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
+import weakref
 
 from tui.lessons.document import Exercise, parse_lesson
 from tui.lessons.exercises import run_check
@@ -55,6 +57,27 @@ def test_a_check_does_not_change_the_learners_namespace():
     result = run_check(exercise("x = 99\nleaked = True\nassert x == 99"), ns)
     assert result.passed
     assert ns == {"x": 1}
+
+
+def test_a_check_keeps_none_of_the_learners_objects_alive():
+    """A check that defines a class (lesson 07's ``Calls_``) made its copy of the
+    namespace a cycle: a learner's 2 GB tensor stayed in memory after ``del`` until the
+    kernel's collector ran, seconds later. Passing or failing, nothing is kept."""
+
+    class Big:
+        pass
+
+    for last in ("assert big", "assert not big"):
+        check = "class K_:\n    def f(self):\n        return 1\n" + last
+        big = Big()
+        alive = weakref.ref(big)
+        gc.disable()  # no collection may hide a cycle
+        try:
+            run_check(exercise(check), {"big": big})
+            del big
+            assert alive() is None, check
+        finally:
+            gc.enable()
 
 
 def test_a_check_that_loops_forever_is_stopped():

@@ -57,6 +57,18 @@ def run_check(
     except SyntaxError as exc:
         return CheckResult(exercise.id, False, f"the check itself has a syntax error: {exc.msg}")
     scope = dict(namespace)  # assignments in the check stay in this copy
+    try:
+        return _run_in(scope, code, exercise, filename, time_limit)
+    finally:
+        # A function or class the check defines holds ``scope`` as its globals, and
+        # ``scope`` holds it: a cycle that kept every learner object alive (a 2 GB
+        # tensor after ``del``) until the kernel's collector ran. Emptied, it holds none.
+        scope.clear()
+
+
+def _run_in(
+    scope: dict[str, Any], code: Any, exercise: Exercise, filename: str, time_limit: float
+) -> CheckResult:
     alarm = _Alarm(time_limit)
     try:
         try:
