@@ -90,6 +90,8 @@ class ExerciseCard(Vertical):
         return " · ".join(parts)
 
     def set_result(self, result: CheckResult | None) -> None:
+        if result is not None and result == self.result:
+            return  # checked again after a cell, unchanged: nothing to lay out again
         self.result = result
         if result is not None and result.passed:
             self.passed_before = True
