@@ -434,3 +434,21 @@ async def test_a_section_gone_back_to_comes_back_as_it_was_left(lessons_dir, mak
         await pilot.press("right_square_bracket", "left_square_bracket")
         await wait_for(pilot, lambda: pane.selected_widget() is not None, what="the lesson")
         assert pane.selected_widget() is not first and not first.is_attached
+
+
+async def test_only_the_last_sections_are_kept(lessons_dir, make_app, monkeypatch):
+    """Each widget kept costs every later frame a little: the oldest section goes."""
+    from tui.ui.lessons.lesson_body import LessonBody
+
+    monkeypatch.setattr(LessonBody, "KEPT", 2)
+    app = make_app(lessons_dirs=[lessons_dir])
+    async with app.run_test(size=(160, 48)) as pilot:
+        pane = pane_of(app)
+        await wait_for(pilot, lambda: pane.selected_widget() is not None, what="a lesson")
+        first = pane.selected_widget()
+        await pilot.press("n", "n")  # three sections seen, two kept: the first goes
+        await wait_for(pilot, lambda: pane.section == 2, what="the third section")
+        assert not first.is_attached
+        await pilot.press("p")
+        await wait_for(pilot, lambda: pane.section == 1, what="the second, kept")
+        assert len(pane.body.children) == 2

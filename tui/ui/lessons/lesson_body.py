@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +104,10 @@ class LessonBody(VerticalScroll, can_focus=True):
     """
 
     BINDINGS = bindings(BODY_KEYS)
+    #: Sections kept at most, the one on screen included: enough to step back and forth.
+    #: Every widget kept makes each later frame a little dearer (a cell's Enter cost
+    #: ~16 ms more with a whole lesson kept), so the oldest goes.
+    KEPT = 3
 
     @dataclass
     class RunCode(Message):
@@ -122,8 +127,9 @@ class LessonBody(VerticalScroll, can_focus=True):
         self._queue: list[tuple[str, Block]] = []
         #: The exercise whose solution was asked for, and when: a second s shows it.
         self._confirm: tuple[str, float] | None = None
-        #: The sections of ``_views_of`` built so far, by index; the one on screen.
-        self._views: dict[int, SectionView] = {}
+        #: The sections of ``_views_of`` kept, by index, the latest shown last; the one on
+        #: screen.
+        self._views: OrderedDict[int, SectionView] = OrderedDict()
         self._views_of: Lesson | None = None
         self._shown: SectionView | None = None
 
@@ -156,7 +162,11 @@ class LessonBody(VerticalScroll, can_focus=True):
                 await self.mount(view)
             else:
                 view.display = True
+                self._views.move_to_end(page.section)
             self._shown = view
+            while len(self._views) > self.KEPT:
+                _, oldest = self._views.popitem(last=False)
+                await oldest.remove()
             self.scroll_home(animate=False)
         self.selected = -1
         items = self.selectables()
