@@ -11,6 +11,7 @@ from tui.ui.lessons.code_block import CodeBlock
 from tui.ui.lessons.exercise_card import ExerciseCard
 from tui.ui.lessons.lesson_pane import LessonPane
 from tui.ui.lessons.picker import ChoiceList, LessonPicker
+from tui.ui.lessons.prose import Prose, draw, parse_prose
 
 from ..pilot_wait import wait_for
 
@@ -110,6 +111,14 @@ async def test_keyboard_navigation(lessons_dir, make_app):
         await wait_for(pilot, lambda: pane.lesson is not None, what="a lesson")
         assert pane.lesson.id == "01-mini" and pane.section == 0
         assert "Mini lesson" in str(pane.query_one("#lesson-header").render())
+        # a click on a link in the prose opens the linked lesson
+        intro = pane.query(Prose).first()
+        rows = [row.plain for row in draw(parse_prose(intro.source), intro.size.width)]
+        y = next(n for n, row in enumerate(rows) if "the second lesson" in row)
+        await pilot.click(intro, offset=(rows[y].index("the second lesson") + 2, y))
+        await wait_for(pilot, lambda: pane.lesson.id == "02-second", what="the linked lesson")
+        await pilot.press("left_square_bracket")
+        assert (pane.lesson.id, pane.section) == ("01-mini", 0)
         await pilot.press("n")
         assert pane.section == 1
         await pilot.press("n", "n")

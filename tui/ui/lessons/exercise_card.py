@@ -3,7 +3,6 @@ one by one and its solution, hidden until asked for.
 
 The card owns what it shows (the result, the hints and the solution revealed, whether
 its checks are off); the lesson view (``lesson_body``) tells it what changed.
-Markdown (markdown-it) is imported where first used: not before the first frame.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from tui.lessons.document import Block, Exercise
 from tui.lessons.exercises import CheckResult
 from tui.ui.common.plain import visible
 from tui.ui.lessons.code_block import CodeBlock
+from tui.ui.lessons.prose import Prose
 from tui.ui.lessons.trust_note import TrustNote
 
 
@@ -34,9 +34,7 @@ class ExerciseCard(Vertical):
     ExerciseCard.-failed > .ex-status { color: $warning; }
     ExerciseCard.-untrusted > .ex-status { display: none; }
     ExerciseCard > .ex-hint { height: auto; color: $text; background: $primary 15%; margin: 0; }
-    ExerciseCard > .ex-hint MarkdownParagraph { margin: 0; }
     ExerciseCard > .ex-keys { height: 1; color: $text-muted; }
-    ExerciseCard Markdown { margin: 0; padding: 0; }
     """
 
     def __init__(
@@ -115,11 +113,9 @@ class ExerciseCard(Vertical):
         """Reveal the next hint; False when there is none left."""
         if self.hints_shown >= len(self.exercise.hints):
             return False
-        from textual.widgets import Markdown
-
         text = self.exercise.hints[self.hints_shown]
         self.hints_shown += 1
-        hint = Markdown(f"**Hint {self.hints_shown}:** {text}", classes="ex-hint", open_links=False)
+        hint = Prose(f"**Hint {self.hints_shown}:** {text}", classes="ex-hint")
         await self.mount(hint, before=self.query_one(".ex-status"))
         self.query_one(".ex-keys", Static).update(self._keys_text())
         return True

@@ -6,7 +6,7 @@ happens inside: ↑/↓ select, Enter sends the selected block, ``run_to_here`` 
 before it, one at a time, stopping at a failure. A block to run is posted as
 ``LessonBody.RunCode`` (the pane hands it on as ``LessonPane.RunBlock``); its outcome
 comes back to ``block_done``, matched by its tag (``block_tag``).
-Markdown (markdown-it) is imported where first used: not before the first frame.
+Prose is drawn by ``Prose``: one widget per chunk of markdown, not a widget per paragraph.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from tui.ui.common.plain import notify_plain, plain
 from tui.ui.lessons.code_block import CodeBlock
 from tui.ui.lessons.exercise_card import ExerciseCard
 from tui.ui.lessons.lesson_keys import BODY_KEYS
+from tui.ui.lessons.prose import Prose
 
 
 def block_tag(lesson: Lesson, block: Block, exercise_id: str | None = None) -> str:
@@ -90,7 +91,6 @@ class SectionView(Vertical):
 
     DEFAULT_CSS = """
     SectionView { height: auto; }
-    SectionView > Markdown { margin: 0; padding: 0; }
     SectionView > .lesson-end { color: $text-muted; margin: 1 0; }
     SectionView > .lesson-broken { color: $error; margin: 1 0; }
     """
@@ -135,7 +135,7 @@ class LessonBody(VerticalScroll, can_focus=True):
 
     def watch_has_focus(self, has_focus: bool) -> None:
         """No restyle on focus: Textual restyles the focused widget's whole subtree (the
-        section's ~20 Markdown widgets and the scrollbars, all repainted then), ~15 ms of
+        section's widgets and the scrollbars, all repainted then), ~15 ms of
         each pane switch, and no rule styles the body or anything in it on its focus.
         (A ``LessonBody:focus`` rule would need ``update_node_styles()`` here.)"""
 
@@ -189,15 +189,13 @@ class LessonBody(VerticalScroll, can_focus=True):
                     classes="lesson-end",
                 ),
             ]
-        from textual.widgets import Markdown  # markdown-it: ~50 ms, not before frame 1
-
         widgets: list[Widget] = []
         if page.section == 0 and lesson.intro:
-            widgets.append(Markdown(lesson.intro, open_links=False))
+            widgets.append(Prose(lesson.intro))
         if not lesson.sections:
             return widgets or [Static("This lesson is empty.", classes="lesson-end")]
         sec = lesson.sections[page.section]
-        widgets.append(Markdown(f"## {sec.title}", open_links=False))
+        widgets.append(Prose(f"## {sec.title}"))
 
         def block_widget(block: Block) -> CodeBlock:
             widget = CodeBlock(block, f"block {block.index + 1} · line {block.line}")
@@ -207,13 +205,12 @@ class LessonBody(VerticalScroll, can_focus=True):
 
         for kind, item in sec.items:
             if kind == "md":
-                widgets.append(Markdown(item, open_links=False))
+                widgets.append(Prose(item))
             elif kind == "block":
                 widgets.append(block_widget(item))
             else:
                 prompt: list[Widget] = [
-                    Markdown(p, open_links=False) if k == "md" else block_widget(p)
-                    for k, p in item.prompt
+                    Prose(p) if k == "md" else block_widget(p) for k, p in item.prompt
                 ]
                 widgets.append(
                     ExerciseCard(

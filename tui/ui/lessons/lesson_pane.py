@@ -51,7 +51,7 @@ from tui.ui.lessons.spaced_review import SpacedReview
 from tui.ui.lessons.trust_note import FolderTrust
 
 if TYPE_CHECKING:
-    from textual.widgets import Markdown
+    from tui.ui.lessons.prose import Prose
 
 
 def header_text(lesson: Lesson | None, section: int, completion: float) -> Text:
@@ -532,7 +532,7 @@ class LessonPane(Pane):
             ChoiceList("Links in this section", choices, 0, "Enter follows, Esc closes"), chosen
         )
 
-    async def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+    async def on_prose_link_clicked(self, event: Prose.LinkClicked) -> None:
         event.stop()
         await self.follow_link(event.href)
 
