@@ -52,7 +52,7 @@ NOT_BEFORE_FIRST_FRAME = [
     "jupyter_client",  # the kernel is spawned before; the client connects after
     "zmq",
     "plotext",
-    "markdown_it",  # lessons and the Markdown widget
+    "markdown_it",  # lessons and their prose (Prose)
     "yaml",  # lesson front matter
     "pygments",  # highlighting
     "rich.pretty",  # RichLog (the REPL log)

@@ -375,7 +375,7 @@ def _str_list(value: Any, key: str, name: str) -> list[str]:
 
 @functools.cache
 def _markdown() -> MarkdownIt:
-    """The block parser: CommonMark plus tables (as Textual's Markdown widget reads them).
+    """The block parser: CommonMark plus tables (as the lesson view, ``Prose``, reads them).
 
     Built on first use, like the YAML loader: the app's first frame reads no lesson.
     Inline parsing is off: only block tokens (their types, info strings and line maps)
