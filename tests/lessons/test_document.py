@@ -477,3 +477,24 @@ def test_a_wrong_fence_with_a_typo_beside_it_is_hidden_too():
         "a.md:10: unknown fence flag 'chek' "
         "(a python fence knows check, solution, wrong, norun, no-run): it is ignored"
     ]
+
+
+def test_a_course_is_read_with_one_lesson_body_parsed_when_it_is_opened(monkeypatch):
+    """The app opens one lesson: reading all 18 bodies up front delayed its first
+    screen. Each body is parsed when first used, and once."""
+    from tui.lessons import document
+
+    parsed: list[str] = []
+    read = document._Body.read
+
+    def counting(body: document._Body) -> None:
+        parsed.append(body.lesson.id)
+        read(body)
+
+    monkeypatch.setattr(document._Body, "read", counting)
+    lessons = discover()
+    assert len(lessons) >= 18 and all(ls.title for ls in lessons) and parsed == []
+    first = lessons[0]
+    assert first.sections and first.blocks and first.exercises
+    assert first.intro and first.warnings == []
+    assert parsed == [first.id]

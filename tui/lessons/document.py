@@ -47,7 +47,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -145,14 +145,52 @@ class Lesson:
     prerequisites: list[str] = field(default_factory=list)
     sources: list[Any] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
-    intro: str = ""
-    sections: list[Section] = field(default_factory=list)
-    blocks: list[Block] = field(default_factory=list)
-    exercises: list[Exercise] = field(default_factory=list)
     error: str | None = None
-    #: One line each (``file:line: ...``): problems that leave the lesson loadable, such
-    #: as a fence flag the format does not know (that fence is shown, not run).
-    warnings: list[str] = field(default_factory=list)
+    #: Reads the body into the fields below, on first use: the app opens one lesson of
+    #: the course, and reading all 18 bodies delayed its first screen by ~0.1 s.
+    _unread: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    _intro: str = field(default="", init=False, repr=False, compare=False)
+    _sections: list[Section] = field(default_factory=list, init=False, repr=False, compare=False)
+    _blocks: list[Block] = field(default_factory=list, init=False, repr=False, compare=False)
+    _exercises: list[Exercise] = field(default_factory=list, init=False, repr=False, compare=False)
+    _warnings: list[str] = field(default_factory=list, init=False, repr=False, compare=False)
+
+    def _read(self) -> None:
+        if self._unread is not None:
+            read, self._unread = self._unread, None
+            try:
+                read()
+            except RecursionError:  # a body nested past the parser's limits: shown as read
+                self._warnings.append(f"{self.path.name}: nested too deeply; the rest is not shown")
+
+    @property
+    def intro(self) -> str:
+        """The markdown before the first section."""
+        self._read()
+        return self._intro
+
+    @property
+    def sections(self) -> list[Section]:
+        self._read()
+        return self._sections
+
+    @property
+    def blocks(self) -> list[Block]:
+        """The runnable blocks, in order (an exercise's prompt blocks included)."""
+        self._read()
+        return self._blocks
+
+    @property
+    def exercises(self) -> list[Exercise]:
+        self._read()
+        return self._exercises
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line each (``file:line: ...``): problems that leave the lesson loadable,
+        such as a fence flag the format does not know (that fence is shown, not run)."""
+        self._read()
+        return self._warnings
 
     @property
     def broken(self) -> bool:
@@ -309,7 +347,7 @@ def _parse(text: str, path: Path, name: str) -> Lesson:
         sources=sources if isinstance(sources := meta.get("sources"), list) else [],
         meta=meta,
     )
-    _Body(lesson, lines, end + 1, name).read()
+    lesson._unread = _Body(lesson, lines, end + 1, name).read
     return lesson
 
 
@@ -430,7 +468,7 @@ class _Body:
         self.pending += self.lines[cursor:]
         self.close_exercise()
         self.flush()
-        self.lesson.intro = "\n\n".join(self.intro)
+        self.lesson._intro = "\n\n".join(self.intro)
 
     # -- where markdown goes ---------------------------------------------------------
     def flush(self) -> None:
@@ -452,8 +490,8 @@ class _Body:
             self.exercise = None
 
     def open_section(self, title: str, line: int) -> Section:
-        section = Section(index=len(self.lesson.sections), title=title, line=line)
-        self.lesson.sections.append(section)
+        section = Section(index=len(self.lesson._sections), title=title, line=line)
+        self.lesson._sections.append(section)
         self.section = section
         return section
 
@@ -521,9 +559,9 @@ class _Body:
             self.open_section("Introduction", line)
         assert self.section is not None
         block = Block(
-            index=len(self.lesson.blocks), code=code, line=line, section=self.section.index
+            index=len(self.lesson._blocks), code=code, line=line, section=self.section.index
         )
-        self.lesson.blocks.append(block)
+        self.lesson._blocks.append(block)
         if self.exercise is not None:
             self.exercise.prompt.append(("block", block))
         else:
@@ -542,13 +580,13 @@ class _Body:
             return
         self.flush()
         section = self.section or self.open_section("Introduction", line)
-        ex_title = match.group(1).strip() or f"Exercise {len(self.lesson.exercises) + 1}"
+        ex_title = match.group(1).strip() or f"Exercise {len(self.lesson._exercises) + 1}"
         ex_id, n = slugify(ex_title), 2
         while ex_id in self.exercise_ids:
             ex_id, n = f"{slugify(ex_title)}-{n}", n + 1
         self.exercise_ids.add(ex_id)
         self.exercise = Exercise(id=ex_id, title=ex_title, line=line, section=section.index)
-        self.lesson.exercises.append(self.exercise)
+        self.lesson._exercises.append(self.exercise)
         section.items.append(("exercise", self.exercise))
 
     def quote(self, begin: int, end: int) -> None:
@@ -575,4 +613,4 @@ class _Body:
             self.exercise.hints.append("\n".join(parts).strip())
 
     def warn(self, line: int, message: str) -> None:
-        self.lesson.warnings.append(f"{self.name}:{line}: {message}")
+        self.lesson._warnings.append(f"{self.name}:{line}: {message}")
