@@ -24,7 +24,7 @@ from tui.platform.devices import DeviceInfo, TorchInfo
 from tui.ui.commands import APP_KEYS, AreaCommands
 from tui.ui.common import kernel_messages as km
 from tui.ui.common.clipboard import copy_focused
-from tui.ui.common.deferred import hold_late, release_late, when_all_built
+from tui.ui.common.deferred import hold_late, release_late, when_all_built, when_quick_built
 from tui.ui.common.keys import bindings, help_rows
 from tui.ui.common.pane import Pane
 from tui.ui.common.plain import notify_plain
@@ -123,7 +123,10 @@ class TorchTUI(App[int]):
     def on_mount(self) -> None:
         self.call_after_refresh(_collect_from_now_on)
         when_all_built(self, _freeze_what_is_built)
-        self.call_after_refresh(self.kernel.start)
+        # The kernel's client once the lesson and the REPL are on screen: its imports
+        # (~0.1 s of CPU, in a thread) took the GIL from their build, and the lesson's
+        # first screen came ~0.1 s later. The kernel is still importing torch by then.
+        when_quick_built(self, self.kernel.start)
         self.call_after_refresh(lambda: guard_size(self, self.size))
 
     def _handle_exception(self, error: Exception) -> None:

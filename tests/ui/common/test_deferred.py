@@ -15,6 +15,7 @@ from tui.ui.common.deferred import (
     hold_late,
     release_late,
     when_all_built,
+    when_quick_built,
 )
 from tui.ui.screens.main import PANES
 
@@ -89,6 +90,37 @@ async def test_when_all_built_waits_for_the_late_bodies_and_calls_once():
         await wait_for(pilot, lambda: app.settled == 1, what="the call")
         await pilot.pause()
         assert app.settled == 1
+
+
+class QuickApp(App):
+    """Two early bodies and a late one; ``when_quick_built`` asked for in ``on_mount``,
+    before the bodies register (the app starts its kernel's client that way)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.built_when_called: list[bool] | None = None
+        hold_late(self)
+
+    def compose(self) -> ComposeResult:
+        yield Slow()
+        yield Slow()
+        yield Late()
+
+    def on_mount(self) -> None:
+        when_quick_built(self, self._called)
+
+    def _called(self) -> None:
+        assert self.built_when_called is None, "called twice"
+        self.built_when_called = [pane.built for pane in self.query(Slow)]
+
+
+async def test_when_quick_built_waits_for_the_early_bodies_not_the_late_ones():
+    """The app connects to its kernel then: the client's imports, in a thread, took the
+    GIL from the lesson's build and its first screen came ~0.1 s later."""
+    app = QuickApp()
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: app.built_when_called is not None, what="the call")
+        assert app.built_when_called == [True, True, False]  # the late one is held
 
 
 async def test_the_real_panes_build_and_f5_before_that_still_trains():

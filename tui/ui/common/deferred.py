@@ -59,6 +59,8 @@ class _Builds:
         self.scheduled = False
         #: Called once every deferred widget so far is built, the late ones included.
         self.settled: list[Callable[[], Any]] = []
+        #: Called once the deferred widgets not held back (``LATE``) are built.
+        self.quick: list[Callable[[], Any]] = []
 
     def add(self, widget: Any) -> None:
         if widget.LATE and self.held:
@@ -85,6 +87,10 @@ class _Builds:
         finally:
             self.scheduled = False
             self._schedule(app)  # the next one after the frame that shows this one
+            if not self.waiting:
+                quick, self.quick = self.quick, []
+                for callback in quick:
+                    callback()
             if not (self.waiting or self.late or self.held):
                 settled, self.settled = self.settled, []
                 for callback in settled:
@@ -112,6 +118,21 @@ def when_all_built(app: Any, callback: Callable[[], Any]) -> None:
     """Call ``callback`` once, when every deferred widget of ``app`` is built (the
     ``LATE`` ones after ``release_late``)."""
     _builds_of(app).settled.append(callback)
+
+
+def when_quick_built(app: Any, callback: Callable[[], Any]) -> None:
+    """Call ``callback`` once, when the deferred widgets not held back (``LATE``) are
+    built (the widgets of the first frame are counted after it: they register as they
+    mount); at once if none is waiting then."""
+    builds = _builds_of(app)
+
+    def after_first_frame() -> None:
+        if builds.waiting or builds.scheduled:
+            builds.quick.append(callback)
+        else:
+            callback()
+
+    app.call_after_refresh(after_first_frame)
 
 
 def _say_state_warnings(app: Any) -> None:
