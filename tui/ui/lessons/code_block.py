@@ -63,6 +63,11 @@ class CodeBlock(Vertical):
             self.call_after_refresh(self._highlight)
 
     def _highlight(self) -> None:
+        if not CodeBlock._lexer_ready and not self.size:
+            # Not laid out yet: the section is still mounting (a batch, in which Textual
+            # runs these callbacks before painting). The lexer's ~50 ms wait for the paint.
+            self.call_after_refresh(self._highlight)
+            return
         from textual.highlight import highlight
 
         CodeBlock._lexer_ready = True
