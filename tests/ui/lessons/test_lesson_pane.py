@@ -112,7 +112,15 @@ async def test_keyboard_navigation(lessons_dir, make_app):
         assert pane.lesson.id == "01-mini" and pane.section == 0
         assert "Mini lesson" in str(pane.query_one("#lesson-header").render())
         # a click on a link in the prose opens the linked lesson
-        intro = pane.query(Prose).first()
+        intro = await wait_for(
+            pilot,
+            lambda: (
+                pane.query(Prose)
+                and pane.query(Prose).first().size.width
+                and pane.query(Prose).first()
+            ),
+            what="the prose laid out",
+        )
         rows = [row.plain for row in draw(parse_prose(intro.source), intro.size.width)]
         y = next(n for n, row in enumerate(rows) if "the second lesson" in row)
         await pilot.click(intro, offset=(rows[y].index("the second lesson") + 2, y))

@@ -58,16 +58,15 @@ class CodeBlock(Vertical):
     _lexer_ready: ClassVar[bool] = False
     _unhighlighted: str | None = None
 
-    def on_mount(self) -> None:
+    def on_resize(self) -> None:
+        """Laid out, so painted in the same frame: the lexer is built after the section's
+        first screen, not before it. (A section mounts in a batch, where Textual runs
+        after-refresh callbacks before it paints; a block in a hidden section waits for
+        its section to be shown.)"""
         if self._unhighlighted is not None:
-            self.call_after_refresh(self._highlight)
+            self._highlight()
 
     def _highlight(self) -> None:
-        if not CodeBlock._lexer_ready and not self.size:
-            # Not laid out yet: the section is still mounting (a batch, in which Textual
-            # runs these callbacks before painting). The lexer's ~50 ms wait for the paint.
-            self.call_after_refresh(self._highlight)
-            return
         from textual.highlight import highlight
 
         CodeBlock._lexer_ready = True
