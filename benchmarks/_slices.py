@@ -105,7 +105,9 @@ class Child:
 
     def stop(self) -> None:
         os.kill(self.proc.pid, signal.SIGSTOP)
-        os.waitpid(self.proc.pid, os.WUNTRACED)  # returns once it is really stopped
+        _, status = os.waitpid(self.proc.pid, os.WUNTRACED)  # once it is really stopped
+        if not os.WIFSTOPPED(status):  # it had exited: reaped here, so say why now
+            raise self.failed(f"exited (status {status}) in the middle of a round")
         self._kernel_signal(signal.SIGSTOP)
 
     def turn(self, seconds: float) -> tuple[int, float]:
