@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tui.ui.common.modal import Modal
 
-class ConfirmScreen(ModalScreen[bool]):
+
+class ConfirmScreen(Modal[bool]):
     """``title`` (bold) and ``details`` (one per line, e.g. the files that changed) are
     optional: a question that names what it is about reads better than one that hints."""
 

@@ -8,7 +8,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -17,6 +16,7 @@ from tui.lessons.course import places
 from tui.lessons.document import Lesson
 from tui.lessons.progress import Progress
 from tui.lessons.review import Card
+from tui.ui.common.modal import Modal
 from tui.ui.common.plain import plain, plain_cell
 
 _MODAL_CSS = """
@@ -30,7 +30,7 @@ _MODAL_CSS = """
 """
 
 
-class LessonPicker(ModalScreen[str | None]):
+class LessonPicker(Modal[str | None]):
     """The course in order: reviews due first, then every lesson with its place, completion,
     prerequisites done or missing, and whether its checks are off (``untrusted``:
     ``{lesson id: reason}``). Dismisses with a lesson id, ``review:<lesson>\\n<exercise>``
@@ -190,7 +190,7 @@ def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-class ChoiceList(ModalScreen[int | None]):
+class ChoiceList(Modal[int | None]):
     """A titled list of choices (table of contents, links); Enter picks, Esc closes.
 
     The title and ``str`` choices are shown as they are: they come from lesson files."""

@@ -7,10 +7,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.ui.common.keys import help_rows, key_words
+from tui.ui.common.modal import Modal
 from tui.ui.common.pane import Pane
 
 
@@ -65,7 +65,7 @@ def pane_keys(pane: Pane) -> list[tuple[str, str]]:
     return keys
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Modal[None]):
     """Keys first, because the whole app is meant to be used from the keyboard."""
 
     BINDINGS = [
