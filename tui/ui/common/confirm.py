@@ -1,15 +1,29 @@
-"""A one-question modal: Enter says yes, Esc says no."""
+"""Modal screens: the base that closes once (`Modal`), and a one-question modal where Enter says yes and Esc says no."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.ui.common.modal import Modal
+R = TypeVar("R")
+
+
+class Modal(ModalScreen[R]):
+    """A second close is ignored. Keys typed behind the one that closed it (Enter on a
+    choice, Escape) still reach it while it goes, and Textual would then pop the screen
+    below it: with the main screen alone on the stack, the app crashed."""
+
+    def dismiss(self, result: R | None = None) -> AwaitComplete:
+        if self.app.screen is not self:
+            return AwaitComplete.nothing()
+        return super().dismiss(result)
 
 
 class ConfirmScreen(Modal[bool]):

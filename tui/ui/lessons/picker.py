@@ -16,7 +16,7 @@ from tui.lessons.course import places
 from tui.lessons.document import Lesson
 from tui.lessons.progress import Progress
 from tui.lessons.review import Card
-from tui.ui.common.modal import Modal
+from tui.ui.common.confirm import Modal
 from tui.ui.common.plain import plain, plain_cell
 
 _MODAL_CSS = """

@@ -9,8 +9,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from tui.ui.common.confirm import Modal
 from tui.ui.common.keys import help_rows, key_words
-from tui.ui.common.modal import Modal
 from tui.ui.common.pane import Pane
 
 
